@@ -1,0 +1,170 @@
+"""Typed, path-aware access to parsed TOML tables.
+
+Each getter rejects the wrong type (a bool where an int is wanted, a str where a list is)
+with an `InputError` naming the file and the key path.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from imagekit.errors import InputError, Location
+
+T = TypeVar("T")
+
+_TYPE_NAMES: dict[type, str] = {
+    str: "a string",
+    int: "an integer",
+    bool: "a boolean",
+    list: "an array",
+    dict: "a table",
+    float: "a number",
+}
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    """Read and parse a TOML file; raises `InputError` for a missing or malformed one."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as e:
+        raise InputError(path, "file not found", "create it or correct the path") from e
+    except OSError as e:
+        raise InputError(path, f"cannot read: {e.strerror}") from e
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise InputError(path, "not UTF-8 text", "save the file as UTF-8") from e
+    except tomllib.TOMLDecodeError as e:
+        line = getattr(e, "lineno", None)
+        msg = getattr(e, "msg", str(e))
+        raise InputError(
+            Location(file=path, line=line), f"malformed TOML: {msg}", "fix the TOML syntax"
+        ) from e
+
+
+class Table:
+    """A TOML table with the file and key path it came from."""
+
+    __slots__ = ("_data", "_seen", "file", "path")
+
+    def __init__(self, data: Mapping[str, Any], file: Path, path: str = "") -> None:
+        self._data = data
+        self._seen: set[str] = set()
+        self.file = file
+        self.path = path
+
+    def key_path(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def location(self, key: str | None = None) -> Location:
+        return Location(file=self.file, key=self.key_path(key) if key else (self.path or None))
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._data
+
+    def keys(self) -> list[str]:
+        return list(self._data)
+
+    def _typed(self, key: str, kind: type[T]) -> T | None:
+        self._seen.add(key)
+        if key not in self._data:
+            return None
+        value = self._data[key]
+        ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+        if not ok:
+            got = _TYPE_NAMES.get(type(value), type(value).__name__)
+            raise InputError(
+                self.location(key),
+                f"must be {_TYPE_NAMES.get(kind, kind.__name__)}, got {got}",
+                "correct the value's type",
+            )
+        return value  # type: ignore[return-value]
+
+    def _required(self, key: str, value: T | None, kind: type) -> T:
+        if value is None:
+            raise InputError(
+                self.location(key),
+                "required key is missing",
+                f"add `{key} = ...` ({_TYPE_NAMES.get(kind, kind.__name__)})",
+            )
+        return value
+
+    def str(self, key: str, default: str | None = None) -> str | None:
+        value = self._typed(key, str)
+        return default if value is None else value
+
+    def req_str(self, key: str) -> str:
+        return self._required(key, self._typed(key, str), str)
+
+    def int(self, key: str, default: int | None = None) -> int | None:
+        value = self._typed(key, int)
+        return default if value is None else value
+
+    def bool(self, key: str, default: bool = False) -> bool:
+        value = self._typed(key, bool)
+        return default if value is None else value
+
+    def str_list(self, key: str) -> tuple[str, ...]:
+        value = self._typed(key, list)
+        if value is None:
+            return ()
+        for i, item in enumerate(value):
+            if not isinstance(item, str):
+                raise InputError(
+                    self.location(f"{key}[{i}]"), "must be a string", "quote the value"
+                )
+        return tuple(value)
+
+    def int_list(self, key: str) -> tuple[int, ...]:
+        value = self._typed(key, list)
+        if value is None:
+            return ()
+        for i, item in enumerate(value):
+            if not isinstance(item, int) or isinstance(item, bool):
+                raise InputError(
+                    self.location(f"{key}[{i}]"), "must be an integer", "use a whole number"
+                )
+        return tuple(value)
+
+    def str_map(self, key: str) -> dict[str, str]:
+        table = self.table(key)
+        if table is None:
+            return {}
+        out: dict[str, str] = {}
+        for name in table.keys():
+            out[name] = table.req_str(name)
+        return out
+
+    def table(self, key: str) -> Table | None:
+        value = self._typed(key, dict)
+        return None if value is None else Table(value, self.file, self.key_path(key))
+
+    def req_table(self, key: str) -> Table:
+        return self._required(key, self.table(key), dict)
+
+    def tables(self, key: str) -> tuple[Table, ...]:
+        value = self._typed(key, list)
+        if value is None:
+            return ()
+        out = []
+        for i, item in enumerate(value):
+            path = f"{self.key_path(key)}[{i}]"
+            if not isinstance(item, dict):
+                raise InputError(
+                    Location(file=self.file, key=path), "must be a table", f"use [[{key}]]"
+                )
+            out.append(Table(item, self.file, path))
+        return tuple(out)
+
+    def reject_unknown(self) -> None:
+        """Raise for the first key that no getter asked for (a typo, most often)."""
+        for key in self._data:
+            if key not in self._seen:
+                raise InputError(
+                    self.location(key),
+                    "unknown key",
+                    "remove it or correct its spelling",
+                )
