@@ -6,6 +6,7 @@ with an `InputError` naming the file and the key path.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 from imagekit.errors import InputError, Location
 
 T = TypeVar("T")
+_POSITION = re.compile(r"\s*\(at line (?P<line>\d+), column \d+\)|\s*\(at end of document\)")
 
 _TYPE_NAMES: dict[type, str] = {
     str: "a string",
@@ -38,8 +40,10 @@ def load_toml(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as e:
         raise InputError(path, "not UTF-8 text", "save the file as UTF-8") from e
     except tomllib.TOMLDecodeError as e:
-        line = getattr(e, "lineno", None)
-        msg = getattr(e, "msg", str(e))
+        # Python < 3.14 puts the position only into the text: "... (at line 4, column 8)".
+        match = _POSITION.search(str(e))
+        line = int(match["line"]) if match else None
+        msg = _POSITION.sub("", str(e)).strip()
         raise InputError(
             Location(file=path, line=line), f"malformed TOML: {msg}", "fix the TOML syntax"
         ) from e
@@ -65,7 +69,7 @@ class Table:
     def __contains__(self, key: str) -> bool:
         return key in self._data
 
-    def keys(self) -> list[str]:
+    def names(self) -> list[str]:
         return list(self._data)
 
     def _typed(self, key: str, kind: type[T]) -> T | None:
@@ -81,7 +85,7 @@ class Table:
                 f"must be {_TYPE_NAMES.get(kind, kind.__name__)}, got {got}",
                 "correct the value's type",
             )
-        return value  # type: ignore[return-value]
+        return value  # type: ignore[no-any-return]
 
     def _required(self, key: str, value: T | None, kind: type) -> T:
         if value is None:
@@ -92,18 +96,18 @@ class Table:
             )
         return value
 
-    def str(self, key: str, default: str | None = None) -> str | None:
+    def get_str(self, key: str, default: str | None = None) -> str | None:
         value = self._typed(key, str)
         return default if value is None else value
 
     def req_str(self, key: str) -> str:
         return self._required(key, self._typed(key, str), str)
 
-    def int(self, key: str, default: int | None = None) -> int | None:
+    def get_int(self, key: str, default: int | None = None) -> int | None:
         value = self._typed(key, int)
         return default if value is None else value
 
-    def bool(self, key: str, default: bool = False) -> bool:
+    def get_bool(self, key: str, default: bool = False) -> bool:
         value = self._typed(key, bool)
         return default if value is None else value
 
@@ -134,7 +138,7 @@ class Table:
         if table is None:
             return {}
         out: dict[str, str] = {}
-        for name in table.keys():
+        for name in table.names():
             out[name] = table.req_str(name)
         return out
 

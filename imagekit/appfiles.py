@@ -12,13 +12,45 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
-ALWAYS_EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".venv", "venv",
-                                  ".mypy_cache", ".pytest_cache", ".ruff_cache", ".imagekit",
-                                  ".ssh", ".aws", ".gnupg", ".tox", "node_modules"})
-_SECRET_PATTERNS = ("**/.env", "**/.env.*", "**/*.pem", "**/*.key", "**/id_rsa*",
-                    "**/id_ed25519*", "**/id_ecdsa*", "**/*.p12", "**/*.pfx", "**/.netrc",
-                    "**/.pypirc", "**/credentials*", "**/*.kdbx")
+if TYPE_CHECKING:
+    from imagekit.spec import ModelSpec
+
+ALWAYS_EXCLUDED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".imagekit",
+        ".ssh",
+        ".aws",
+        ".gnupg",
+        ".tox",
+        "node_modules",
+    }
+)
+_SECRET_PATTERNS = (
+    "**/.env",
+    "**/.env.*",
+    "**/*.pem",
+    "**/*.key",
+    "**/id_rsa*",
+    "**/id_ed25519*",
+    "**/id_ecdsa*",
+    "**/*.p12",
+    "**/*.pfx",
+    "**/.netrc",
+    "**/.pypirc",
+    "**/credentials*",
+    "**/*.kdbx",
+)
 _NOISE_PATTERNS = ("**/*.pyc", "**/*.pyo", "**/.DS_Store")
 
 
@@ -53,12 +85,14 @@ def _regex(pattern: str) -> re.Pattern[str]:
 
 def matches(path: PurePosixPath, patterns: tuple[str, ...]) -> bool:
     text = path.as_posix()
-    return any(_regex(p.rstrip("/")).match(text) or _regex(p.rstrip("/") + "/**").match(text)
-               for p in patterns)
+    return any(
+        _regex(p.rstrip("/")).match(text) or _regex(p.rstrip("/") + "/**").match(text)
+        for p in patterns
+    )
 
 
 def _walk(root: Path) -> list[PurePosixPath]:
-    found = []
+    found: list[PurePosixPath] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in ALWAYS_EXCLUDED_DIRS)
         rel = Path(dirpath).relative_to(root)
@@ -66,8 +100,12 @@ def _walk(root: Path) -> list[PurePosixPath]:
     return sorted(found)
 
 
-def select_files(root: Path, include: tuple[str, ...], exclude: tuple[str, ...],
-                 reserved: frozenset[PurePosixPath]) -> Selection:
+def select_files(
+    root: Path,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    reserved: frozenset[PurePosixPath],
+) -> Selection:
     """The files under `root` to copy, in sorted order, and the secrets that were withheld.
 
     `reserved` files (the spec, the lock, model artifacts) have layers of their own and are
@@ -87,3 +125,13 @@ def select_files(root: Path, include: tuple[str, ...], exclude: tuple[str, ...],
             continue  # a link could reach outside the model folder; copy real files only
         files.append(path)
     return Selection(files=tuple(files), withheld_secrets=tuple(secrets))
+
+
+def select_for_spec(spec: ModelSpec) -> Selection:
+    """The application files of a model: everything its patterns select, less the spec, the
+    lock and the model artifacts, which have layers of their own."""
+    reserved = {PurePosixPath(spec.file.relative_to(spec.root).as_posix())}
+    if spec.lockfile.is_relative_to(spec.root):
+        reserved.add(PurePosixPath(spec.lockfile.relative_to(spec.root).as_posix()))
+    reserved.update(a.path for a in spec.artifacts)
+    return select_files(spec.root, spec.app.include, spec.app.exclude, frozenset(reserved))

@@ -159,18 +159,23 @@ class Catalog:
         directory = directory or base_images_dir()
         if not directory.is_dir():
             raise CatalogError(f"{directory}: base image catalog directory not found")
-        raw = {}
+        raw: dict[str, tuple[Path, dict[str, Any]]] = {}
         for path in sorted(directory.glob("*.toml")):
             data = load_toml(path)
             table = Table(data, path)
             name = table.req_str("name")
             if not _NAME.match(name):
-                raise InputError(table.location("name"), f"invalid base name {name!r}",
-                                 "use lowercase letters, digits, '.', '_' and '-'")
+                raise InputError(
+                    table.location("name"),
+                    f"invalid base name {name!r}",
+                    "use lowercase letters, digits, '.', '_' and '-'",
+                )
             if name in raw:
-                raise InputError(table.location("name"),
-                                 f"base {name!r} is also defined in {raw[name][0]}",
-                                 "give each base a unique name")
+                raise InputError(
+                    table.location("name"),
+                    f"base {name!r} is also defined in {raw[name][0]}",
+                    "give each base a unique name",
+                )
             raw[name] = (path, data)
         resolved: dict[str, BaseImage] = {}
         for name in raw:
@@ -189,15 +194,21 @@ def _resolve(
     path, data = raw[name]
     if name in stack:
         cycle = " -> ".join((*stack, name))
-        raise InputError(Location(file=path, key="from"), f"cycle in base definitions: {cycle}",
-                         "make one base the root (no `from`)")
+        raise InputError(
+            Location(file=path, key="from"),
+            f"cycle in base definitions: {cycle}",
+            "make one base the root (no `from`)",
+        )
     table = Table(data, path)
-    parent_name = table.str("from")
+    parent_name = table.get_str("from")
     parent = None
     if parent_name is not None:
         if parent_name not in raw:
-            raise InputError(table.location("from"), f"parent base {parent_name!r} not found",
-                             f"use one of: {', '.join(sorted(raw))}")
+            raise InputError(
+                table.location("from"),
+                f"parent base {parent_name!r} not found",
+                f"use one of: {', '.join(sorted(raw))}",
+            )
         parent = _resolve(parent_name, raw, resolved, (*stack, name))
     base = _parse_base(table, parent)
     resolved[name] = base
@@ -206,24 +217,33 @@ def _resolve(
 
 def _parse_base(table: Table, parent: BaseImage | None) -> BaseImage:
     name = table.req_str("name")
-    description = table.str("description", "") or ""
+    description = table.get_str("description", "") or ""
     platforms = table.str_list("platforms") or (parent.platforms if parent else ())
     for i, platform in enumerate(platforms):
         if platform not in _PLATFORMS:
-            raise InputError(table.location(f"platforms[{i}]"), f"unknown platform {platform!r}",
-                             f"use one of: {', '.join(sorted(_PLATFORMS))}")
+            raise InputError(
+                table.location(f"platforms[{i}]"),
+                f"unknown platform {platform!r}",
+                f"use one of: {', '.join(sorted(_PLATFORMS))}",
+            )
     os_table = table.table("os")
     py_table = table.table("python")
     if parent is None and (os_table is None or py_table is None):
         missing = "os" if os_table is None else "python"
-        raise InputError(table.location(missing), "required table is missing",
-                         f"add [{missing}] or `from = \"<parent base>\"`")
+        raise InputError(
+            table.location(missing),
+            "required table is missing",
+            f'add [{missing}] or `from = "<parent base>"`',
+        )
     os_info = _parse_os(os_table) if os_table else parent.os  # type: ignore[union-attr]
     python = _parse_python(py_table) if py_table else parent.python  # type: ignore[union-attr]
     source = _parse_source(table)
     if source is None and parent is None:
-        raise InputError(table.location("source"), "a root base needs a [source]",
-                         "add [source] with `recipe = \"mmdebstrap\"` or `image` and `digest`")
+        raise InputError(
+            table.location("source"),
+            "a root base needs a [source]",
+            'add [source] with `recipe = "mmdebstrap"` or `image` and `digest`',
+        )
     cuda_table = table.table("cuda")
     cuda = _parse_cuda(cuda_table) if cuda_table else (parent.cuda if parent else None)
     own = tuple(_parse_package(t) for t in table.tables("python_packages"))
@@ -231,8 +251,15 @@ def _parse_base(table: Table, parent: BaseImage | None) -> BaseImage:
     _reject_overrides(table, inherited, own)
     table.reject_unknown()
     return BaseImage(
-        name=name, description=description, file=table.file, platforms=platforms, os=os_info,
-        python=python, source=source, parent=parent, cuda=cuda,
+        name=name,
+        description=description,
+        file=table.file,
+        platforms=platforms,
+        os=os_info,
+        python=python,
+        source=source,
+        parent=parent,
+        cuda=cuda,
         python_packages=tuple(sorted((*inherited, *own), key=lambda p: p.name)),
         definition=_definition(table),
     )
@@ -251,16 +278,22 @@ def _reject_overrides(
     for i, pkg in enumerate(own):
         where = table.location(f"python_packages[{i}]")
         if pkg.name in names:
-            raise InputError(where, f"{pkg.name} is already carried by the parent base",
-                             "remove it here or change the parent")
+            raise InputError(
+                where,
+                f"{pkg.name} is already carried by the parent base",
+                "remove it here or change the parent",
+            )
         if pkg.name in seen:
             raise InputError(where, f"{pkg.name} is listed twice", "keep one entry")
         seen.add(pkg.name)
 
 
 def _parse_os(table: Table) -> OsInfo:
-    info = OsInfo(distro=table.req_str("distro"), release=table.req_str("release"),
-                  codename=table.req_str("codename"))
+    info = OsInfo(
+        distro=table.req_str("distro"),
+        release=table.req_str("release"),
+        codename=table.req_str("codename"),
+    )
     table.reject_unknown()
     return info
 
@@ -270,21 +303,28 @@ def _version(table: Table, key: str) -> Version:
     try:
         return Version(text)
     except InvalidVersion as e:
-        raise InputError(table.location(key), f"invalid version {text!r}",
-                         "use a PEP 440 version such as 3.11.2") from e
+        raise InputError(
+            table.location(key), f"invalid version {text!r}", "use a PEP 440 version such as 3.11.2"
+        ) from e
 
 
 def _parse_python(table: Table) -> PythonInfo:
-    info = PythonInfo(version=_version(table, "version"), path=table.req_str("path"),
-                      venv=table.str("venv", "/opt/venv") or "/opt/venv")
+    info = PythonInfo(
+        version=_version(table, "version"),
+        path=table.req_str("path"),
+        venv=table.get_str("venv", "/opt/venv") or "/opt/venv",
+    )
     table.reject_unknown()
     return info
 
 
 def _parse_cuda(table: Table) -> CudaInfo:
-    info = CudaInfo(version=_version(table, "version"), cudnn=table.str("cudnn", "") or "",
-                    min_driver=table.req_str("min_driver"),
-                    minor_compat_driver=table.str("minor_compat_driver", "") or "")
+    info = CudaInfo(
+        version=_version(table, "version"),
+        cudnn=table.get_str("cudnn", "") or "",
+        min_driver=table.req_str("min_driver"),
+        minor_compat_driver=table.get_str("minor_compat_driver", "") or "",
+    )
     table.reject_unknown()
     return info
 
@@ -297,18 +337,28 @@ def _parse_source(table: Table) -> RecipeSource | ImageSource | None:
     if "image" in src:
         digest = src.req_str("digest")
         if not _DIGEST.match(digest):
-            raise InputError(src.location("digest"), f"not a sha256 digest: {digest!r}",
-                             "pin the image as sha256:<64 hex digits>")
-        source = ImageSource(image=src.req_str("image"), digest=digest,
-                             setup_packages=src.str_list("setup_packages"))
+            raise InputError(
+                src.location("digest"),
+                f"not a sha256 digest: {digest!r}",
+                "pin the image as sha256:<64 hex digits>",
+            )
+        source = ImageSource(
+            image=src.req_str("image"), digest=digest, setup_packages=src.str_list("setup_packages")
+        )
     else:
         recipe = src.req_str("recipe")
         if recipe != "mmdebstrap":
-            raise InputError(src.location("recipe"), f"unknown recipe {recipe!r}",
-                             "use recipe = \"mmdebstrap\" or an `image` with a `digest`")
+            raise InputError(
+                src.location("recipe"),
+                f"unknown recipe {recipe!r}",
+                'use recipe = "mmdebstrap" or an `image` with a `digest`',
+            )
         source = RecipeSource(
-            recipe=recipe, suite=src.req_str("suite"), variant=src.str("variant", "minbase") or "",
-            mirror=src.req_str("mirror"), components=src.str_list("components") or ("main",),
+            recipe=recipe,
+            suite=src.req_str("suite"),
+            variant=src.get_str("variant", "minbase") or "",
+            mirror=src.req_str("mirror"),
+            components=src.str_list("components") or ("main",),
             include=src.str_list("include"),
         )
     src.reject_unknown()
@@ -319,12 +369,21 @@ def _parse_package(table: Table) -> BasePackage:
     hashes = table.str_list("sha256")
     for i, h in enumerate(hashes):
         if not _SHA256.match(h):
-            raise InputError(table.location(f"sha256[{i}]"), "not a sha256 hex digest",
-                             "use 64 lowercase hex digits")
+            raise InputError(
+                table.location(f"sha256[{i}]"),
+                "not a sha256 hex digest",
+                "use 64 lowercase hex digits",
+            )
     if not hashes:
-        raise InputError(table.location("sha256"), "a base package needs its sha256 hashes",
-                         "list the wheel hashes (uv pip compile --generate-hashes prints them)")
-    pkg = BasePackage(name=canonicalize_name(table.req_str("name")),
-                      version=_version(table, "version"), sha256=hashes)
+        raise InputError(
+            table.location("sha256"),
+            "a base package needs its sha256 hashes",
+            "list the wheel hashes (uv pip compile --generate-hashes prints them)",
+        )
+    pkg = BasePackage(
+        name=canonicalize_name(table.req_str("name")),
+        version=_version(table, "version"),
+        sha256=hashes,
+    )
     table.reject_unknown()
     return pkg

@@ -118,8 +118,11 @@ def find_spec(project: Path) -> tuple[Path, str]:
     pyproject = project / "pyproject.toml"
     if pyproject.is_file() and "imagekit" in load_toml(pyproject).get("tool", {}):
         return pyproject, "tool.imagekit"
-    raise InputError(candidate, "no model spec found",
-                     "run `imagekit init` or add [tool.imagekit] to pyproject.toml")
+    raise InputError(
+        candidate,
+        "no model spec found",
+        "run `imagekit init` or add [tool.imagekit] to pyproject.toml",
+    )
 
 
 def load_spec(project: Path) -> ModelSpec:
@@ -136,32 +139,56 @@ def load_spec(project: Path) -> ModelSpec:
 def parse_spec(t: Table, root: Path, prefix: str = "") -> ModelSpec:
     name = t.req_str("name")
     if not _IMAGE_NAME.match(name):
-        raise InputError(t.location("name"), f"{name!r} is not a valid image name",
-                         "use lowercase letters, digits and single '.', '_' or '-' between them")
+        raise InputError(
+            t.location("name"),
+            f"{name!r} is not a valid image name",
+            "use lowercase letters, digits and single '.', '_' or '-' between them",
+        )
     version = t.req_str("version")
     if not _TAG.match(version):
-        raise InputError(t.location("version"), f"{version!r} cannot be an image tag",
-                         "use letters, digits, '.', '_' and '-' (at most 128)")
-    platform = t.str("platform", PLATFORMS[0]) or PLATFORMS[0]
+        raise InputError(
+            t.location("version"),
+            f"{version!r} cannot be an image tag",
+            "use letters, digits, '.', '_' and '-' (at most 128)",
+        )
+    platform = t.get_str("platform", PLATFORMS[0]) or PLATFORMS[0]
     if platform not in PLATFORMS:
-        raise InputError(t.location("platform"), f"unknown platform {platform!r}",
-                         f"use one of: {', '.join(PLATFORMS)}")
+        raise InputError(
+            t.location("platform"),
+            f"unknown platform {platform!r}",
+            f"use one of: {', '.join(PLATFORMS)}",
+        )
     lockfile = t.req_str("lockfile")
     spec = ModelSpec(
-        file=t.file, root=root, key_prefix=prefix, name=name, version=version,
-        description=t.str("description", "") or "", base=t.req_str("base"),
-        lockfile=root / _relative(t, "lockfile", lockfile), platform=platform,
-        entrypoint=t.str_list("entrypoint"), cmd=t.str_list("cmd"),
-        workdir=_absolute(t, "workdir", t.str("workdir", "/app") or "/app"),
-        user=_user(t), ports=_ports(t), env=_env(t), labels=t.str_map("labels"),
-        app=_app(t), artifacts=tuple(_artifact(a) for a in t.tables("artifacts")),
+        file=t.file,
+        root=root,
+        key_prefix=prefix,
+        name=name,
+        version=version,
+        description=t.get_str("description", "") or "",
+        base=t.req_str("base"),
+        lockfile=root / _relative(t, "lockfile", lockfile),
+        platform=platform,
+        entrypoint=t.str_list("entrypoint"),
+        cmd=t.str_list("cmd"),
+        workdir=_absolute(t, "workdir", t.get_str("workdir", "/app") or "/app"),
+        user=_user(t),
+        ports=_ports(t),
+        env=_env(t),
+        labels=t.str_map("labels"),
+        app=_app(t),
+        artifacts=tuple(_artifact(a) for a in t.tables("artifacts")),
         datasets=tuple(_dataref(d) for d in t.tables("datasets")),
         sources=tuple(_dataref(s) for s in t.tables("sources")),
-        system_packages=_system(t), **_dependencies(t),
+        system_packages=_system(t),
+        **_dependencies(t),
     )
     if not spec.entrypoint and not spec.cmd:
-        raise InputError(t.location("entrypoint"), "the image has nothing to run",
-                         'set entrypoint = ["python", "-m", "your_model"]')
+        raise InputError(
+            t.location("entrypoint"),
+            "the image has nothing to run",
+            'set entrypoint = ["python", "-m", "your_model"]',
+        )
     t.reject_unknown()
     return spec
 
@@ -169,26 +196,36 @@ def parse_spec(t: Table, root: Path, prefix: str = "") -> ModelSpec:
 def _relative(t: Table, key: str, value: str) -> PurePosixPath:
     path = PurePosixPath(value)
     if path.is_absolute() or ".." in path.parts or not value:
-        raise InputError(t.location(key), f"{value!r} must be a path inside the model folder",
-                         "use a relative path without '..'")
+        raise InputError(
+            t.location(key),
+            f"{value!r} must be a path inside the model folder",
+            "use a relative path without '..'",
+        )
     return path
 
 
 def _absolute(t: Table, key: str, value: str) -> str:
     if not value.startswith("/") or ".." in PurePosixPath(value).parts:
-        raise InputError(t.location(key), f"{value!r} must be an absolute path in the image",
-                         "start it with '/'")
+        raise InputError(
+            t.location(key), f"{value!r} must be an absolute path in the image", "start it with '/'"
+        )
     return value
 
 
 def _user(t: Table) -> str:
-    user = t.str("user", DEFAULT_USER) or DEFAULT_USER
+    user = t.get_str("user", DEFAULT_USER) or DEFAULT_USER
     if user in {"root", "0"} or user.startswith("0:"):
-        raise InputError(t.location("user"), "the image must not run as root",
-                         f'remove `user` (default "{DEFAULT_USER}") or name a non-root user')
+        raise InputError(
+            t.location("user"),
+            "the image must not run as root",
+            f'remove `user` (default "{DEFAULT_USER}") or name a non-root user',
+        )
     if not re.match(r"^[a-z_][a-z0-9_-]{0,31}$", user):
-        raise InputError(t.location("user"), f"{user!r} is not a valid user name",
-                         "use lowercase letters, digits, '_' and '-'")
+        raise InputError(
+            t.location("user"),
+            f"{user!r} is not a valid user name",
+            "use lowercase letters, digits, '_' and '-'",
+        )
     return user
 
 
@@ -196,8 +233,9 @@ def _ports(t: Table) -> tuple[int, ...]:
     ports = t.int_list("ports")
     for i, port in enumerate(ports):
         if not 1 <= port <= 65535:
-            raise InputError(t.location(f"ports[{i}]"), f"port {port} is out of range",
-                             "use 1-65535")
+            raise InputError(
+                t.location(f"ports[{i}]"), f"port {port} is out of range", "use 1-65535"
+            )
     return tuple(sorted(set(ports)))
 
 
@@ -205,8 +243,11 @@ def _env(t: Table) -> dict[str, str]:
     env = t.str_map("env")
     for key in env:
         if not _ENV_NAME.match(key):
-            raise InputError(t.location(f"env.{key}"), "not a valid environment variable name",
-                             "use letters, digits and '_'")
+            raise InputError(
+                t.location(f"env.{key}"),
+                "not a valid environment variable name",
+                "use letters, digits and '_'",
+            )
     return dict(sorted(env.items()))
 
 
@@ -222,30 +263,43 @@ def _app(t: Table) -> AppFiles:
 
 
 def _sha256(t: Table, key: str, required: bool) -> str | None:
-    value = t.req_str(key) if required else t.str(key)
+    value = t.req_str(key) if required else t.get_str(key)
     if value is not None:
         value = value.removeprefix("sha256:")
         if not _SHA256.match(value):
-            raise InputError(t.location(key), "not a sha256 hex digest",
-                             "use 64 lowercase hex digits (sha256sum FILE)")
+            raise InputError(
+                t.location(key),
+                "not a sha256 hex digest",
+                "use 64 lowercase hex digits (sha256sum FILE)",
+            )
     return value
 
 
 def _artifact(t: Table) -> Artifact:
     path = _relative(t, "path", t.req_str("path"))
-    dest = _absolute(t, "dest", t.str("dest", f"/opt/model/{path.name}") or "")
+    dest = _absolute(t, "dest", t.get_str("dest", f"/opt/model/{path.name}") or "")
     card = t.str_map("card")
-    artifact = Artifact(name=t.str("name", path.stem) or path.stem, path=path,
-                        sha256=_sha256(t, "sha256", required=True) or "",
-                        dest=PurePosixPath(dest), card=card, location=t.location())
+    artifact = Artifact(
+        name=t.get_str("name", path.stem) or path.stem,
+        path=path,
+        sha256=_sha256(t, "sha256", required=True) or "",
+        dest=PurePosixPath(dest),
+        card=card,
+        location=t.location(),
+    )
     t.reject_unknown()
     return artifact
 
 
 def _dataref(t: Table) -> DataRef:
-    ref = DataRef(name=t.req_str("name"), uri=t.req_str("uri"), version=t.str("version", "") or "",
-                  sha256=_sha256(t, "sha256", required=False),
-                  schema_hash=t.str("schema_hash"), revision=t.str("revision"))
+    ref = DataRef(
+        name=t.req_str("name"),
+        uri=t.req_str("uri"),
+        version=t.get_str("version", "") or "",
+        sha256=_sha256(t, "sha256", required=False),
+        schema_hash=t.get_str("schema_hash"),
+        revision=t.get_str("revision"),
+    )
     t.reject_unknown()
     return ref
 
@@ -258,11 +312,16 @@ def _system(t: Table) -> tuple[SystemPackage, ...]:
     for i, text in enumerate(system.str_list("packages")):
         m = _APT_PIN.match(text)
         if not m:
-            raise InputError(system.location(f"packages[{i}]"),
-                             f"{text!r} is not pinned as name=version",
-                             "pin it: apt-cache policy NAME shows the version")
-        out.append(SystemPackage(name=m["name"], version=m["version"],
-                                 location=system.location(f"packages[{i}]")))
+            raise InputError(
+                system.location(f"packages[{i}]"),
+                f"{text!r} is not pinned as name=version",
+                "pin it: apt-cache policy NAME shows the version",
+            )
+        out.append(
+            SystemPackage(
+                name=m["name"], version=m["version"], location=system.location(f"packages[{i}]")
+            )
+        )
     system.reject_unknown()
     return tuple(out)
 
@@ -275,7 +334,10 @@ def _dependencies(t: Table) -> dict[str, frozenset[NormalizedName]]:
     optional = frozenset(canonicalize_name(n) for n in deps.str_list("optional"))
     both = sorted(critical & optional)
     if both:
-        raise InputError(deps.location(), f"{', '.join(both)} marked both critical and optional",
-                         "list each package in one of the two")
+        raise InputError(
+            deps.location(),
+            f"{', '.join(both)} marked both critical and optional",
+            "list each package in one of the two",
+        )
     deps.reject_unknown()
     return {"critical": critical, "optional": optional}

@@ -1,0 +1,48 @@
+"""The build-backend interface: every backend turns the same BuildPlan into an image."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from imagekit.catalog import BaseImage
+from imagekit.errors import ImagekitError
+from imagekit.plan import BuildPlan
+
+Progress = Callable[[str], None]
+
+
+class BackendKind(enum.StrEnum):
+    DOCKER = "docker"
+
+
+class BuildError(ImagekitError):
+    """The engine failed to build the image; no tag was left behind."""
+
+    exit_code = 3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BuildResult:
+    image_id: str
+    tag: str
+    size: int  # bytes, as the engine reports it
+    layers: tuple[str, ...]  # diff ids, base first
+
+
+class BuildBackend(Protocol):
+    kind: BackendKind
+
+    def ensure_base(self, base: BaseImage, progress: Progress) -> str:
+        """Make the base available to this backend (building it if needed); its image id."""
+        ...
+
+    def build(self, plan: BuildPlan, context: Path, tag: str, progress: Progress) -> BuildResult:
+        """Build `context` (rendered from `plan`) and tag the result `tag`.
+
+        Raises `BuildError`; a failed or interrupted build leaves no tag.
+        """
+        ...

@@ -1,0 +1,276 @@
+"""Pre-build checks: everything that would make a build wrong, found before it starts.
+
+`run_checks` reads the spec, the lock and the base, and collects every finding in one run:
+unpinned or unhashed packages, duplicates and version conflicts, editable or unhashed direct
+sources, packages the base's Python cannot run, conflicts with what the base carries,
+missing or altered model artifacts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.markers import Marker
+from packaging.utils import NormalizedName
+
+from imagekit.appfiles import select_for_spec
+from imagekit.catalog import BaseImage, Catalog
+from imagekit.errors import ErrorCollector, Finding, InputError, Location, Severity
+from imagekit.lockfile import Lock, LockedPackage, SourceKind, read_lock
+from imagekit.spec import ModelSpec, load_spec
+from imagekit.target import TargetEnv
+
+_RANGE_OPERATORS = ("<", ">", "~=", "!=", "*")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckResult:
+    """What the checks read, the packages that apply to the target, and every finding."""
+
+    spec: ModelSpec | None
+    lock: Lock | None
+    base: BaseImage | None
+    packages: tuple[LockedPackage, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity is Severity.ERROR for f in self.findings)
+
+
+def run_checks(project: Path, catalog: Catalog | None = None) -> CheckResult:
+    """Run every pre-build check on a model folder.
+
+    Raises `InputError` only when the spec itself cannot be read; every other problem becomes a
+    finding of the result.
+    """
+    spec = load_spec(project)
+    collector = ErrorCollector()
+    base = lock = None
+    with collector.collect():
+        base = (catalog or Catalog.load()).get(spec.base, spec.location("base"))
+        if spec.platform not in base.platforms:
+            collector.error(
+                spec.location("platform"),
+                "platform",
+                f"base {base.name} is not built for {spec.platform}",
+                f"use one of: {', '.join(base.platforms)}",
+            )
+    with collector.collect():
+        lock = read_lock(spec.lockfile)
+    packages: tuple[LockedPackage, ...] = ()
+    if lock is not None and base is not None:
+        target = TargetEnv(python=base.python.version, platform=spec.platform)
+        packages = check_lock(lock, target, collector)
+        check_against_base(packages, base, collector)
+        check_declared(spec, packages, collector)
+    check_artifacts(spec, collector)
+    check_app_files(spec, collector)
+    return CheckResult(
+        spec=spec, lock=lock, base=base, packages=packages, findings=collector.findings
+    )
+
+
+def _applies(marker: Marker | None, env: dict[str, str]) -> bool:
+    return marker is None or marker.evaluate(env)
+
+
+def check_lock(
+    lock: Lock, target: TargetEnv, collector: ErrorCollector
+) -> tuple[LockedPackage, ...]:
+    """Validate every package of the lock for the target; returns those that apply to it."""
+    env = target.marker_environment()
+    if lock.requires_python is not None and target.python not in lock.requires_python:
+        collector.error(
+            Location(file=lock.path, key="requires-python"),
+            "requires-python",
+            f"the lock requires Python {lock.requires_python}, the base has {target.python}",
+            "choose a base with a matching Python or re-lock for it",
+        )
+    applied: dict[NormalizedName, LockedPackage] = {}
+    for pkg in lock.packages:
+        if not _applies(pkg.marker, env):
+            continue  # excluded for this target by its markers: not an error
+        _check_package(pkg, target, collector)
+        first = applied.get(pkg.name)
+        if first is None:
+            applied[pkg.name] = pkg
+        elif first.version == pkg.version and first.specifier == pkg.specifier:
+            collector.error(
+                pkg.location,
+                "duplicate",
+                f"{pkg.raw_name} is listed twice (also at {first.location})",
+                "keep one entry",
+            )
+        else:
+            collector.error(
+                pkg.location,
+                "conflict",
+                f"{pkg.raw_name} {pkg.specifier or '(any)'} conflicts with "
+                f"{first.specifier or '(any)'} at {first.location}",
+                "re-lock so that one version is chosen",
+            )
+    _check_graph(lock, applied, env, collector)
+    return tuple(applied.values())
+
+
+def _check_package(pkg: LockedPackage, target: TargetEnv, collector: ErrorCollector) -> None:
+    where = pkg.location
+    if pkg.editable:
+        collector.error(
+            where,
+            "editable",
+            f"{pkg.raw_name} is an editable install",
+            "build a wheel and lock it by version and hash",
+        )
+    elif pkg.source is SourceKind.DIRECTORY:
+        collector.error(
+            where,
+            "local-directory",
+            f"{pkg.raw_name} comes from a local directory",
+            "build a wheel and lock it by version and hash",
+        )
+    elif pkg.source in (SourceKind.URL, SourceKind.VCS, SourceKind.PATH) and not pkg.hashes:
+        collector.error(
+            where,
+            "direct-unhashed",
+            f"{pkg.raw_name} comes from {pkg.url or pkg.source.value} without a hash",
+            "add --hash=sha256:... or lock it from an index",
+        )
+    elif pkg.version is None:
+        is_range = any(op in pkg.specifier for op in _RANGE_OPERATORS)
+        what = f"a version range ({pkg.specifier})" if is_range else "no version"
+        collector.error(
+            where,
+            "unpinned",
+            f"{pkg.raw_name} is not pinned to one exact version: {what}",
+            f"pin it: {pkg.name}==<version> (re-lock with hashes)",
+        )
+    elif not pkg.hashes:
+        collector.error(
+            where,
+            "unhashed",
+            f"{pkg.raw_name}=={pkg.version} has no sha256 hash",
+            "re-lock with hashes (pip-compile --generate-hashes)",
+        )
+    if pkg.requires_python is not None and target.python not in pkg.requires_python:
+        collector.error(
+            where,
+            "requires-python",
+            f"{pkg.raw_name} {pkg.version} requires Python {pkg.requires_python}, "
+            f"the base has {target.python}",
+            "choose a base with a matching Python or lock an older version",
+        )
+
+
+def _check_graph(
+    lock: Lock,
+    applied: dict[NormalizedName, LockedPackage],
+    env: dict[str, str],
+    collector: ErrorCollector,
+) -> None:
+    """Where the format records dependencies, each one the target needs must be locked."""
+    for pkg in applied.values():
+        for dep in pkg.dependencies or ():
+            dep_env = {**env, "extra": ""}
+            if not _applies(dep.marker, dep_env):
+                continue
+            locked = applied.get(dep.name)
+            if locked is None:
+                collector.error(
+                    pkg.location,
+                    "missing-dependency",
+                    f"{pkg.raw_name} needs {dep.name}, which the lock does not "
+                    "provide for this target",
+                    f"re-lock for {lock.path.name}'s target",
+                )
+            elif (
+                locked.version is not None
+                and dep.specifier
+                and not dep.specifier.contains(locked.version, prereleases=True)
+            ):
+                collector.error(
+                    locked.location,
+                    "conflict",
+                    f"{pkg.raw_name} needs {dep.name}{dep.specifier}, the lock has "
+                    f"{locked.version}",
+                    "re-lock so that the versions agree",
+                )
+
+
+def check_against_base(
+    packages: tuple[LockedPackage, ...], base: BaseImage, collector: ErrorCollector
+) -> None:
+    """A lock may re-pin what the base carries only to the same version."""
+    carried = base.package_map()
+    for pkg in packages:
+        theirs = carried.get(pkg.name)
+        if theirs is not None and pkg.version is not None and pkg.version != theirs.version:
+            collector.error(
+                pkg.location,
+                "base-conflict",
+                f"{pkg.raw_name} {pkg.version} conflicts with {theirs.version} "
+                f"carried by base {base.name}",
+                f"lock {pkg.name}=={theirs.version} or choose another base",
+            )
+
+
+def check_declared(
+    spec: ModelSpec, packages: tuple[LockedPackage, ...], collector: ErrorCollector
+) -> None:
+    """Dependencies the spec marks critical or optional must be in the lock."""
+    locked = {p.name for p in packages}
+    for kind, names in (("critical", spec.critical), ("optional", spec.optional)):
+        for name in sorted(names - locked):
+            collector.error(
+                spec.location(f"dependencies.{kind}"),
+                "missing-dependency",
+                f"{name} is marked {kind} but is not in {spec.lockfile.name} for this target",
+                f"add {name} to the lock or remove it here",
+            )
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_artifacts(spec: ModelSpec, collector: ErrorCollector) -> None:
+    """Every model artifact exists and has the sha256 the spec records."""
+    for artifact in spec.artifacts:
+        path = spec.root / artifact.path
+        try:
+            actual = sha256_file(path)
+        except FileNotFoundError:
+            collector.error(
+                artifact.location,
+                "artifact-missing",
+                f"model artifact {artifact.path} not found",
+                "add the file or correct `path`",
+            )
+            continue
+        except OSError as e:
+            raise InputError(path, f"cannot read model artifact: {e.strerror}") from e
+        if actual != artifact.sha256:
+            collector.error(
+                artifact.location,
+                "artifact-hash",
+                f"{artifact.path} has sha256 {actual}, the spec records {artifact.sha256}",
+                "if the new file is intended, update `sha256`",
+            )
+
+
+def check_app_files(spec: ModelSpec, collector: ErrorCollector) -> None:
+    """Secret-looking files the app patterns matched are withheld: say which."""
+    for path in select_for_spec(spec).withheld_secrets:
+        collector.warn(
+            Location(file=spec.root / path),
+            "secret-withheld",
+            f"{path} looks like a secret and is not copied into the image",
+            "list it exactly in [app] include if the image really needs it",
+        )

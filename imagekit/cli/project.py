@@ -1,0 +1,116 @@
+"""Commands on one model folder: init, check, plan, render."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from imagekit.catalog import Catalog
+from imagekit.checks import CheckResult, run_checks
+from imagekit.cli._output import err, findings_json, handle_errors, print_findings
+from imagekit.errors import FindingsError, Severity
+from imagekit.init import scaffold
+from imagekit.plan import BuildPlan, make_plan
+from imagekit.render import write_rendered
+
+ProjectArg = Annotated[
+    Path, typer.Argument(help="The model folder (holding imagekit.toml).", show_default=True)
+]
+CatalogOption = Annotated[
+    Path | None,
+    typer.Option("--catalog", help="Base image catalog folder.", envvar="IMAGEKIT_BASE_IMAGES"),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+
+
+def checked(project: Path, catalog: Path | None) -> CheckResult:
+    """Run the checks, print warnings, and raise `FindingsError` on errors."""
+    result = run_checks(project, Catalog.load(catalog) if catalog else None)
+    if not result.ok:
+        raise FindingsError(result.findings)
+    print_findings(f for f in result.findings if f.severity is Severity.WARNING)
+    return result
+
+
+def planned(project: Path, catalog: Path | None) -> BuildPlan:
+    return make_plan(checked(project, catalog))
+
+
+@handle_errors
+def check(
+    project: ProjectArg = Path(), catalog: CatalogOption = None, as_json: JsonOption = False
+) -> None:
+    """Run every pre-build check; exit 0 clean, 1 findings, 2 unreadable input."""
+    result = run_checks(project, Catalog.load(catalog) if catalog else None)
+    errors = [f for f in result.findings if f.severity is Severity.ERROR]
+    if as_json:
+        typer.echo(findings_json(result.findings))
+    else:
+        print_findings(result.findings)
+        if not errors:
+            lock = result.lock
+            count = len(result.packages)
+            typer.echo(
+                f"{result.spec.file if result.spec else project}: ok "
+                f"({count} packages from {lock.path.name if lock else '?'}, "
+                f"base {result.base.name if result.base else '?'})"
+            )
+        else:
+            err(f"{len(errors)} error(s)")
+    if errors:
+        raise typer.Exit(1)
+
+
+@handle_errors
+def plan(
+    project: ProjectArg = Path(), catalog: CatalogOption = None, as_json: JsonOption = False
+) -> None:
+    """Show the build plan: base, ordered layers, environment and labels."""
+    build_plan = planned(project, catalog)
+    if as_json:
+        typer.echo(build_plan.to_json(), nl=False)
+        return
+    typer.echo(f"{build_plan.image_ref} on {build_plan.base.name} ({build_plan.platform})")
+    for i, layer in enumerate(build_plan.layers, 1):
+        what = (
+            f"{len(layer.packages)} packages"
+            if layer.packages
+            else f"{len(layer.files)} files"
+            if layer.files
+            else f"{len(layer.system)} apt"
+        )
+        typer.echo(f"  {i}. {layer.name:<20} {what}")
+    if build_plan.cuda:
+        typer.echo(f"  CUDA {build_plan.cuda.version}, driver >= {build_plan.cuda.min_driver}")
+
+
+@handle_errors
+def render(
+    project: ProjectArg = Path(),
+    catalog: CatalogOption = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Folder (default: <project>/.imagekit).")
+    ] = None,
+) -> None:
+    """Write the Dockerfile and .dockerignore of the plan."""
+    build_plan = planned(project, catalog)
+    dockerfile, _ = write_rendered(build_plan, output or project / ".imagekit")
+    typer.echo(str(dockerfile))
+
+
+@handle_errors
+def init(
+    project: ProjectArg = Path(),
+    base: Annotated[str, typer.Option(help="Catalog base image.")] = "debian-bookworm-py311",
+    force: Annotated[bool, typer.Option(help="Overwrite an existing imagekit.toml.")] = False,
+) -> None:
+    """Write an imagekit.toml for a folder with a lockfile."""
+    path = scaffold(project, base=base, force=force)
+    typer.echo(f"wrote {path}; review it, then run `imagekit check {project}`")
+
+
+def register(app: typer.Typer) -> None:
+    for command in (init, check, plan, render):
+        app.command(command.__name__)(command)

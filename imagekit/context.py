@@ -1,0 +1,114 @@
+"""Assemble a build context from a BuildPlan: wheels per layer, artifacts, application code.
+
+Every file gets the same mtime (SOURCE_DATE_EPOCH) and a fixed mode, so the engine's cache keys
+depend on content alone and an unchanged layer is reused.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from imagekit.checks import sha256_file
+from imagekit.errors import ImagekitError
+from imagekit.plan import BuildPlan, Layer
+from imagekit.render import render_dockerfile, render_dockerignore
+from imagekit.wheelhouse import FetchedWheel, Target, WheelRequest, fetch_wheels
+
+DEFAULT_EPOCH = 315532800  # 1980-01-01, the earliest time a zip (wheel) entry can hold
+
+
+class ContextError(ImagekitError):
+    """A file changed or vanished between the checks and the build."""
+
+
+def source_date_epoch() -> int:
+    value = os.environ.get("SOURCE_DATE_EPOCH", "")
+    return int(value) if value.isdigit() else DEFAULT_EPOCH
+
+
+def wheel_requests(layer: Layer) -> list[WheelRequest]:
+    return [
+        WheelRequest(
+            name=canonicalize_name(p.name),
+            version=Version(p.version),
+            hashes=frozenset(p.sha256),
+            filenames=p.filenames,
+        )
+        for p in layer.packages
+    ]
+
+
+def _requirements(wheels: Sequence[FetchedWheel]) -> str:
+    lines = [f"{w.name}=={w.version} --hash=sha256:{w.sha256}" for w in wheels]
+    return "\n".join(lines) + "\n"
+
+
+def _copy_verified(source: Path, dest: Path, sha256: str, what: str) -> None:
+    try:
+        actual = sha256_file(source)
+    except FileNotFoundError as e:
+        raise ContextError(f"{source}: {what} vanished after the checks") from e
+    if actual != sha256:
+        raise ContextError(
+            f"{source}: {what} changed after the checks (sha256 {actual}, "
+            f"expected {sha256}); run `imagekit check` again"
+        )
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, dest)
+    if os.access(source, os.X_OK):
+        dest.chmod(0o755)
+
+
+def _normalize(root: Path, epoch: int) -> None:
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in filenames:
+            path = Path(dirpath) / name
+            path.chmod(0o755 if path.stat().st_mode & 0o100 else 0o644)
+            os.utime(path, (epoch, epoch))
+        for name in dirnames:
+            (Path(dirpath) / name).chmod(0o755)
+    for dirpath, dirnames, _ in os.walk(root, topdown=False):
+        for name in dirnames:
+            os.utime(Path(dirpath) / name, (epoch, epoch))
+    os.utime(root, (epoch, epoch))
+
+
+def assemble(
+    plan: BuildPlan, project: Path, context: Path, *, cache_dir: Path | None = None
+) -> tuple[FetchedWheel, ...]:
+    """Write the whole build context of `plan` into the empty folder `context`.
+
+    Raises `WheelhouseError` (fetch, hash or platform problems) or `ContextError` (a model
+    artifact or application file that changed after the checks).
+    """
+    target = Target(python=Version(plan.base.python_version), platform=plan.platform)
+    fetched: list[FetchedWheel] = []
+    for layer in plan.python_layers:
+        dest = context / "wheels" / layer.name
+        wheels = fetch_wheels(wheel_requests(layer), target, dest, cache_dir)
+        (dest / "requirements.txt").write_text(_requirements(wheels), encoding="utf-8")
+        fetched.extend(wheels)
+    for layer in plan.layers:
+        if layer.kind.value == "artifacts":
+            for f in layer.files:
+                _copy_verified(
+                    project / f.source,
+                    context / "artifacts" / f.dest.lstrip("/"),
+                    f.sha256,
+                    "model artifact",
+                )
+        elif layer.kind.value == "app":
+            for f in layer.files:
+                _copy_verified(
+                    project / f.source, context / "app" / f.source, f.sha256, "application file"
+                )
+    (context / "Dockerfile").write_text(render_dockerfile(plan), encoding="utf-8")
+    (context / ".dockerignore").write_text(render_dockerignore(), encoding="utf-8")
+    _normalize(context, source_date_epoch())
+    return tuple(fetched)

@@ -1,0 +1,1 @@
+"""A torch classifier used to test CUDA plans; never run."""

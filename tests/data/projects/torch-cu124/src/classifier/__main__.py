@@ -1,0 +1,3 @@
+from classifier import __doc__
+
+print(__doc__)
