@@ -42,7 +42,9 @@ def load_toml(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as e:
         # Python < 3.14 puts the position only into the text: "... (at line 4, column 8)".
         match = _POSITION.search(str(e))
-        line = int(match["line"]) if match else None
+        line = int(match["line"]) if match and match["line"] else None
+        if match and line is None:  # "at end of document": the last line
+            line = max(1, len(data.decode("utf-8").splitlines()))
         msg = _POSITION.sub("", str(e)).strip()
         raise InputError(
             Location(file=path, line=line), f"malformed TOML: {msg}", "fix the TOML syntax"

@@ -128,6 +128,7 @@ def find_spec(project: Path) -> tuple[Path, str]:
 def load_spec(project: Path) -> ModelSpec:
     """Read and validate the spec of a model folder (or a spec file); raises `InputError`."""
     file, prefix = find_spec(project)
+    file = file.resolve()
     data: Any = load_toml(file)
     for part in prefix.split(".") if prefix else ():
         data = data[part]

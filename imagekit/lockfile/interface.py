@@ -59,7 +59,12 @@ class LockedFile:
         return self.filename.endswith(".whl")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"filename": self.filename, "sha256": self.sha256, "url": self.url, "size": self.size}
+        return {
+            "filename": self.filename,
+            "sha256": self.sha256,
+            "url": self.url,
+            "size": self.size,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LockedFile:
@@ -78,6 +83,7 @@ class Dependency:
     name: NormalizedName
     specifier: SpecifierSet = field(default_factory=SpecifierSet)
     marker: Marker | None = None
+    extras: tuple[str, ...] = ()  # the extras the edge asks of `name` (uv.lock `extra = [...]`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,6 +111,7 @@ class LockedPackage:
     editable: bool = False
     dependencies: tuple[Dependency, ...] | None = None  # None: the format records no graph
     extras: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()  # dependency groups (poetry.lock `groups`); (): not recorded
 
     @property
     def wheels(self) -> tuple[LockedFile, ...]:
@@ -137,6 +144,10 @@ class Lock:
     requires_python: SpecifierSet | None = None
     index_urls: tuple[str, ...] = ()
     sha256: Sha256 = Sha256("")  # of the file's bytes
+    # The project's own direct requirements, where the lock records them (uv.lock's root
+    # package): where a graph walk starts. None: every package is to be installed (subject
+    # to its marker), as in requirements.txt and pylock.toml.
+    root_dependencies: tuple[Dependency, ...] | None = None
 
     def by_name(self) -> dict[NormalizedName, list[LockedPackage]]:
         out: dict[NormalizedName, list[LockedPackage]] = {}
