@@ -16,7 +16,7 @@ from packaging.version import Version
 
 from imagekit.checks import sha256_file
 from imagekit.errors import ImagekitError
-from imagekit.plan import BuildPlan, Layer
+from imagekit.plan import BuildPlan, Layer, PlannedPackage
 from imagekit.render import render_dockerfile, render_dockerignore
 from imagekit.wheelhouse import FetchedWheel, Target, WheelRequest, fetch_wheels
 
@@ -33,6 +33,10 @@ def source_date_epoch() -> int:
 
 
 def wheel_requests(layer: Layer) -> list[WheelRequest]:
+    return _requests(layer.packages)
+
+
+def _requests(packages: Sequence[PlannedPackage]) -> list[WheelRequest]:
     return [
         WheelRequest(
             name=canonicalize_name(p.name),
@@ -40,7 +44,7 @@ def wheel_requests(layer: Layer) -> list[WheelRequest]:
             hashes=frozenset(p.sha256),
             filenames=p.filenames,
         )
-        for p in layer.packages
+        for p in packages
     ]
 
 
@@ -88,7 +92,8 @@ def assemble(
     artifact or application file that changed after the checks).
     """
     target = Target(python=Version(plan.base.python_version), platform=plan.platform)
-    fetched: list[FetchedWheel] = []
+    tools = fetch_wheels(_requests(plan.build_tools), target, context / "tools", cache_dir)
+    fetched: list[FetchedWheel] = list(tools)
     for layer in plan.python_layers:
         dest = context / "wheels" / layer.name
         wheels = fetch_wheels(wheel_requests(layer), target, dest, cache_dir)

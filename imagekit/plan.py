@@ -56,6 +56,15 @@ FRAMEWORKS: dict[str, frozenset[str]] = {
 }
 
 
+# pip runs in the build stage only, from its wheel (fetched and verified like every other), so
+# neither the base nor the final image needs pip, ensurepip or bundled wheels.
+BUILD_PIP_VERSION = "25.1.1"
+BUILD_PIP_SHA256 = (
+    "2913a38a2abf4ea6b64ab507bd9e967f3b53dc1ede74b01b0931e1ce548751af",
+    "3de45d411d308d5054c2168185d8da7f9a2cd753dbac8acbfa88a8909ecd9077",
+)
+
+
 class LayerKind(enum.StrEnum):
     SYSTEM = "system"
     CUDA = "cuda"
@@ -197,6 +206,7 @@ class BuildPlan:
     critical: tuple[str, ...]
     optional: tuple[str, ...]
     from_base: tuple[str, ...]  # locked packages the base already carries at the same version
+    build_tools: tuple[PlannedPackage, ...] = ()  # used in the build stage, never shipped
 
     @property
     def image_ref(self) -> str:
@@ -204,6 +214,12 @@ class BuildPlan:
 
     def layer(self, kind: LayerKind) -> tuple[Layer, ...]:
         return tuple(layer for layer in self.layers if layer.kind is kind)
+
+    @property
+    def pip(self) -> str:
+        """The build stage's pip: run from its wheel with the image's own interpreter."""
+        tool = next(t for t in self.build_tools if t.name == "pip")
+        return f"{self.base.venv}/bin/python /tmp/tools/{tool.filenames[0]}/pip"
 
     @property
     def python_layers(self) -> tuple[Layer, ...]:
@@ -240,6 +256,7 @@ class BuildPlan:
             "critical": list(self.critical),
             "optional": list(self.optional),
             "from_base": list(self.from_base),
+            "build_tools": [t.to_dict() for t in self.build_tools],
         }
 
     def to_json(self) -> str:
@@ -283,6 +300,7 @@ class BuildPlan:
             critical=tuple(d["critical"]),
             optional=tuple(d["optional"]),
             from_base=tuple(d["from_base"]),
+            build_tools=tuple(PlannedPackage.from_dict(t) for t in d["build_tools"]),
         )
 
     def with_base_digest(self, digest: str) -> BuildPlan:
@@ -466,6 +484,10 @@ def make_plan(result: CheckResult) -> BuildPlan:
         critical=tuple(sorted(spec.critical)),
         optional=tuple(sorted(spec.optional)),
         from_base=from_base,
+        build_tools=(
+            PlannedPackage(name="pip", version=BUILD_PIP_VERSION, sha256=BUILD_PIP_SHA256,
+                           filenames=(f"pip-{BUILD_PIP_VERSION}-py3-none-any.whl",)),
+        ),
     )
 
 

@@ -19,7 +19,7 @@ def test_shipped_catalog() -> None:
     catalog = Catalog.load()
     cpu = catalog.get("debian-bookworm-py311")
     assert isinstance(cpu.source, RecipeSource)
-    assert cpu.source.include == ("python3", "python3-venv", "ca-certificates", "tzdata")
+    assert cpu.source.include == ("python3", "ca-certificates", "tzdata")
     assert str(cpu.python.version) == "3.11.2"
     assert cpu.cuda is None
     cuda = catalog.get("debian-bookworm-py311-cuda12.4")

@@ -2,13 +2,13 @@
 # Base: debian-bookworm-py311 (debian 12, Python 3.11.2)
 # Layers: python -> artifacts -> app
 
-FROM imagekit-base/debian-bookworm-py311:ba366cc4465d1a19 AS build
-# pip exists in this stage only. Every dependency layer is installed from its own wheelhouse
-# (--no-index: no package index is contacted), checked again against the lock's hashes, into a
-# root of its own that the final stage copies as one layer.
-RUN /usr/bin/python3 -m venv /opt/venv
+FROM imagekit-base/debian-bookworm-py311:d52b24e56c763d78 AS build
+# pip exists in this stage only, run from its verified wheel. Every dependency layer is
+# installed from its own wheelhouse (--no-index: no package index is contacted), checked again
+# against the lock's hashes, into a root of its own that the final stage copies as one layer.
+COPY tools/ /tmp/tools/
 COPY wheels/python/ /tmp/wheels/python/
-RUN /opt/venv/bin/pip install --no-index --no-deps --no-cache-dir --no-compile \
+RUN /opt/venv/bin/python /tmp/tools/pip-25.1.1-py3-none-any.whl/pip install --no-index --no-deps --no-cache-dir --no-compile \
         --disable-pip-version-check --require-hashes --root-user-action=ignore \
         --find-links /tmp/wheels/python --root /stage/python \
         -r /tmp/wheels/python/requirements.txt \
@@ -20,7 +20,7 @@ RUN mkdir -p /stage/users/etc /stage/home/model \
  && echo 'model:x:10001:10001::/home/model:/usr/sbin/nologin' >> /stage/users/etc/passwd \
  && echo 'model:x:10001:' >> /stage/users/etc/group
 
-FROM imagekit-base/debian-bookworm-py311:ba366cc4465d1a19
+FROM imagekit-base/debian-bookworm-py311:d52b24e56c763d78
 COPY --from=build /stage/users/ /
 COPY --from=build --chown=10001:10001 /stage/home/ /home/
 # python: 5 package(s)
@@ -38,11 +38,11 @@ ENV HOME="/home/model" \
     VIRTUAL_ENV="/opt/venv"
 LABEL "io.imagekit.artifact.iris-classifier.sha256"="2bc8aa3e027bcbcf014ac20f0f3b23556979458677ac80a18dfd8e0554897ee9" \
       "io.imagekit.base.name"="debian-bookworm-py311" \
-      "io.imagekit.base.recipe-sha256"="ba366cc4465d1a197d3b1e9bf1237a4bd9f13f3bbb2908a8562f87dbb1ee8832" \
+      "io.imagekit.base.recipe-sha256"="d52b24e56c763d7800ff70cddc68ff8550a8bb65adfe3828d4aac10195264ccf" \
       "io.imagekit.lock.sha256"="e982c18b9d4d4a06198af562b172cf8120fa9593660f275bd0724c3ad488ca63" \
       "io.imagekit.python"="3.11.2" \
       "io.imagekit.version"="0.1.0" \
-      "org.opencontainers.image.base.name"="imagekit-base/debian-bookworm-py311:ba366cc4465d1a19" \
+      "org.opencontainers.image.base.name"="imagekit-base/debian-bookworm-py311:d52b24e56c763d78" \
       "org.opencontainers.image.description"="Iris species classifier (scikit-learn logistic regression) that prints one JSON prediction per CSV row." \
       "org.opencontainers.image.title"="iris-classifier" \
       "org.opencontainers.image.version"="1.0.0"

@@ -2,27 +2,27 @@
 # Base: debian-bookworm-py311-cuda12.4 (debian 12, Python 3.11.2)
 # Layers: cuda -> framework-torch -> python -> app
 
-FROM imagekit-base/debian-bookworm-py311-cuda12.4:cdf20e979d7c5e86 AS build
-# pip exists in this stage only. Every dependency layer is installed from its own wheelhouse
-# (--no-index: no package index is contacted), checked again against the lock's hashes, into a
-# root of its own that the final stage copies as one layer.
-RUN /usr/bin/python3 -m venv /opt/venv
+FROM imagekit-base/debian-bookworm-py311-cuda12.4:8190e69767119441 AS build
+# pip exists in this stage only, run from its verified wheel. Every dependency layer is
+# installed from its own wheelhouse (--no-index: no package index is contacted), checked again
+# against the lock's hashes, into a root of its own that the final stage copies as one layer.
+COPY tools/ /tmp/tools/
 COPY wheels/cuda/ /tmp/wheels/cuda/
-RUN /opt/venv/bin/pip install --no-index --no-deps --no-cache-dir --no-compile \
+RUN /opt/venv/bin/python /tmp/tools/pip-25.1.1-py3-none-any.whl/pip install --no-index --no-deps --no-cache-dir --no-compile \
         --disable-pip-version-check --require-hashes --root-user-action=ignore \
         --find-links /tmp/wheels/cuda --root /stage/cuda \
         -r /tmp/wheels/cuda/requirements.txt \
  && /opt/venv/bin/python -m compileall -q -j 0 --invalidation-mode checked-hash \
         -s /stage/cuda -p / /stage/cuda/opt/venv
 COPY wheels/framework-torch/ /tmp/wheels/framework-torch/
-RUN /opt/venv/bin/pip install --no-index --no-deps --no-cache-dir --no-compile \
+RUN /opt/venv/bin/python /tmp/tools/pip-25.1.1-py3-none-any.whl/pip install --no-index --no-deps --no-cache-dir --no-compile \
         --disable-pip-version-check --require-hashes --root-user-action=ignore \
         --find-links /tmp/wheels/framework-torch --root /stage/framework-torch \
         -r /tmp/wheels/framework-torch/requirements.txt \
  && /opt/venv/bin/python -m compileall -q -j 0 --invalidation-mode checked-hash \
         -s /stage/framework-torch -p / /stage/framework-torch/opt/venv
 COPY wheels/python/ /tmp/wheels/python/
-RUN /opt/venv/bin/pip install --no-index --no-deps --no-cache-dir --no-compile \
+RUN /opt/venv/bin/python /tmp/tools/pip-25.1.1-py3-none-any.whl/pip install --no-index --no-deps --no-cache-dir --no-compile \
         --disable-pip-version-check --require-hashes --root-user-action=ignore \
         --find-links /tmp/wheels/python --root /stage/python \
         -r /tmp/wheels/python/requirements.txt \
@@ -34,7 +34,7 @@ RUN mkdir -p /stage/users/etc /stage/home/model \
  && echo 'model:x:10001:10001::/home/model:/usr/sbin/nologin' >> /stage/users/etc/passwd \
  && echo 'model:x:10001:' >> /stage/users/etc/group
 
-FROM imagekit-base/debian-bookworm-py311-cuda12.4:cdf20e979d7c5e86
+FROM imagekit-base/debian-bookworm-py311-cuda12.4:8190e69767119441
 COPY --from=build /stage/users/ /
 COPY --from=build --chown=10001:10001 /stage/home/ /home/
 # cuda: 8 package(s)
@@ -56,13 +56,13 @@ ENV GREETING="say \"hi\" for \$5" \
     PYTHONUNBUFFERED="1" \
     VIRTUAL_ENV="/opt/venv"
 LABEL "io.imagekit.base.name"="debian-bookworm-py311-cuda12.4" \
-      "io.imagekit.base.recipe-sha256"="cdf20e979d7c5e86803e13e538b584f49ae3299d1b4b9e44d8c063950c63b6ff" \
+      "io.imagekit.base.recipe-sha256"="8190e697671194415f44769d072109165c9de6db03169530d78511fccaf290f4" \
       "io.imagekit.cuda.min-driver"="550.54.14" \
       "io.imagekit.cuda.version"="12.4" \
       "io.imagekit.lock.sha256"="07f45a2e158017054a73e393b752e4887ea0d3e3bd295c73ed1987b7336d279c" \
       "io.imagekit.python"="3.11.2" \
       "io.imagekit.version"="0.1.0" \
-      "org.opencontainers.image.base.name"="imagekit-base/debian-bookworm-py311-cuda12.4:cdf20e979d7c5e86" \
+      "org.opencontainers.image.base.name"="imagekit-base/debian-bookworm-py311-cuda12.4:8190e69767119441" \
       "org.opencontainers.image.description"="A torch model on the CUDA 12.4 base" \
       "org.opencontainers.image.source"="https://example.org/torch-classifier" \
       "org.opencontainers.image.title"="torch-classifier" \
