@@ -46,16 +46,20 @@ def build_project(
         raise FindingsError(checked.findings)
     warnings = tuple(f for f in checked.findings if f.severity is Severity.WARNING)
     engine = get_backend(backend)
-    progress(f"base {checked.base.name}")
-    base_id = engine.ensure_base(checked.base, progress)
-    plan = make_plan(checked).with_base_digest(base_id)
-    out_dir = output or project / ".imagekit"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="context-", dir=out_dir) as tmp:
-        context = Path(tmp)
-        progress(f"fetching wheels for {sum(len(x.packages) for x in plan.python_layers)} packages")
-        assemble(plan, project, context, cache_dir=cache_dir)
-        result = engine.build(plan, context, tag or plan.image_ref, progress)
+    try:
+        progress(f"base {checked.base.name}")
+        base_id = engine.ensure_base(checked.base, progress)
+        plan = make_plan(checked).with_base_digest(base_id)
+        out_dir = output or project / ".imagekit"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="context-", dir=out_dir) as tmp:
+            context = Path(tmp)
+            count = sum(len(x.packages) for x in plan.python_layers)
+            progress(f"fetching wheels for {count} packages")
+            assemble(plan, project, context, cache_dir=cache_dir)
+            result = engine.build(plan, context, tag or plan.image_ref, progress)
+    finally:
+        engine.close()
     record = write_record(plan, result, out_dir)
     return BuildOutcome(plan=plan, result=result, record=record, warnings=warnings)
 

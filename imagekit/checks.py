@@ -18,7 +18,7 @@ from packaging.utils import NormalizedName
 from imagekit.appfiles import select_for_spec
 from imagekit.catalog import BaseImage, Catalog
 from imagekit.errors import ErrorCollector, Finding, InputError, Location, Severity
-from imagekit.lockfile import Lock, LockedPackage, SourceKind, read_lock
+from imagekit.lockfile import Lock, LockedPackage, SourceKind, packages_for, read_lock
 from imagekit.spec import ModelSpec, load_spec
 from imagekit.target import TargetEnv
 
@@ -89,10 +89,13 @@ def check_lock(
             f"the lock requires Python {lock.requires_python}, the base has {target.python}",
             "choose a base with a matching Python or re-lock for it",
         )
+    # Packages excluded for this target by their markers (or, in uv.lock, by the markers of
+    # every edge leading to them) are not errors; nor are Poetry's non-main groups.
+    installed = {id(p) for p in packages_for(lock, env)}
     applied: dict[NormalizedName, LockedPackage] = {}
     for pkg in lock.packages:
-        if not _applies(pkg.marker, env):
-            continue  # excluded for this target by its markers: not an error
+        if id(pkg) not in installed or (pkg.groups and "main" not in pkg.groups):
+            continue
         _check_package(pkg, target, collector)
         first = applied.get(pkg.name)
         if first is None:

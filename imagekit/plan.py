@@ -485,8 +485,12 @@ def make_plan(result: CheckResult) -> BuildPlan:
         optional=tuple(sorted(spec.optional)),
         from_base=from_base,
         build_tools=(
-            PlannedPackage(name="pip", version=BUILD_PIP_VERSION, sha256=BUILD_PIP_SHA256,
-                           filenames=(f"pip-{BUILD_PIP_VERSION}-py3-none-any.whl",)),
+            PlannedPackage(
+                name="pip",
+                version=BUILD_PIP_VERSION,
+                sha256=BUILD_PIP_SHA256,
+                filenames=(f"pip-{BUILD_PIP_VERSION}-py3-none-any.whl",),
+            ),
         ),
     )
 

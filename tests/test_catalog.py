@@ -28,7 +28,9 @@ def test_shipped_catalog() -> None:
     assert cuda.cuda is not None
     assert str(cuda.cuda.version) == "12.4"
     assert {p.name for p in cuda.own_packages} == {
-        "nvidia-cublas-cu12", "nvidia-cuda-nvrtc-cu12", "nvidia-cuda-runtime-cu12",
+        "nvidia-cublas-cu12",
+        "nvidia-cuda-nvrtc-cu12",
+        "nvidia-cuda-runtime-cu12",
         "nvidia-cudnn-cu12",
     }
     registry = catalog.get("cuda12.4-runtime-ubuntu22.04")
@@ -50,14 +52,19 @@ def test_recipe_hash_follows_the_parent(catalog_dir: Path) -> None:
 
 
 def test_unknown_base_lists_the_known_ones() -> None:
-    with pytest.raises(CatalogError, match=r"base image 'ubuntu' is not in the catalog .*use one of: cuda12\.4"):
+    with pytest.raises(
+        CatalogError, match=r"base image 'ubuntu' is not in the catalog .*use one of: cuda12\.4"
+    ):
         Catalog.load().get("ubuntu")
 
 
 def test_cycle(catalog_dir: Path) -> None:
     cpu = catalog_dir / "debian-bookworm-py311.toml"
     cpu.write_text('from = "debian-bookworm-py311-cuda12.4"\n' + cpu.read_text())
-    with pytest.raises(InputError, match=r"cycle in base definitions: debian-bookworm-py311-cuda12\.4 -> debian-bookworm-py311 -> debian-bookworm-py311-cuda12\.4"):
+    with pytest.raises(
+        InputError,
+        match=r"cycle in base definitions: debian-bookworm-py311-cuda12\.4 -> debian-bookworm-py311 -> debian-bookworm-py311-cuda12\.4",
+    ):
         Catalog.load(catalog_dir)
 
 
@@ -65,7 +72,11 @@ def test_cycle(catalog_dir: Path) -> None:
     ("old", "new", "message"),
     [
         ('digest = "sha256:517d', 'digest = "sha256:zz7d', r"source\.digest: not a sha256 digest"),
-        ('setup_packages = ["python3", "python3-venv"]', 'setup_packages = ["python3"]\nmirror = 1', r"source\.mirror: unknown key"),
+        (
+            'setup_packages = ["python3", "python3-venv"]',
+            'setup_packages = ["python3"]\nmirror = 1',
+            r"source\.mirror: unknown key",
+        ),
         ('codename = "jammy"', "", r"os\.codename: required key is missing"),
     ],
 )
@@ -79,7 +90,10 @@ def test_bad_registry_entry(catalog_dir: Path, old: str, new: str, message: str)
 def test_child_cannot_repin_parent_package(catalog_dir: Path) -> None:
     child = catalog_dir / "child.toml"
     cuda = (catalog_dir / "debian-bookworm-py311-cuda12.4.toml").read_text()
-    packages = cuda[cuda.index("[[python_packages]]"):]
+    packages = cuda[cuda.index("[[python_packages]]") :]
     child.write_text('name = "child"\nfrom = "debian-bookworm-py311-cuda12.4"\n\n' + packages)
-    with pytest.raises(InputError, match=r"child\.toml: python_packages\[0\]: nvidia-cublas-cu12 is already carried"):
+    with pytest.raises(
+        InputError,
+        match=r"child\.toml: python_packages\[0\]: nvidia-cublas-cu12 is already carried",
+    ):
         Catalog.load(catalog_dir)

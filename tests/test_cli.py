@@ -41,8 +41,9 @@ def test_check_reports_every_finding_once(project: Path) -> None:
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     assert lines[-1] == "2 error(s)"
-    assert any("imagekit.toml: dependencies.critical: error: pandas is marked critical" in x
-               for x in lines)
+    assert any(
+        "imagekit.toml: dependencies.critical: error: pandas is marked critical" in x for x in lines
+    )
     assert any("model artifact model/iris.joblib not found [artifact-missing]" in x for x in lines)
 
 
@@ -59,8 +60,9 @@ def test_missing_lockfile_is_a_finding(project: Path) -> None:
     (project / "requirements.lock").unlink()
     result = runner.invoke(app, ["check", str(project)])
     assert result.exit_code == 1
-    assert "requirements.lock: file not found" in result.stderr or \
-        "requirements.lock" in result.stderr
+    assert (
+        "requirements.lock: file not found" in result.stderr or "requirements.lock" in result.stderr
+    )
 
 
 def test_base_not_in_catalog(project: Path) -> None:
@@ -91,8 +93,15 @@ def test_render_refuses_a_failing_project(project: Path, tmp_path: Path) -> None
 def test_base_list() -> None:
     result = runner.invoke(app, ["base", "list"])
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[0].split() == ["NAME", "OS", "PYTHON", "CUDA", "MIN",
-                                                     "DRIVER", "FROM"]
+    assert result.stdout.splitlines()[0].split() == [
+        "NAME",
+        "OS",
+        "PYTHON",
+        "CUDA",
+        "MIN",
+        "DRIVER",
+        "FROM",
+    ]
     assert "debian-bookworm-py311-cuda12.4" in result.stdout
     rows = json.loads(runner.invoke(app, ["base", "list", "--json"]).stdout)
     assert {r["name"] for r in rows} >= {"debian-bookworm-py311", "debian-bookworm-py311-cuda12.4"}

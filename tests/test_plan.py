@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from _projects import EXAMPLE, TORCH, copy_project, edit_spec
+from packaging.utils import canonicalize_name
 
 from imagekit.checks import run_checks
 from imagekit.errors import FindingsError
@@ -20,13 +21,19 @@ def test_example_plan_layers() -> None:
     assert [layer.name for layer in plan.layers] == ["python", "artifacts", "app"]
     python = plan.layers[0]
     assert [p.name for p in python.packages] == [
-        "joblib", "numpy", "scikit-learn", "scipy", "threadpoolctl",
+        "joblib",
+        "numpy",
+        "scikit-learn",
+        "scipy",
+        "threadpoolctl",
     ]
     assert all(len(p.sha256) >= 1 for p in python.packages)
     assert plan.layers[1].files[0].dest == "/opt/model/iris.joblib"
     assert [f.dest for f in plan.layers[2].files] == [
-        "/app/reference/expected.json", "/app/reference/inputs.csv",
-        "/app/src/iris_model/__init__.py", "/app/src/iris_model/predict.py",
+        "/app/reference/expected.json",
+        "/app/reference/inputs.csv",
+        "/app/src/iris_model/__init__.py",
+        "/app/src/iris_model/predict.py",
     ]
     assert plan.cuda is None
     assert "NVIDIA_REQUIRE_CUDA" not in dict(plan.env)
@@ -42,7 +49,9 @@ def test_cuda_plan_orders_layers_by_change_frequency() -> None:
     cuda_layer = plan.layers[0]
     # the base already carries these four at the same versions: not installed again
     assert set(plan.from_base) == {
-        "nvidia-cublas-cu12", "nvidia-cuda-nvrtc-cu12", "nvidia-cuda-runtime-cu12",
+        "nvidia-cublas-cu12",
+        "nvidia-cuda-nvrtc-cu12",
+        "nvidia-cuda-runtime-cu12",
         "nvidia-cudnn-cu12",
     }
     assert not set(plan.from_base) & {p.name for p in cuda_layer.packages}
@@ -70,13 +79,16 @@ def test_with_base_digest_sets_the_label() -> None:
 
 @pytest.mark.parametrize(
     ("name", "group"),
-    [("nvidia-cudnn-cu12", "cuda"), ("torchvision", "framework-torch"), ("jaxlib", "framework-jax"),
-     ("onnxruntime-gpu", "framework-onnxruntime"), ("keras", "framework-tensorflow"),
-     ("numpy", "python")],
+    [
+        ("nvidia-cudnn-cu12", "cuda"),
+        ("torchvision", "framework-torch"),
+        ("jaxlib", "framework-jax"),
+        ("onnxruntime-gpu", "framework-onnxruntime"),
+        ("keras", "framework-tensorflow"),
+        ("numpy", "python"),
+    ],
 )
 def test_groups(name: str, group: str) -> None:
-    from packaging.utils import canonicalize_name
-
     assert group_of(canonicalize_name(name))[1] == group
 
 
@@ -100,7 +112,10 @@ def test_secrets_are_withheld_with_a_warning(tmp_path: Path) -> None:
     dests = [f.dest for f in make_plan(result).layer(LayerKind.APP)[0].files]
     assert not [d for d in dests if d.endswith((".env", ".pem", ".pyc"))]
     # named exactly, a file is copied
-    edit_spec(project, 'include = ["src/**", "reference/**"]',
-              'include = ["src/**", "reference/**", "src/deploy.pem"]')
+    edit_spec(
+        project,
+        'include = ["src/**", "reference/**"]',
+        'include = ["src/**", "reference/**", "src/deploy.pem"]',
+    )
     dests = [f.dest for f in make_plan(run_checks(project)).layer(LayerKind.APP)[0].files]
     assert "/app/src/deploy.pem" in dests

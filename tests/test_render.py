@@ -1,4 +1,8 @@
-"""Golden files: tests/data/golden/<project>.<backend>.Dockerfile; IMAGEKIT_UPDATE_GOLDEN=1 rewrites."""
+"""Rendered Dockerfiles against golden files.
+
+Goldens live in tests/data/golden/<project>.<backend>.Dockerfile; IMAGEKIT_UPDATE_GOLDEN=1
+rewrites them.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +36,7 @@ def test_dockerfile_matches_golden(project: Path, name: str) -> None:
 
 def test_dockerfile_shape() -> None:
     text = render_dockerfile(make_plan(run_checks(TORCH)))
-    final = text[text.rindex("\nFROM "):]
+    final = text[text.rindex("\nFROM ") :]
     order = [final.index(f"/stage/{name}/") for name in ("cuda", "framework-torch", "python")]
     assert order == sorted(order)
     assert final.index("COPY app/") > order[-1]

@@ -32,10 +32,11 @@ def test_pyproject_tool_table(tmp_path: Path) -> None:
     body = []
     for line in text.splitlines():
         if line.startswith("[["):
-            line = "[[tool.imagekit." + line[2:]
+            body.append("[[tool.imagekit." + line[2:])
         elif line.startswith("["):
-            line = "[tool.imagekit." + line[1:]
-        body.append(line)
+            body.append("[tool.imagekit." + line[1:])
+        else:
+            body.append(line)
     pyproject = tmp_path / "pyproject.toml"
     first_table = next(i for i, line in enumerate(body) if line.startswith("["))
     head = ["[project]", 'name = "iris"', "", "[tool.imagekit]", *body[:first_table]]
@@ -48,17 +49,45 @@ def test_pyproject_tool_table(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ('version = "1.0.0"', 'version = "1.0.0"\nbasse = "x"', r"imagekit\.toml: basse: unknown key"),
-        ('version = "1.0.0"', "version = 1", r"imagekit\.toml: version: must be a string, got an integer"),
-        ('lockfile = "requirements.lock"\n', "", r"imagekit\.toml: lockfile: required key is missing"),
+        (
+            'version = "1.0.0"',
+            'version = "1.0.0"\nbasse = "x"',
+            r"imagekit\.toml: basse: unknown key",
+        ),
+        (
+            'version = "1.0.0"',
+            "version = 1",
+            r"imagekit\.toml: version: must be a string, got an integer",
+        ),
+        (
+            'lockfile = "requirements.lock"\n',
+            "",
+            r"imagekit\.toml: lockfile: required key is missing",
+        ),
         ("ports = []", 'ports = ["8080"]', r"imagekit\.toml: ports\[0\]: must be an integer"),
         ("ports = []", "ports = [70000]", r"ports\[0\]: port 70000 is out of range"),
-        ('workdir = "/app"', 'workdir = "/app"\nuser = "root"', r"user: the image must not run as root"),
-        ('name = "iris-classifier"', 'name = "Iris Classifier"', r"name: 'Iris Classifier' is not a valid image name"),
-        ('lockfile = "requirements.lock"', 'lockfile = "../x.lock"', r"lockfile: '\.\./x\.lock' must be a path inside"),
+        (
+            'workdir = "/app"',
+            'workdir = "/app"\nuser = "root"',
+            r"user: the image must not run as root",
+        ),
+        (
+            'name = "iris-classifier"',
+            'name = "Iris Classifier"',
+            r"name: 'Iris Classifier' is not a valid image name",
+        ),
+        (
+            'lockfile = "requirements.lock"',
+            'lockfile = "../x.lock"',
+            r"lockfile: '\.\./x\.lock' must be a path inside",
+        ),
         ("optional = []", 'optional = ["NumPy"]', r"numpy marked both critical and optional"),
         ('task = "classification"', "task = 3", r"artifacts\[0\]\.card\.task: must be a string"),
-        ('platform = "linux/amd64"', 'platform = "windows/amd64"', r"platform: unknown platform 'windows/amd64'"),
+        (
+            'platform = "linux/amd64"',
+            'platform = "windows/amd64"',
+            r"platform: unknown platform 'windows/amd64'",
+        ),
     ],
 )
 def test_bad_spec(project: Path, old: str, new: str, message: str) -> None:

@@ -24,6 +24,9 @@ class DockerBackend:
     def __init__(self, client: docker.DockerClient) -> None:
         self.client = client
 
+    def close(self) -> None:
+        self.client.close()
+
     def ensure_base(self, base: BaseImage, progress: Progress) -> str:
         """Build or reuse the base in the daemon; raises `BaseBuildError`."""
         return build_base(base, self.client, log=progress).image_id

@@ -36,6 +36,10 @@ class BuildResult:
 class BuildBackend(Protocol):
     kind: BackendKind
 
+    def close(self) -> None:
+        """Release the connection to the engine."""
+        ...
+
     def ensure_base(self, base: BaseImage, progress: Progress) -> str:
         """Make the base available to this backend (building it if needed); its image id."""
         ...

@@ -1,0 +1,354 @@
+"""The hermetic wheelhouse: wheels fetched on the host, checked against the lock's hashes.
+
+An image build never contacts a package index. `fetch_wheels` finds each locked wheel in a
+content-addressed cache (`<cache>/sha256/<hash>/<filename>`) or downloads it with the host's
+own pip, so pip's configuration (index URLs, find-links, certificates, proxies) applies,
+verifies its sha256 against the lock, and copies it into a wheelhouse directory that a build
+context (or the OCI assembler) installs from with `--no-index`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+from packaging.tags import Tag, compatible_tags, cpython_tags
+from packaging.utils import InvalidWheelFilename, NormalizedName, parse_wheel_filename
+from packaging.version import Version
+
+from imagekit.errors import ImagekitError
+
+_ARCHES = {"linux/amd64": "x86_64", "linux/arm64": "aarch64"}
+# The oldest glibc each architecture's manylinux wheels were ever built for (PEP 600).
+_OLDEST_GLIBC_MINOR = {"x86_64": 5, "aarch64": 17}
+_LEGACY_MANYLINUX = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
+_WORKERS = 4
+_TAGS_SHOWN = 3
+_GOT_HASH = re.compile(r"Got\s+([0-9a-f]{64})")
+_UNREACHABLE = re.compile(r"after connection broken by|Could not fetch URL")
+_PIP_FILE = re.compile(r"/([^/\s#]+\.whl)\b")
+
+
+class WheelhouseError(ImagekitError):
+    """A locked wheel could not be fetched, does not fit the target, or fails its hash."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(self.problems))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Target:
+    """The interpreter and platform the wheels are for: CPython `python` on glibc `glibc`."""
+
+    python: Version
+    platform: str  # "linux/amd64" | "linux/arm64"
+    glibc: tuple[int, int] = (2, 36)
+
+    def __post_init__(self) -> None:
+        if self.platform not in _ARCHES:
+            known = ", ".join(sorted(_ARCHES))
+            raise WheelhouseError([f"unknown platform {self.platform!r} (use one of: {known})"])
+        if self.glibc[0] != 2:
+            raise WheelhouseError([f"unsupported glibc {self.glibc[0]}.{self.glibc[1]}"])
+
+    @property
+    def arch(self) -> str:
+        return _ARCHES[self.platform]
+
+    @property
+    def abi(self) -> str:
+        """The CPython ABI tag: `cp311`."""
+        return f"cp{self.python.major}{self.python.minor}"
+
+    def platform_tags(self) -> tuple[str, ...]:
+        """manylinux platform tags this glibc runs, newest first, with their legacy aliases.
+
+        `linux_<arch>` is left out on purpose: such wheels were built for one machine only.
+        """
+        arch = self.arch
+        out: list[str] = []
+        for minor in range(self.glibc[1], _OLDEST_GLIBC_MINOR[arch] - 1, -1):
+            out.append(f"manylinux_2_{minor}_{arch}")
+            legacy = _LEGACY_MANYLINUX.get(minor)
+            if legacy and not (legacy == "manylinux1" and arch != "x86_64"):
+                out.append(f"{legacy}_{arch}")
+        return tuple(out)
+
+    def tags(self) -> tuple[Tag, ...]:
+        """Every wheel tag the target accepts, most preferred first (as pip ranks them)."""
+        return _tags(self)
+
+    def rank(self, filename: str) -> int | None:
+        """The best rank (0 = most preferred) of a wheel file name's tags; None: it does not fit."""
+        try:
+            _, _, _, file_tags = parse_wheel_filename(filename)
+        except InvalidWheelFilename:
+            return None
+        ranks = [rank for tag in file_tags if (rank := _ranks(self).get(tag)) is not None]
+        return min(ranks) if ranks else None
+
+    def __str__(self) -> str:
+        return f"{self.abi} {self.platform} glibc {self.glibc[0]}.{self.glibc[1]}"
+
+
+@functools.cache
+def _tags(target: Target) -> tuple[Tag, ...]:
+    version = (target.python.major, target.python.minor)
+    platforms = list(target.platform_tags())
+    ranked = [*cpython_tags(version, abis=[target.abi], platforms=platforms)]
+    ranked += compatible_tags(version, target.abi, platforms)
+    return tuple(dict.fromkeys(ranked))
+
+
+@functools.cache
+def _ranks(target: Target) -> dict[Tag, int]:
+    return {tag: i for i, tag in enumerate(_tags(target))}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WheelRequest:
+    """One locked package: its pinned version, the lock's sha256 hashes and file names."""
+
+    name: NormalizedName
+    version: Version
+    hashes: frozenset[str]
+    filenames: tuple[str, ...] = ()
+
+    @property
+    def pin(self) -> str:
+        return f"{self.name}=={self.version}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FetchedWheel:
+    """A verified wheel in the wheelhouse."""
+
+    name: NormalizedName
+    version: Version
+    path: Path
+    sha256: str
+    filename: str
+
+
+def default_cache_dir() -> Path:
+    """The user's wheel cache: `<user cache dir>/imagekit/wheels`."""
+    return Path(platformdirs.user_cache_dir("imagekit")) / "wheels"
+
+
+def fetch_wheels(
+    requests: Sequence[WheelRequest],
+    target: Target,
+    dest: Path,
+    cache_dir: Path | None = None,
+) -> tuple[FetchedWheel, ...]:
+    """Put one verified wheel per request for `target` into `dest`, sorted by name and version.
+
+    Raises `WheelhouseError` listing every request that has no wheel for the target, whose
+    download fails its hashes, or that pip cannot fetch; `dest` then gains no file.
+    """
+    cache = cache_dir or default_cache_dir()
+    dest.mkdir(parents=True, exist_ok=True)
+    ordered = sorted(requests, key=lambda r: (r.name, r.version))
+    with tempfile.TemporaryDirectory(dir=dest.parent, prefix=f".{dest.name}-") as tmp:
+        staging = Path(tmp)
+        with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+            outcomes = list(pool.map(lambda r: _fetch_one(r, target, staging, cache), ordered))
+        problems = [o for o in outcomes if isinstance(o, str)]
+        if problems:
+            raise WheelhouseError(problems)
+        staged = [o for o in outcomes if isinstance(o, FetchedWheel)]
+        return tuple(_move_into(wheel, dest) for wheel in staged)
+
+
+def _fetch_one(
+    request: WheelRequest, target: Target, staging: Path, cache: Path
+) -> FetchedWheel | str:
+    """The request's wheel in `staging` (from the cache or pip), or a problem to report."""
+    try:
+        cached = _from_cache(request, target, cache)
+        if cached is None:
+            cached = _download(request, target, staging / request.name, cache)
+        return _stage(request, cached, staging)
+    except WheelhouseError as e:
+        return str(e)
+
+
+def _stage(request: WheelRequest, cached: FetchedWheel, staging: Path) -> FetchedWheel:
+    path = staging / cached.filename
+    _link_or_copy(cached.path, path)
+    return FetchedWheel(
+        name=request.name,
+        version=request.version,
+        path=path,
+        sha256=cached.sha256,
+        filename=cached.filename,
+    )
+
+
+def _move_into(wheel: FetchedWheel, dest: Path) -> FetchedWheel:
+    final = dest / wheel.filename
+    wheel.path.replace(final)
+    return FetchedWheel(
+        name=wheel.name,
+        version=wheel.version,
+        path=final,
+        sha256=wheel.sha256,
+        filename=wheel.filename,
+    )
+
+
+def _from_cache(request: WheelRequest, target: Target, cache: Path) -> FetchedWheel | None:
+    """The best-ranked cached wheel with one of the request's hashes, re-verified; or None."""
+    found: list[tuple[int, Path, str]] = []
+    for digest in sorted(request.hashes):
+        for path in sorted((cache / "sha256" / digest).glob("*.whl")):
+            rank = target.rank(path.name)
+            if rank is not None and _wheel_is(path.name, request):
+                found.append((rank, path, digest))
+    for _, path, digest in sorted(found):
+        if sha256_file(path) == digest:
+            return _fetched(request, path, digest)
+        # A corrupted or tampered cache entry is dropped and fetched again.
+        shutil.rmtree(path.parent, ignore_errors=True)
+    return None
+
+
+def _wheel_is(filename: str, request: WheelRequest) -> bool:
+    name, version, _, _ = parse_wheel_filename(filename)
+    return name == request.name and version == request.version
+
+
+def _fetched(request: WheelRequest, path: Path, digest: str) -> FetchedWheel:
+    return FetchedWheel(
+        name=request.name, version=request.version, path=path, sha256=digest, filename=path.name
+    )
+
+
+def _download(request: WheelRequest, target: Target, workdir: Path, cache: Path) -> FetchedWheel:
+    """Download the request's wheel with pip, verify it, and store it in the cache.
+
+    Raises `WheelhouseError` when no wheel fits the target, the hash does not match, or pip
+    fails otherwise.
+    """
+    _check_locked_files(request, target)
+    workdir.mkdir(parents=True)
+    result = _run_pip(request, target, workdir)
+    if result.returncode != 0:
+        raise WheelhouseError([_pip_problem(request, target, result.stderr)])
+    wheels = sorted(workdir.glob("*.whl"))
+    if len(wheels) != 1 or target.rank(wheels[0].name) is None:
+        names = ", ".join(p.name for p in sorted(workdir.iterdir()) if p.is_file()) or "nothing"
+        raise WheelhouseError([f"{request.pin}: pip saved {names}, not one wheel for {target}"])
+    digest = sha256_file(wheels[0])
+    if digest not in request.hashes:
+        raise WheelhouseError([_mismatch(request, wheels[0].name, digest)])
+    return _fetched(request, _store(wheels[0], digest, cache), digest)
+
+
+def _check_locked_files(request: WheelRequest, target: Target) -> None:
+    """Fail before any download when the lock names files and none is a wheel for `target`."""
+    if request.filenames and not any(target.rank(f) is not None for f in request.filenames):
+        raise WheelhouseError([_no_wheel(request, target)])
+
+
+def _run_pip(
+    request: WheelRequest, target: Target, workdir: Path
+) -> subprocess.CompletedProcess[str]:
+    """`pip download` of exactly the pinned wheel for `target`, under the host's pip config.
+
+    pip expands no `manylinux_2_X` tag to older glibc versions by itself, so every platform
+    tag the target accepts is passed. The hashes make pip prefer a file the lock lists.
+    """
+    hashes = " ".join(f"--hash=sha256:{h}" for h in sorted(request.hashes))
+    requirements = workdir / "requirement.txt"
+    requirements.write_text(f"{request.pin} {hashes}\n")
+    platforms = [arg for tag in target.platform_tags() for arg in ("--platform", tag)]
+    command = [
+        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+        "--no-input", "--progress-bar=off", "--disable-pip-version-check",
+        "--python-version", f"{target.python.major}.{target.python.minor}",
+        "--implementation", "cp", "--abi", target.abi, *platforms,
+        "-d", str(workdir), "-r", str(requirements),
+    ]  # fmt: skip
+    # The lock is the resolution: a host-wide constraints file could only reject its pins.
+    env = {**os.environ, "PIP_CONSTRAINT": "/dev/null"}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    requirements.unlink()
+    return result
+
+
+def _pip_problem(request: WheelRequest, target: Target, stderr: str) -> str:
+    if "DO NOT MATCH THE HASHES" in stderr:
+        got = _GOT_HASH.search(stderr)
+        file = _PIP_FILE.search(stderr)
+        return _mismatch(request, file and file.group(1), got.group(1) if got else "unknown")
+    if "No matching distribution found" in stderr:
+        if _UNREACHABLE.search(stderr):
+            return (
+                f"{request.pin}: pip could not reach the package index; check the network "
+                "and pip's index-url, proxy and cert settings (pip config list)"
+            )
+        return _no_wheel(request, target)
+    errors = [line for line in stderr.splitlines() if line.startswith("ERROR:")]
+    last = errors[-1].removeprefix("ERROR:").strip() if errors else stderr.strip()[-300:]
+    return f"{request.pin}: pip download failed: {last}"
+
+
+def _mismatch(request: WheelRequest, filename: str | None, actual: str) -> str:
+    what = filename or "the downloaded wheel"
+    expected = ", ".join(sorted(request.hashes))
+    return (
+        f"{request.pin}: sha256 of {what} is {actual}, not one the lock lists ({expected}); "
+        "re-lock if the package was republished, otherwise the file was tampered with"
+    )
+
+
+def _no_wheel(request: WheelRequest, target: Target) -> str:
+    tags = [str(t) for t in target.tags()]
+    shown = ", ".join(tags[:_TAGS_SHOWN])
+    return (
+        f"{request.pin}: no wheel for {target} (searched {len(tags)} tags: {shown}, ...); "
+        "build a wheel for it, or pin a version that publishes one"
+    )
+
+
+def _store(path: Path, digest: str, cache: Path) -> Path:
+    """Copy a verified wheel into the cache atomically; returns its cached path."""
+    entry = cache / "sha256" / digest
+    entry.mkdir(parents=True, exist_ok=True)
+    final = entry / path.name
+    if not final.exists():
+        with tempfile.NamedTemporaryFile(dir=entry, prefix=".tmp-", delete=False) as tmp:
+            partial = Path(tmp.name)
+        shutil.copyfile(path, partial)
+        partial.replace(final)
+    return final
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    # A hard link costs nothing for a 600 MB cuDNN wheel; across file systems, copy.
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def sha256_file(path: Path) -> str:
+    """The sha256 hex digest of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
