@@ -33,6 +33,9 @@ class Location:
         return {"file": str(self.file), "line": self.line, "key": self.key}
 
 
+UNREADABLE = "input"  # the rule of a finding about a file that could not be read
+
+
 class Severity(enum.StrEnum):
     ERROR = "error"
     WARNING = "warning"
@@ -120,7 +123,7 @@ class ErrorCollector:
         try:
             yield
         except InputError as e:
-            self.error(e.location, "input", e.message, e.fix or "correct the file")
+            self.error(e.location, UNREADABLE, e.message, e.fix or "correct the file")
 
     def raise_if_errors(self) -> None:
         if any(f.severity is Severity.ERROR for f in self._findings):

@@ -10,7 +10,7 @@ import typer
 from imagekit.catalog import Catalog
 from imagekit.checks import CheckResult, run_checks
 from imagekit.cli._output import err, findings_json, handle_errors, print_findings
-from imagekit.errors import FindingsError, Severity
+from imagekit.errors import UNREADABLE, FindingsError, Severity
 from imagekit.init import scaffold
 from imagekit.plan import BuildPlan, make_plan
 from imagekit.render import write_rendered
@@ -60,7 +60,8 @@ def check(
         else:
             err(f"{len(errors)} error(s)")
     if errors:
-        raise typer.Exit(1)
+        # A file that cannot be read at all is a usage problem, not a finding about the model.
+        raise typer.Exit(2 if any(f.rule == UNREADABLE for f in errors) else 1)
 
 
 @handle_errors
