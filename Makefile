@@ -34,7 +34,7 @@ bench: setup
 # Installs what is missing (apt: docker.io, mmdebstrap), starts a private Docker daemon when
 # none answers, builds the example model's image and runs it on its reference inputs.
 demo: setup
-	@bash .ci/demo.sh $(EXAMPLE)
+	@bash examples/demo.sh $(EXAMPLE)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache dist build

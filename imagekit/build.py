@@ -35,6 +35,7 @@ def build_project(
     cache_dir: Path | None = None,
     output: Path | None = None,
     tag: str | None = None,
+    no_cache: bool = False,
 ) -> BuildOutcome:
     """Build the image of a model folder and write its build record.
 
@@ -45,7 +46,7 @@ def build_project(
     if not checked.ok or checked.base is None:
         raise FindingsError(checked.findings)
     warnings = tuple(f for f in checked.findings if f.severity is Severity.WARNING)
-    engine = get_backend(backend)
+    engine = get_backend(backend, no_cache=no_cache)
     try:
         progress(f"base {checked.base.name}")
         base_id = engine.ensure_base(checked.base, progress)

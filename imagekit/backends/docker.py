@@ -21,8 +21,9 @@ from imagekit.plan import BuildPlan
 class DockerBackend:
     kind = BackendKind.DOCKER
 
-    def __init__(self, client: docker.DockerClient) -> None:
+    def __init__(self, client: docker.DockerClient, *, no_cache: bool = False) -> None:
         self.client = client
+        self.no_cache = no_cache
 
     def close(self) -> None:
         self.client.close()
@@ -55,6 +56,7 @@ class DockerBackend:
                 path=str(context),
                 rm=True,
                 forcerm=True,
+                nocache=self.no_cache,
                 pull=False,
                 decode=True,
                 network_mode="none",

@@ -60,6 +60,9 @@ def build(
             "-o", "--output", help="Where the build record goes (default: <project>/.imagekit)."
         ),
     ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Rebuild every layer; reuse none.")
+    ] = False,
 ) -> None:
     """Check, plan and build the image; write its build record."""
     progress = _Progress(sys.stderr.isatty())
@@ -71,6 +74,7 @@ def build(
             tag=tag,
             catalog=Catalog.load(catalog) if catalog else None,
             output=output,
+            no_cache=no_cache,
         )
     finally:
         progress.done()
