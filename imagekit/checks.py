@@ -49,8 +49,16 @@ def run_checks(project: Path, catalog: Catalog | None = None) -> CheckResult:
     spec = load_spec(project)
     collector = ErrorCollector()
     base = lock = None
-    with collector.collect():
-        base = (catalog or Catalog.load()).get(spec.base, spec.location("base"))
+    bases = catalog or Catalog.load()
+    if spec.base not in bases.bases:
+        collector.error(
+            spec.location("base"),
+            "unknown-base",
+            f"base image {spec.base!r} is not in the catalog ({bases.directory})",
+            f"use one of: {', '.join(sorted(bases.bases))}",
+        )
+    else:
+        base = bases.get(spec.base)
         if spec.platform not in base.platforms:
             collector.error(
                 spec.location("platform"),

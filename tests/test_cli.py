@@ -56,13 +56,11 @@ def test_check_unreadable_input_exits_2(project: Path) -> None:
     assert "Traceback" not in result.output
 
 
-def test_missing_lockfile_is_a_finding(project: Path) -> None:
+def test_missing_lockfile_is_unreadable_input(project: Path) -> None:
     (project / "requirements.lock").unlink()
     result = runner.invoke(app, ["check", str(project)])
-    assert result.exit_code == 1
-    assert (
-        "requirements.lock: file not found" in result.stderr or "requirements.lock" in result.stderr
-    )
+    assert result.exit_code == 2
+    assert "requirements.lock: error: lockfile not found [input]" in result.stderr
 
 
 def test_base_not_in_catalog(project: Path) -> None:
