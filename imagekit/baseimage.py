@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shlex
 import shutil
 import subprocess
@@ -45,7 +44,6 @@ RECIPE_LABEL = f"{LABEL_PREFIX}recipe-sha256"
 BUILDER_REVISION = "1"
 BUILDER_LABEL = f"{LABEL_PREFIX}builder-revision"
 _SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-_HOST_PLATFORMS = {"x86_64": "linux/amd64", "amd64": "linux/amd64", "aarch64": "linux/arm64"}
 # glibc of the distribution releases the catalog uses; unknown ones get the manylinux2014 floor.
 _GLIBC = {("debian", "12"): (2, 36), ("ubuntu", "22.04"): (2, 35), ("ubuntu", "24.04"): (2, 39)}
 _DPKG_EXCLUDES = (  # documentation, but never the copyright files licence checks read
@@ -217,10 +215,10 @@ def _from_recipe(build: _Build, source: RecipeSource) -> str:
             f"{base.name}: mmdebstrap is not installed; install it (apt-get install mmdebstrap) "
             "to build this base from its recipe"
         )
-    _check_platform(base)
+    arch = _check_platform(build).removeprefix("linux/")
     tarball = build.workdir / "rootfs.tar"
-    build.say(f"mmdebstrap {source.suite} from {source.mirror}")
-    _run_logged(build, _mmdebstrap_command(base, source, tarball))
+    build.say(f"mmdebstrap {source.suite} ({arch}) from {source.mirror}")
+    _run_logged(build, _mmdebstrap_command(base, source, tarball, arch))
     build.say(f"importing the {tarball.stat().st_size // 2**20} MiB rootfs")
     try:
         return import_rootfs(build.client, tarball, _final_config(base))
@@ -228,12 +226,16 @@ def _from_recipe(build: _Build, source: RecipeSource) -> str:
         raise BaseBuildError(f"{base.name}: {e}") from e
 
 
-def _mmdebstrap_command(base: BaseImage, source: RecipeSource, tarball: Path) -> list[str]:
+def _mmdebstrap_command(
+    base: BaseImage, source: RecipeSource, tarball: Path, arch: str
+) -> list[str]:
+    """mmdebstrap's arguments; another `arch` than the host's needs qemu-user-static."""
     venv = f'chroot "$1" {shlex.quote(base.python.path)} -m venv --without-pip ' + shlex.quote(
         base.python.venv
     )
     mode = "root" if os.geteuid() == 0 else "unshare"
     command = ["mmdebstrap", f"--variant={source.variant}", f"--mode={mode}"]
+    command.append(f"--architectures={arch}")
     command.append(f"--components={','.join(source.components)}")
     if source.include:
         command.append(f"--include={','.join(source.include)}")
@@ -295,7 +297,7 @@ def _from_registry(build: _Build, source: ImageSource) -> str:
 def _with_packages(build: _Build, parent_ref: str) -> str:
     """Install the base's own wheels (fetched and verified on the host) over `parent_ref`."""
     base, context = build.base, build.workdir / "packages"
-    target = Target(python=base.python.version, platform=_check_platform(base),
+    target = Target(python=base.python.version, platform=_check_platform(build),
                     glibc=_GLIBC.get((base.os.distro, base.os.release), (2, 17)))  # fmt: skip
     requests = [
         WheelRequest(name=p.name, version=p.version, hashes=frozenset(p.sha256))
@@ -356,11 +358,14 @@ def _docker_build(
         raise BaseBuildError(f"{build.base.name}: {e}") from e
 
 
-def _check_platform(base: BaseImage) -> str:
-    """The daemon host's platform, if `base` is defined for it; raises `BaseBuildError`."""
-    host = _HOST_PLATFORMS.get(platform.machine(), f"linux/{platform.machine()}")
-    if host not in base.platforms:
-        raise BaseBuildError(
-            f"{base.name}: defined for {', '.join(base.platforms)}, not this host's {host}"
-        )
-    return host
+def _check_platform(build: _Build) -> str:
+    """The daemon's platform (`linux/amd64`), if the base is defined for it.
+
+    Raises `BaseBuildError` for a platform the catalog does not list for the base.
+    """
+    version = build.client.version()
+    daemon = f"{version['Os']}/{version['Arch']}"
+    if daemon not in build.base.platforms:
+        listed = ", ".join(build.base.platforms)
+        raise BaseBuildError(f"{build.base.name}: defined for {listed}, not the daemon's {daemon}")
+    return daemon

@@ -131,6 +131,16 @@ class BaseImage:
         inherited = {p.name for p in self.parent.python_packages} if self.parent else set()
         return tuple(p for p in self.python_packages if p.name not in inherited)
 
+    @property
+    def apt_source(self) -> str | None:
+        """ "MIRROR SUITE COMPONENT..." of the Debian archive a recipe base was built from."""
+        root = self
+        while root.parent is not None:
+            root = root.parent
+        if not isinstance(root.source, RecipeSource):
+            return None
+        return " ".join((root.source.mirror, root.source.suite, *root.source.components))
+
     def package_map(self) -> dict[NormalizedName, BasePackage]:
         return {p.name: p for p in self.python_packages}
 

@@ -74,6 +74,8 @@ def run_checks(project: Path, catalog: Catalog | None = None) -> CheckResult:
         packages = check_lock(lock, target, collector)
         check_against_base(packages, base, collector)
         check_declared(spec, packages, collector)
+    if base is not None:
+        check_system_packages(spec, base, collector)
     check_artifacts(spec, collector)
     check_app_files(spec, collector)
     return CheckResult(
@@ -284,4 +286,16 @@ def check_app_files(spec: ModelSpec, collector: ErrorCollector) -> None:
             "secret-withheld",
             f"{path} looks like a secret and is not copied into the image",
             "list it exactly in [app] include if the image really needs it",
+        )
+
+
+def check_system_packages(spec: ModelSpec, base: BaseImage, collector: ErrorCollector) -> None:
+    """System packages are fetched on the host from the base's own Debian archive."""
+    if spec.system_packages and base.apt_source is None:
+        collector.error(
+            spec.location("system.packages"),
+            "system-packages",
+            f"base {base.name} was not built from a Debian archive imagekit knows, "
+            "so its system packages cannot be fetched and verified on the host",
+            "use a base built from a Debian recipe, or drop [system]",
         )

@@ -16,7 +16,8 @@ from packaging.version import Version
 
 from imagekit.checks import sha256_file
 from imagekit.errors import ImagekitError
-from imagekit.plan import BuildPlan, Layer, PlannedPackage
+from imagekit.debs import DebRequest, fetch_debs
+from imagekit.plan import BuildPlan, Layer, LayerKind, PlannedPackage
 from imagekit.render import render_dockerfile, render_dockerignore
 from imagekit.wheelhouse import FetchedWheel, Target, WheelRequest, fetch_wheels
 
@@ -83,13 +84,37 @@ def _normalize(root: Path, epoch: int) -> None:
     os.utime(root, (epoch, epoch))
 
 
+_DEB_ARCH = {"linux/amd64": "amd64", "linux/arm64": "arm64"}
+
+
+def _fetch_system(plan: BuildPlan, layer: Layer, dest: Path, cache_dir: Path | None) -> None:
+    if plan.base.apt_source is None:
+        raise ContextError(
+            f"base {plan.base.name} has no Debian archive to fetch {', '.join(layer.system)} from"
+        )
+    mirror, suite, *components = plan.base.apt_source.split()
+    requests = [
+        DebRequest(name=name, version=version)
+        for name, _, version in (item.partition("=") for item in layer.system)
+    ]
+    fetch_debs(
+        requests,
+        mirror=mirror,
+        suite=suite,
+        components=components,
+        arch=_DEB_ARCH[plan.platform],
+        dest=dest,
+        cache_dir=cache_dir.parent / "debs" if cache_dir else None,
+    )
+
+
 def assemble(
     plan: BuildPlan, project: Path, context: Path, *, cache_dir: Path | None = None
 ) -> tuple[FetchedWheel, ...]:
     """Write the whole build context of `plan` into the empty folder `context`.
 
-    Raises `WheelhouseError` (fetch, hash or platform problems) or `ContextError` (a model
-    artifact or application file that changed after the checks).
+    Raises `WheelhouseError` (fetch, hash or platform problems), `DebError` (system packages)
+    or `ContextError` (a model artifact or application file that changed after the checks).
     """
     target = Target(python=Version(plan.base.python_version), platform=plan.platform)
     tools = fetch_wheels(_requests(plan.build_tools), target, context / "tools", cache_dir)
@@ -100,7 +125,9 @@ def assemble(
         (dest / "requirements.txt").write_text(_requirements(wheels), encoding="utf-8")
         fetched.extend(wheels)
     for layer in plan.layers:
-        if layer.kind.value == "artifacts":
+        if layer.kind is LayerKind.SYSTEM:
+            _fetch_system(plan, layer, context / "system", cache_dir)
+        elif layer.kind is LayerKind.ARTIFACTS:
             for f in layer.files:
                 _copy_verified(
                     project / f.source,
@@ -108,7 +135,7 @@ def assemble(
                     f.sha256,
                     "model artifact",
                 )
-        elif layer.kind.value == "app":
+        elif layer.kind is LayerKind.APP:
             for f in layer.files:
                 _copy_verified(
                     project / f.source, context / "app" / f.source, f.sha256, "application file"

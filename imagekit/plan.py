@@ -121,6 +121,11 @@ class Layer:
     files: tuple[PlannedFile, ...] = ()
     system: tuple[str, ...] = ()  # apt packages as name=version
 
+    @property
+    def package_names(self) -> tuple[str, ...]:
+        """The names of a system layer's apt packages."""
+        return tuple(item.partition("=")[0] for item in self.system)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind.value,
@@ -151,9 +156,11 @@ class BaseRef:
     python_version: str
     venv: str
     os: str
+    apt_source: str | None = None  # "MIRROR SUITE COMPONENT..." of a Debian recipe base
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "apt_source": self.apt_source,
             "name": self.name,
             "reference": self.reference,
             "recipe_sha256": self.recipe_sha256,
@@ -449,6 +456,7 @@ def make_plan(result: CheckResult) -> BuildPlan:
         python_version=str(base.python.version),
         venv=base.python.venv,
         os=f"{base.os.distro} {base.os.release}",
+        apt_source=base.apt_source,
     )
     return BuildPlan(
         name=spec.name,

@@ -240,3 +240,28 @@ def test_daemon_down_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert result.exit_code != 0
     assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.output
+
+
+def test_system_packages_layer(
+    debian_base: BaseBuildResult, docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    # bookworm's current libgomp1 (a point release of gcc-12 would change this pin)
+    pin = "libgomp1=12.2.0-14+deb12u1"
+    project = copy_project(EXAMPLE, tmp_path / "iris")
+    edit_spec(project, "[app]", f'[system]\npackages = ["{pin}"]\n\n[app]')
+    tag = "imagekit-test/iris:system"
+    try:
+        outcome = build(project, tag)
+        assert outcome.plan.layers[0].name == "system"
+        script = (
+            "dpkg-query -W -f='${Package}=${Version} ${Status}\\n' libgomp1; "
+            "ls /usr/lib/*/libgomp.so.1; find / -xdev -name '*.deb' 2>/dev/null | wc -l"
+        )
+        lines = run(docker_client, tag, "-c", script, entrypoint="sh").splitlines()
+        assert lines[0] == f"{pin} install ok installed"
+        assert lines[1].endswith("/libgomp.so.1")
+        assert lines[2] == "0"
+        # the model still predicts on top of the new layer
+        assert '"class": "setosa"' in run(docker_client, tag)
+    finally:
+        remove_tag(docker_client, tag)
