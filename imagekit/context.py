@@ -15,8 +15,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from imagekit.checks import sha256_file
-from imagekit.errors import ImagekitError
 from imagekit.debs import DebRequest, fetch_debs
+from imagekit.errors import ImagekitError
 from imagekit.plan import BuildPlan, Layer, LayerKind, PlannedPackage
 from imagekit.render import render_dockerfile, render_dockerignore
 from imagekit.wheelhouse import FetchedWheel, Target, WheelRequest, fetch_wheels
