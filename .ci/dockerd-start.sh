@@ -10,7 +10,7 @@
 # Stop it with .ci/dockerd-stop.sh DIR.
 set -euo pipefail
 
-dir="${1:-/tmp/imagekit-dockerd}"
+dir="$(realpath -m "${1:-/tmp/imagekit-dockerd}")"
 timeout_s="${IMAGEKIT_DOCKERD_TIMEOUT:-60}"
 sock="$dir/docker.sock"
 pidfile="$dir/dockerd.pid"

@@ -3,7 +3,7 @@
 # unmount what it left mounted there, and remove DIR.
 set -euo pipefail
 
-dir="${1:-/tmp/imagekit-dockerd}"
+dir="$(realpath -m "${1:-/tmp/imagekit-dockerd}")"
 pidfile="$dir/dockerd.pid"
 timeout_s="${IMAGEKIT_DOCKERD_TIMEOUT:-60}"
 
@@ -12,7 +12,8 @@ if [[ ! -d "$dir" ]]; then
 fi
 if [[ -f "$pidfile" ]]; then
     pid="$(cat "$pidfile")"
-    if kill -0 "$pid" 2>/dev/null; then
+    # Only a dockerd started for this directory: a stale pid file may name a reused pid.
+    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "dockerd.*--pidfile=$pidfile"; then
         kill -TERM "$pid"
         deadline=$((SECONDS + timeout_s))
         while kill -0 "$pid" 2>/dev/null; do
@@ -27,8 +28,7 @@ if [[ -f "$pidfile" ]]; then
 fi
 
 # Deepest mount points first, so nested mounts (netns, overlay, shm) come off cleanly.
-real="$(realpath "$dir")"
-mapfile -t mounts < <(awk -v d="$real/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r)
+mapfile -t mounts < <(awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r)
 for m in "${mounts[@]}"; do
     umount "$m" 2>/dev/null || umount -l "$m" || echo "dockerd-stop: could not unmount $m" >&2
 done

@@ -4,7 +4,7 @@
 # Prints `export IMAGEKIT_TEST_REGISTRY=127.0.0.1:5000` on stdout.
 set -euo pipefail
 
-dir="${1:-/tmp/imagekit-registry}"
+dir="$(realpath -m "${1:-/tmp/imagekit-registry}")"
 addr="${IMAGEKIT_REGISTRY_ADDR:-127.0.0.1:5000}"
 timeout_s=30
 pidfile="$dir/registry.pid"

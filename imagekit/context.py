@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -17,7 +17,7 @@ from packaging.version import Version
 from imagekit.checks import sha256_file
 from imagekit.debs import DebRequest, fetch_debs
 from imagekit.errors import ImagekitError
-from imagekit.plan import BuildPlan, Layer, LayerKind, PlannedPackage
+from imagekit.plan import PLAN_PATH_IN_IMAGE, BuildPlan, Layer, LayerKind, PlannedPackage
 from imagekit.render import render_dockerfile, render_dockerignore
 from imagekit.wheelhouse import FetchedWheel, Target, WheelRequest, fetch_wheels
 
@@ -140,6 +140,9 @@ def assemble(
                 _copy_verified(
                     project / f.source, context / "app" / f.source, f.sha256, "application file"
                 )
+    meta = context / "meta" / PurePosixPath(PLAN_PATH_IN_IMAGE).name
+    meta.parent.mkdir()
+    meta.write_text(plan.to_json(), encoding="utf-8")
     (context / "Dockerfile").write_text(render_dockerfile(plan), encoding="utf-8")
     (context / ".dockerignore").write_text(render_dockerignore(), encoding="utf-8")
     _normalize(context, source_date_epoch())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 from collections.abc import Callable, Sequence
@@ -38,8 +39,11 @@ class DaemonUnavailableError(ImagekitError):
 
 def docker_host() -> str:
     """The daemon address the SDK will use: DOCKER_HOST, else the current docker context's."""
-    from_env = kwargs_from_env().get("base_url")
-    from_context = ContextAPI.kwargs_from_context().get("base_url")
+    try:
+        from_env = kwargs_from_env().get("base_url")
+        from_context = ContextAPI.kwargs_from_context().get("base_url")
+    except DockerException:  # bad TLS settings or context: docker_client reports the host
+        return os.environ.get("DOCKER_HOST") or _DEFAULT_HOST
     return str(from_env or from_context or _DEFAULT_HOST)
 
 

@@ -26,6 +26,7 @@ from imagekit.lockfile import LockedPackage
 from imagekit.spec import DEFAULT_UID, DataRef, ModelSpec
 
 PLAN_SCHEMA = 1
+PLAN_PATH_IN_IMAGE = "/usr/share/imagekit/plan.json"  # every image carries its plan here
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 # Framework families: each gets a layer of its own, so bumping one does not re-ship another.

@@ -11,7 +11,7 @@ import jinja2
 
 from imagekit import __version__
 from imagekit.errors import ImagekitError, InputError
-from imagekit.plan import BuildPlan, LayerKind
+from imagekit.plan import PLAN_PATH_IN_IMAGE, BuildPlan, LayerKind
 from imagekit.resources import templates_dir
 
 DOCKERFILE_TEMPLATE = "Dockerfile.j2"
@@ -57,7 +57,11 @@ def render_dockerfile(plan: BuildPlan, templates: Path | None = None) -> str:
     """The Dockerfile text of a plan; raises `RenderError` for values that cannot be escaped."""
     template = environment(templates).get_template(DOCKERFILE_TEMPLATE)
     return template.render(
-        plan=plan, venv=plan.base.venv, imagekit_version=__version__, LayerKind=LayerKind
+        plan=plan,
+        venv=plan.base.venv,
+        imagekit_version=__version__,
+        LayerKind=LayerKind,
+        plan_dir=PLAN_PATH_IN_IMAGE.rpartition("/")[0],
     )
 
 

@@ -179,7 +179,8 @@ def _fetch_one(
     try:
         cached = _from_cache(request, target, cache)
         if cached is None:
-            cached = _download(request, target, staging / request.name, cache)
+            workdir = Path(tempfile.mkdtemp(dir=staging, prefix=f"{request.name}-"))
+            cached = _download(request, target, workdir, cache)
         return _stage(request, cached, staging)
     except WheelhouseError as e:
         return str(e)
@@ -237,13 +238,13 @@ def _fetched(request: WheelRequest, path: Path, digest: str) -> FetchedWheel:
 
 
 def _download(request: WheelRequest, target: Target, workdir: Path, cache: Path) -> FetchedWheel:
-    """Download the request's wheel with pip, verify it, and store it in the cache.
+    """Download the request's wheel with pip into the empty `workdir`, verify it, and store
+    it in the cache.
 
     Raises `WheelhouseError` when no wheel fits the target, the hash does not match, or pip
     fails otherwise.
     """
     _check_locked_files(request, target)
-    workdir.mkdir(parents=True)
     result = _run_pip(request, target, workdir)
     if result.returncode != 0:
         raise WheelhouseError([_pip_problem(request, target, result.stderr)])

@@ -131,9 +131,9 @@ def test_history_follows_the_plan(
 ) -> None:
     history = docker_client.images.get(example.result.tag).history()
     copies = [h for h in reversed(history) if "COPY" in h["CreatedBy"]]
-    # users, home, then one COPY per plan layer, least to most often changed
-    assert len(copies) == 2 + len(example.plan.layers)
-    sizes = [h["Size"] for h in copies[2:]]
+    # users, home, one COPY per plan layer (least to most often changed), the plan itself
+    assert len(copies) == 2 + len(example.plan.layers) + 1
+    sizes = [h["Size"] for h in copies[2:-1]]
     python, artifacts, app_code = sizes
     assert python > 100_000_000  # numpy, scipy, scikit-learn
     assert artifacts < 10_000 and app_code < 100_000
@@ -159,15 +159,17 @@ def test_layer_reuse(
         build(project, tags[1])
         b = _layers(docker_client, tags[1])
         assert len(a) == len(b)
-        assert a[:-1] == b[:-1] and a[-1] != b[-1]  # only the application layer changed
+        # only the application layer changed (and the plan stored after it, which names it)
+        assert a[:-2] == b[:-2] and a[-2] != b[-2]
         (project / "requirements.lock").write_text(
             (LAYERS / "requirements-six117.lock").read_text()
         )
         build(project, tags[2])
         c = _layers(docker_client, tags[2])
         n = len(a)
-        # ..., cuda, framework, python, app: a pure-Python bump leaves CUDA and framework alone
-        cuda, framework, python = n - 4, n - 3, n - 2
+        # ..., cuda, framework, python, app, plan: a pure-Python bump leaves CUDA and
+        # framework alone
+        cuda, framework, python = n - 5, n - 4, n - 3
         assert c[:python] == b[:python]
         assert c[python] != b[python]
         assert c[cuda] == a[cuda] and c[framework] == a[framework]

@@ -47,7 +47,7 @@ def test_dockerfile_shape() -> None:
 
 def test_dockerignore_allows_only_copied_folders() -> None:
     lines = [x for x in render_dockerignore().splitlines() if x and not x.startswith("#")]
-    assert lines == ["*", "!system/", "!tools/", "!wheels/", "!artifacts/", "!app/"]
+    assert lines == ["*", "!system/", "!tools/", "!wheels/", "!artifacts/", "!app/", "!meta/"]
 
 
 def test_control_characters_are_refused() -> None:

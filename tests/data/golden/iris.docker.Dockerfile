@@ -29,6 +29,8 @@ COPY --from=build /stage/python/ /
 COPY artifacts/ /
 # application code: 4 file(s)
 COPY app/ /app/
+# the plan this image was built from, read back by `imagekit sbom` and friends
+COPY meta/ /usr/share/imagekit/
 ENV HOME="/home/model" \
     IRIS_MODEL="/opt/model/iris.joblib" \
     PATH="/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \

@@ -45,6 +45,8 @@ COPY --from=build /stage/framework-torch/ /
 COPY --from=build /stage/python/ /
 # application code: 2 file(s)
 COPY app/ /app/
+# the plan this image was built from, read back by `imagekit sbom` and friends
+COPY meta/ /usr/share/imagekit/
 ENV GREETING="say \"hi\" for \$5" \
     HOME="/home/model" \
     NVIDIA_DRIVER_CAPABILITIES="compute,utility" \
