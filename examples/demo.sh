@@ -29,6 +29,7 @@ fi
 
 "$imagekit" check "$example"
 "$imagekit" build "$example"
-image="$("$imagekit" plan --json "$example" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(f"{d[\"name\"]}:{d[\"version\"]}")')"
+image="$("$imagekit" plan --json "$example" | python3 -c \
+    'import json, sys; d = json.load(sys.stdin); print(d["name"] + ":" + d["version"])')"
 echo "demo: predictions of $image on its reference inputs (no network, non-root):" >&2
 docker run --rm --network none "$image"

@@ -267,3 +267,9 @@ def test_system_packages_layer(
         assert '"class": "setosa"' in run(docker_client, tag)
     finally:
         remove_tag(docker_client, tag)
+
+
+def test_base_build_command_reuses(debian_base: BaseBuildResult) -> None:
+    result = CliRunner().invoke(app, ["base", "build", "debian-bookworm-py311"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"reused {debian_base.tag}  sha256:")

@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 
+from imagekit.baseimage import build_base
 from imagekit.catalog import BaseImage, Catalog
-from imagekit.cli._output import handle_errors
+from imagekit.cli._output import err, handle_errors
+from imagekit.daemon import docker_client
 
 app = typer.Typer(help="The base image catalog.", no_args_is_help=True)
 
@@ -64,3 +66,20 @@ def list_bases(
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
         typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+@app.command("build")
+@handle_errors
+def build_base_command(
+    name: Annotated[str, typer.Argument(help="Catalog name of the base image.")],
+    catalog: CatalogOption = None,
+) -> None:
+    """Build a catalog base image in the Docker daemon (reused while its recipe is unchanged)."""
+    base = Catalog.load(catalog).get(name)
+    client = docker_client()
+    try:
+        result = build_base(base, client, log=err)
+    finally:
+        client.close()
+    state = "reused" if result.reused else "built"
+    typer.echo(f"{state} {result.tag}  {result.image_id}")
