@@ -1,0 +1,106 @@
+"""`imagekit bake`: one buildx bake file, every model's context assembled and complete."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import docker
+import pytest
+from _projects import DATA, EXAMPLE, copy_project, edit_spec
+from typer.testing import CliRunner
+
+from imagekit.baseimage import BaseBuildResult
+from imagekit.bake import write_bake
+from imagekit.cli import app
+from imagekit.errors import FindingsError, InputError
+from imagekit.models import find_models
+
+pytestmark = [pytest.mark.network]  # wheels come from the index (or the cache)
+
+
+@pytest.fixture
+def models(tmp_path: Path) -> Path:
+    root = tmp_path / "models"
+    copy_project(EXAMPLE, root / "iris")
+    copy_project(DATA / "projects" / "layers", root / "team" / "layers")
+    (root / "notes").mkdir()
+    return root
+
+
+def test_find_models(models: Path) -> None:
+    assert [p.relative_to(models).as_posix() for p in find_models(models)] == [
+        "iris",
+        "team/layers",
+    ]
+    with pytest.raises(InputError, match="no model folders found"):
+        find_models(models / "notes")
+
+
+def test_bake_file(models: Path) -> None:
+    out = models / "docker-bake.json"
+    result = CliRunner().invoke(
+        app,
+        ["bake", str(models), "-o", str(out), "--base-registry", "registry.example:5000/platform"],
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    assert doc["group"]["default"]["targets"] == ["iris-classifier", "layers"]
+    iris = doc["target"]["iris-classifier"]
+    assert iris["context"] == "iris/.imagekit/bake-context"
+    assert iris["tags"] == ["iris-classifier:1.0.0"]
+    assert iris["platforms"] == ["linux/amd64"] and iris["network"] == "none"
+    ((base, source),) = iris["contexts"].items()
+    assert base.startswith("imagekit-base/debian-bookworm-py311:")
+    assert source == f"docker-image://registry.example:5000/platform/{base}"
+    context = models / iris["context"]
+    assert sorted(p.name for p in context.iterdir()) == [
+        ".dockerignore",
+        "Dockerfile",
+        "app",
+        "artifacts",
+        "meta",
+        "tools",
+        "wheels",
+    ]
+    assert "bases needed: imagekit-base/debian-bookworm-py311:" in result.stdout
+
+
+def test_every_model_is_checked_first(models: Path) -> None:
+    edit_spec(models / "iris", 'sha256 = "2bc8', 'sha256 = "3bc8')
+    copy_project(EXAMPLE, models / "iris-again")
+    with pytest.raises(FindingsError) as raised:
+        write_bake(models, models / "bake.json")
+    rules = sorted(f.rule for f in raised.value.findings)
+    assert rules == ["artifact-hash"]  # the bad copy fails; the good one alone has the name
+    assert not (models / "bake.json").exists()
+
+
+def test_duplicate_names(models: Path) -> None:
+    copy_project(EXAMPLE, models / "iris-again")
+    with pytest.raises(FindingsError, match="image name 'iris-classifier' is also used by"):
+        write_bake(models, models / "bake.json")
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_bake_contexts_build(
+    models: Path, debian_base: BaseBuildResult, docker_client: docker.DockerClient
+) -> None:
+    out = models / "docker-bake.json"
+    write_bake(models, out)
+    doc = json.loads(out.read_text())
+    target = doc["target"]["layers"]
+    tag = "imagekit-test/bake-layers:1"
+    try:
+        docker_client.images.build(
+            path=str(models / target["context"]),
+            dockerfile=target["dockerfile"],
+            tag=tag,
+            rm=True,
+            network_mode=target["network"],
+        )
+        output = docker_client.containers.run(tag, remove=True, network_mode="none")
+        assert b"onnxruntime 1.20.1" in output
+    finally:
+        docker_client.images.remove(tag, force=True)
