@@ -10,8 +10,8 @@ import pytest
 from _projects import DATA, EXAMPLE, copy_project, edit_spec
 from typer.testing import CliRunner
 
-from imagekit.baseimage import BaseBuildResult
 from imagekit.bake import write_bake
+from imagekit.baseimage import BaseBuildResult
 from imagekit.cli import app
 from imagekit.errors import FindingsError, InputError
 from imagekit.models import find_models
