@@ -1,0 +1,66 @@
+"""A small OCI distribution client: push OCI image layouts to registries and pull them back.
+
+Speaks the registry HTTP API v2 with the standard library: anonymous, basic and bearer-token
+auth; blob existence checks, cross-repository mounts, chunked uploads; every manifest and
+blob verified against its sha256 digest.
+"""
+
+from __future__ import annotations
+
+from imagekit.registry.auth import Credentials, find_credentials
+from imagekit.registry.client import (
+    DEFAULT_CHUNK_SIZE,
+    ClientOptions,
+    FetchedManifest,
+    RegistryClient,
+    Transfer,
+)
+from imagekit.registry.errors import (
+    DigestMismatchError,
+    InvalidReferenceError,
+    LayoutError,
+    ManifestError,
+    RegistryAuthError,
+    RegistryError,
+    RegistryResponseError,
+    RegistryUnreachableError,
+)
+from imagekit.registry.manifest import Descriptor, ImageIndex, ImageManifest, Platform
+from imagekit.registry.pull import DEFAULT_PLATFORM, pull_to_layout
+from imagekit.registry.push import PushResult, push_layout
+from imagekit.registry.reference import Digest, Reference, parse_digest, parse_reference
+from imagekit.registry.session import Exchange, Observer
+from imagekit.registry.source import push_image
+
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "DEFAULT_PLATFORM",
+    "ClientOptions",
+    "Credentials",
+    "Descriptor",
+    "Digest",
+    "DigestMismatchError",
+    "Exchange",
+    "FetchedManifest",
+    "ImageIndex",
+    "ImageManifest",
+    "InvalidReferenceError",
+    "LayoutError",
+    "ManifestError",
+    "Observer",
+    "Platform",
+    "PushResult",
+    "Reference",
+    "RegistryAuthError",
+    "RegistryClient",
+    "RegistryError",
+    "RegistryResponseError",
+    "RegistryUnreachableError",
+    "Transfer",
+    "find_credentials",
+    "parse_digest",
+    "parse_reference",
+    "pull_to_layout",
+    "push_image",
+    "push_layout",
+]

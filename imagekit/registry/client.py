@@ -1,0 +1,251 @@
+"""The OCI distribution API for one repository: blobs and manifests, verified by digest."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import http.client
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from imagekit.registry.auth import Credentials, find_credentials
+from imagekit.registry.errors import (
+    DigestMismatchError,
+    RegistryResponseError,
+    RegistryUnreachableError,
+)
+from imagekit.registry.manifest import (
+    ACCEPT,
+    Descriptor,
+    ImageIndex,
+    ImageManifest,
+    parse_manifest,
+)
+from imagekit.registry.reference import Digest, Reference, sha256_digest
+from imagekit.registry.session import Observer, Reply, Session, error_text, with_query
+
+DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024
+_READ_SIZE = 1024 * 1024
+_OCTETS = {"Content-Type": "application/octet-stream"}
+
+
+class Transfer(enum.StrEnum):
+    """How a blob got to the registry."""
+
+    EXISTS = "exists"
+    MOUNTED = "mounted"
+    UPLOADED = "uploaded"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientOptions:
+    """How to talk to the registry. `credentials=None` looks them up (`find_credentials`)."""
+
+    chunk_size: int = DEFAULT_CHUNK_SIZE  # larger blobs go up in chunks of this size
+    credentials: Credentials | None = None
+    observer: Observer | None = None  # sees every HTTP exchange (tests count them)
+    timeout_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.chunk_size < 1:
+            raise ValueError(f"chunk_size must be at least 1 byte, not {self.chunk_size}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FetchedManifest:
+    """A manifest's exact bytes, their (verified) digest, and what they parse to."""
+
+    data: bytes
+    digest: Digest
+    media_type: str
+    parsed: ImageManifest | ImageIndex
+
+
+class RegistryClient:
+    """Blob and manifest operations on `reference`'s repository, for pulling or pushing."""
+
+    def __init__(
+        self, reference: Reference, *, push: bool, options: ClientOptions | None = None
+    ) -> None:
+        """Raises `RegistryAuthError` when the credential lookup finds a broken config."""
+        opts = options or ClientOptions()
+        self.reference = reference
+        self._repository = reference.repository
+        self._scope = f"repository:{reference.repository}:{'pull,push' if push else 'pull'}"
+        self._chunk_size = opts.chunk_size
+        self._session = Session(
+            registry=reference.registry,
+            what=str(reference),
+            credentials=opts.credentials or find_credentials(reference.registry),
+            observer=opts.observer,
+            timeout_s=opts.timeout_s,
+        )
+
+    def _url(self, kind: str, target: str) -> str:
+        return self._session.url(f"/v2/{self._repository}/{kind}/{target}")
+
+    def _fail(self, reply: Reply, action: str) -> RegistryResponseError:
+        return RegistryResponseError(f"{self.reference}: {action} failed: {error_text(reply)}")
+
+    def blob_exists(self, digest: Digest) -> bool:
+        """Whether the repository has the blob; raises `RegistryError` for other answers."""
+        reply = self._session.request("HEAD", self._url("blobs", digest), scope=self._scope)
+        if reply.status in {http.client.OK, http.client.NOT_FOUND}:
+            return reply.status == http.client.OK
+        raise self._fail(reply, f"checking blob {digest}")
+
+    def upload_blob(
+        self, path: Path, blob: Descriptor, *, mount_from: str | None = None
+    ) -> Transfer:
+        """Mount `blob` from the repository `mount_from` (same registry), or upload `path`.
+
+        Blobs up to the chunk size go in one PUT; larger ones in PATCH chunks. Raises
+        `DigestMismatchError` when the file is not what `blob` describes.
+        """
+        uploads = self._url("blobs", "uploads/")
+        if mount_from and mount_from != self._repository:
+            query = {"mount": blob.digest, "from": mount_from}
+            scope = f"{self._scope} repository:{mount_from}:pull"
+            reply = self._session.request("POST", with_query(uploads, query), scope=scope)
+            if reply.status == http.client.CREATED:
+                return Transfer.MOUNTED
+        else:
+            reply = self._session.request("POST", uploads, scope=self._scope)
+        location = self._location(reply, f"starting the upload of {blob.digest}")
+        with path.open("rb") as source:
+            if blob.size <= self._chunk_size:
+                body = source.read(blob.size + 1)
+                self._check_size(path, blob, len(body))
+            else:
+                location, body = self._send_chunks(location, source, path, blob), b""
+        self._finish(location, blob, body)
+        return Transfer.UPLOADED
+
+    def _location(self, reply: Reply, action: str) -> str:
+        location = reply.header("Location")
+        if reply.status != http.client.ACCEPTED or not location:
+            raise self._fail(reply, action)
+        return self._session.url(location)
+
+    def _send_chunks(self, location: str, source: BinaryIO, path: Path, blob: Descriptor) -> str:
+        sent = 0
+        while chunk := source.read(self._chunk_size):
+            self._check_size(path, blob, sent + len(chunk), partial=True)
+            headers = {**_OCTETS, "Content-Range": f"{sent}-{sent + len(chunk) - 1}"}
+            reply = self._session.request(
+                "PATCH", location, scope=self._scope, headers=headers, body=chunk
+            )
+            location = self._location(reply, f"uploading {blob.digest} at byte {sent}")
+            sent += len(chunk)
+        self._check_size(path, blob, sent)
+        return location
+
+    def _check_size(
+        self, path: Path, blob: Descriptor, size: int, *, partial: bool = False
+    ) -> None:
+        if size > blob.size or (size < blob.size and not partial):
+            raise DigestMismatchError(
+                f"{path}: blob {blob.digest} should be {blob.size} bytes, the file has "
+                f"{'more' if size > blob.size else size}; the layout is damaged"
+            )
+
+    def _finish(self, location: str, blob: Descriptor, body: bytes) -> None:
+        url = with_query(location, {"digest": blob.digest})
+        reply = self._session.request("PUT", url, scope=self._scope, headers=_OCTETS, body=body)
+        if reply.status == http.client.BAD_REQUEST and b"DIGEST_INVALID" in reply.body:
+            raise DigestMismatchError(
+                f"{self.reference}: the registry refused blob {blob.digest}: the uploaded "
+                f"content does not hash to it ({error_text(reply)}); the layout is damaged"
+            )
+        if reply.status != http.client.CREATED:
+            raise self._fail(reply, f"completing the upload of {blob.digest}")
+
+    def put_manifest(self, data: bytes, media_type: str, target: str) -> Digest:
+        """Store a manifest under a tag or its digest; returns its digest.
+
+        Raises `DigestMismatchError` when the registry reports another digest.
+        """
+        digest = sha256_digest(data)
+        url = self._url("manifests", target)
+        headers = {"Content-Type": media_type}
+        reply = self._session.request("PUT", url, scope=self._scope, headers=headers, body=data)
+        if reply.status != http.client.CREATED:
+            raise self._fail(reply, f"putting manifest {digest} as {target}")
+        stored = reply.header("Docker-Content-Digest")
+        if stored and stored.startswith("sha256:") and stored != digest:
+            raise DigestMismatchError(
+                f"{self.reference}: the registry stored manifest {digest} as {stored}"
+            )
+        return digest
+
+    def get_manifest(self, target: str) -> FetchedManifest:
+        """Fetch a manifest or index by tag or digest, and verify its digest.
+
+        Content that does not hash to the requested digest (or to the digest the registry
+        declares for a tag) is refused with `DigestMismatchError`.
+        """
+        url = self._url("manifests", target)
+        reply = self._session.request("GET", url, scope=self._scope, headers={"Accept": ACCEPT})
+        if reply.status == http.client.NOT_FOUND:
+            raise RegistryResponseError(
+                f"{self.reference}: no such image in {self.reference.registry}: "
+                f"{error_text(reply)}; check the repository and the tag"
+            )
+        if reply.status != http.client.OK:
+            raise self._fail(reply, f"fetching manifest {target}")
+        digest = sha256_digest(reply.body)
+        declared = target if target.startswith("sha256:") else reply.header("Docker-Content-Digest")
+        if declared and declared.startswith("sha256:") and declared != digest:
+            raise DigestMismatchError(
+                f"{self.reference}: refused manifest {declared}: its content hashes to {digest}"
+            )
+        where = f"{self.reference}: manifest {digest}"
+        parsed = parse_manifest(reply.body, reply.header("Content-Type"), where)
+        return FetchedManifest(
+            data=reply.body, digest=digest, media_type=parsed.media_type, parsed=parsed
+        )
+
+    def get_blob(self, blob: Descriptor, dest: Path) -> None:
+        """Stream a blob into `dest`, verifying size and sha256 on the way.
+
+        It is written as `dest.partial` and renamed only when verified; on any failure
+        nothing is left at either name. Raises `DigestMismatchError` naming the digest.
+        """
+        partial = dest.with_name(dest.name + ".partial")
+        try:
+            url = self._url("blobs", blob.digest)
+            with self._session.open("GET", url, scope=self._scope) as response:
+                if response.status != http.client.OK:
+                    body = response.read(_READ_SIZE)
+                    reply = Reply(status=response.status, headers=response.headers, body=body)
+                    raise self._fail(reply, f"fetching blob {blob.digest}")
+                actual, size = self._stream(response, partial, blob)
+            if actual != blob.digest or size != blob.size:
+                raise DigestMismatchError(
+                    f"{self.reference}: refused blob {blob.digest}: got {size} bytes "
+                    f"({blob.size} expected) hashing to {actual}"
+                )
+            partial.replace(dest)
+        finally:
+            partial.unlink(missing_ok=True)
+
+    def _stream(
+        self, response: http.client.HTTPResponse, partial: Path, blob: Descriptor
+    ) -> tuple[str, int]:
+        hasher, size = hashlib.sha256(), 0
+        with partial.open("wb") as out:
+            while size <= blob.size:  # one read past the size tells a too-long blob
+                try:
+                    chunk = response.read(_READ_SIZE)
+                except (OSError, http.client.HTTPException) as e:
+                    raise RegistryUnreachableError(
+                        f"{self.reference}: the connection broke while fetching blob "
+                        f"{blob.digest} ({e or type(e).__name__}); pull again"
+                    ) from e
+                if not chunk:
+                    break
+                hasher.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+        return f"sha256:{hasher.hexdigest()}", size

@@ -1,0 +1,37 @@
+"""What can go wrong talking to a registry; every message names the reference and the fix."""
+
+from __future__ import annotations
+
+from imagekit.errors import ImagekitError
+
+
+class RegistryError(ImagekitError):
+    """Base of every error the registry client raises; its text is one line for the user."""
+
+
+class InvalidReferenceError(RegistryError):
+    """An image reference (or digest) does not follow Docker's grammar."""
+
+
+class RegistryUnreachableError(RegistryError):
+    """No connection to the registry: refused, unresolvable, timed out, or a TLS failure."""
+
+
+class RegistryAuthError(RegistryError):
+    """The registry wants credentials that are missing or were refused."""
+
+
+class RegistryResponseError(RegistryError):
+    """The registry answered with a status the operation cannot go on from."""
+
+
+class DigestMismatchError(RegistryError):
+    """Content does not hash to the digest it was asked for, or declared under."""
+
+
+class ManifestError(RegistryError):
+    """A manifest or index is malformed, of an unknown media type, or lacks the platform."""
+
+
+class LayoutError(RegistryError):
+    """An OCI image layout (or image archive) is missing, malformed, or in the way."""

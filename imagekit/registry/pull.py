@@ -1,0 +1,74 @@
+"""Pull one platform's image from a registry into an OCI image layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from imagekit.registry.client import ClientOptions, FetchedManifest, RegistryClient
+from imagekit.registry.errors import ManifestError
+from imagekit.registry.layout import (
+    SOURCE_ANNOTATION,
+    blob_path,
+    check_free,
+    staged,
+    write_index,
+)
+from imagekit.registry.manifest import REF_NAME, Descriptor, ImageManifest, Platform
+from imagekit.registry.reference import Digest, Reference, as_reference
+
+DEFAULT_PLATFORM = "linux/amd64"
+
+
+def pull_to_layout(
+    reference: Reference | str,
+    layout_dir: Path,
+    platform: str = DEFAULT_PLATFORM,
+    *,
+    options: ClientOptions | None = None,
+) -> Digest:
+    """Pull `reference` into a new OCI layout at `layout_dir`; returns the manifest digest.
+
+    For an index (or Docker manifest list) the manifest for `platform` is taken. Every blob
+    is verified before the layout is renamed into place; on any failure no layout is left.
+    Raises `LayoutError` when `layout_dir` is in the way, `ManifestError` when the platform is
+    missing, `DigestMismatchError` for content that does not match its digest, or another
+    `RegistryError` naming the reference.
+    """
+    ref = as_reference(reference)
+    wanted = Platform.parse(platform)
+    check_free(layout_dir)
+    client = RegistryClient(ref, push=False, options=options)
+    fetched = client.get_manifest(ref.target)
+    chosen: Platform | None = None
+    if not isinstance(fetched.parsed, ImageManifest):
+        entry = fetched.parsed.select(wanted, str(ref))
+        chosen = entry.platform
+        fetched = client.get_manifest(entry.digest)
+    image = _image_of(fetched, ref)
+    with staged(layout_dir) as root:
+        for blob in dict.fromkeys(image.blobs):
+            client.get_blob(blob, blob_path(root, blob.digest))
+        blob_path(root, fetched.digest).write_bytes(fetched.data)
+        write_index(root, [_entry(fetched, ref, chosen)])
+    return fetched.digest
+
+
+def _image_of(fetched: FetchedManifest, ref: Reference) -> ImageManifest:
+    if not isinstance(fetched.parsed, ImageManifest):
+        raise ManifestError(
+            f"{ref}: index entry {fetched.digest} is itself an index; imagekit follows one level"
+        )
+    return fetched.parsed
+
+
+def _entry(fetched: FetchedManifest, ref: Reference, platform: Platform | None) -> Descriptor:
+    annotations = {SOURCE_ANNOTATION: f"{ref.registry}/{ref.repository}"}
+    if ref.tag:
+        annotations[REF_NAME] = ref.tag
+    return Descriptor(
+        media_type=fetched.media_type,
+        digest=fetched.digest,
+        size=len(fetched.data),
+        platform=platform,
+        annotations=tuple(sorted(annotations.items())),
+    )
