@@ -1,0 +1,186 @@
+"""An OCI image layout directory: index.json -> manifest -> config and layer blobs.
+
+Every blob is checked against its descriptor's digest and size while it is read.
+"""
+
+from __future__ import annotations
+
+import io
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from imagekit.inventory._streams import CHUNK, HashingReader, check_digest, read_at_most
+from imagekit.inventory.errors import InventoryError
+from imagekit.inventory.interface import (
+    ImageConfig,
+    LayerStream,
+    LayerVisitor,
+    SourceKind,
+    parse_config,
+)
+
+_INDEX_TYPES = frozenset(
+    {
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+    }
+)
+_MAX_JSON_BLOB = 16 << 20  # manifests and configs are kilobytes; refuse to load a huge one
+_REF_NAME = "org.opencontainers.image.ref.name"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Descriptor:
+    media_type: str
+    digest: str
+    size: int
+    platform: str | None
+    annotations: dict[str, str]
+
+
+def _descriptor(value: object, where: str) -> _Descriptor:
+    if not isinstance(value, dict):
+        raise InventoryError(f"{where}: a descriptor must be a JSON object")
+    digest, size = value.get("digest"), value.get("size")
+    if not isinstance(digest, str) or not isinstance(size, int) or isinstance(size, bool):
+        raise InventoryError(f"{where}: a descriptor needs a string digest and an integer size")
+    check_digest(digest, where)
+    plat = value.get("platform")
+    name = None
+    if isinstance(plat, dict) and plat.get("os") and plat.get("architecture"):
+        name = f"{plat['os']}/{plat['architecture']}"
+        if plat.get("variant"):
+            name += f"/{plat['variant']}"
+    notes = value.get("annotations")
+    return _Descriptor(
+        media_type=str(value.get("mediaType") or ""),
+        digest=digest,
+        size=size,
+        platform=name,
+        annotations={str(k): str(v) for k, v in notes.items()} if isinstance(notes, dict) else {},
+    )
+
+
+def _descriptors(doc: dict[str, Any], key: str, where: str) -> list[_Descriptor]:
+    items = doc.get(key)
+    if not isinstance(items, list):
+        raise InventoryError(f"{where}: no {key!r} list")
+    return [_descriptor(item, f"{where}: {key}[{i}]") for i, item in enumerate(items)]
+
+
+def host_platform_name() -> str:
+    """This machine's platform in OCI terms ("linux/amd64"), the default to pick from an index."""
+    machine = platform.machine().lower()
+    arch = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}.get(machine, machine)
+    return f"linux/{arch}"
+
+
+def _matches(candidate: str, wanted: str) -> bool:
+    """linux/arm64 matches linux/arm64/v8; linux/amd64 matches linux/amd64 only."""
+    return candidate == wanted or candidate.startswith(wanted + "/")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OciLayoutSource:
+    path: Path
+    platform: str | None = None  # "linux/amd64"; default: the only image, else this host's
+    ref_name: str | None = None  # org.opencontainers.image.ref.name, when index.json holds many
+
+    @property
+    def kind(self) -> SourceKind:
+        return SourceKind.OCI_LAYOUT
+
+    @property
+    def reference(self) -> str:
+        return str(self.path)
+
+    def read(self, visit: LayerVisitor) -> ImageConfig:
+        """Visit the chosen manifest's layers in order and return its config.
+
+        Raises `InventoryError` for a missing or corrupt blob, or no manifest for the platform.
+        """
+        index = parse_config(self._read_file("index.json"), f"{self.path}/index.json")
+        chosen = self._choose(self._manifests(index, "index.json"))
+        where = f"manifest {chosen.digest}"
+        manifest = parse_config(self._read_blob(chosen), where)
+        config_desc = _descriptor(manifest.get("config"), f"{where}: config")
+        raw = parse_config(self._read_blob(config_desc), f"config {config_desc.digest}")
+        for layer in _descriptors(manifest, "layers", where):
+            self._visit_blob(layer, visit)
+        return ImageConfig(raw=raw, digest=config_desc.digest, manifest_digest=chosen.digest)
+
+    def _read_file(self, name: str) -> bytes:
+        try:
+            return (self.path / name).read_bytes()
+        except OSError as e:
+            raise InventoryError(f"{self.path}/{name}: cannot be read ({e.strerror})") from e
+
+    def _blob_path(self, desc: _Descriptor) -> Path:
+        algo, hexdigest = check_digest(desc.digest, str(self.path))
+        path = self.path / "blobs" / algo / hexdigest
+        if not path.is_file():
+            raise InventoryError(
+                f"{self.path}: blob {desc.digest} is missing from blobs/{algo}/ "
+                "(copy the whole layout again)"
+            )
+        return path
+
+    def _read_blob(self, desc: _Descriptor) -> bytes:
+        """A small JSON blob, checked against its digest and size."""
+        if desc.size > _MAX_JSON_BLOB:
+            raise InventoryError(f"{self.path}: blob {desc.digest} is too large for a manifest")
+        with self._blob_path(desc).open("rb") as f:
+            reader = HashingReader(f, desc.digest.partition(":")[0])
+            data = read_at_most(io.BufferedReader(reader), desc.size)
+            reader.verify(desc.digest, f"{self.path}: blob {desc.digest}", desc.size)
+        return data or b""
+
+    def _visit_blob(self, desc: _Descriptor, visit: LayerVisitor) -> None:
+        name = f"blobs/{desc.digest.replace(':', '/')}"
+        with self._blob_path(desc).open("rb") as f:
+            reader = HashingReader(f, desc.digest.partition(":")[0])
+            stream = io.BufferedReader(reader, CHUNK)
+            visit(LayerStream(name=name, media_type=desc.media_type, stream=stream))
+            reader.verify(desc.digest, f"{self.path}: {name}", desc.size)
+
+    def _manifests(self, index: dict[str, Any], where: str) -> list[_Descriptor]:
+        """The image manifests an index names, nested indexes flattened."""
+        found: list[_Descriptor] = []
+        for desc in _descriptors(index, "manifests", where):
+            top = where == "index.json"
+            if top and self.ref_name and desc.annotations.get(_REF_NAME) != self.ref_name:
+                continue
+            if desc.media_type in _INDEX_TYPES:
+                nested = parse_config(self._read_blob(desc), f"index {desc.digest}")
+                found.extend(self._manifests(nested, f"index {desc.digest}"))
+            elif desc.annotations.get("vnd.docker.reference.type") != "attestation-manifest":
+                found.append(desc)
+        return found
+
+    def _platform_of(self, desc: _Descriptor) -> str:
+        if desc.platform:
+            return desc.platform
+        manifest = parse_config(self._read_blob(desc), f"manifest {desc.digest}")
+        config = parse_config(
+            self._read_blob(_descriptor(manifest.get("config"), f"manifest {desc.digest}")),
+            f"manifest {desc.digest}: config",
+        )
+        return f"{config.get('os', 'unknown')}/{config.get('architecture', 'unknown')}"
+
+    def _choose(self, manifests: list[_Descriptor]) -> _Descriptor:
+        if not manifests:
+            named = f" named {self.ref_name!r}" if self.ref_name else ""
+            raise InventoryError(f"{self.path}: index.json lists no image manifest{named}")
+        if self.platform is None and len(manifests) == 1:
+            return manifests[0]
+        wanted = self.platform or host_platform_name()
+        platforms = [(self._platform_of(m), m) for m in manifests]
+        for name, desc in platforms:
+            if _matches(name, wanted):
+                return desc
+        listed = ", ".join(sorted({name for name, _ in platforms}))
+        raise InventoryError(
+            f"{self.path}: no manifest for platform {wanted} (it has {listed}): pass --platform"
+        )

@@ -1,0 +1,168 @@
+"""Debian packages: var/lib/dpkg/status, and their licences from machine-readable copyright files.
+
+A malformed line of the status file is a warning naming the file and line; parsing goes on.
+Licences come from `usr/share/doc/<package>/copyright` when it is in the DEP-5 format: the
+`License:` short names of its `Files:` paragraphs, turned into SPDX where the mapping is
+unambiguous (`GPL-2+` -> `GPL-2.0-or-later`, `Expat` -> `MIT`), the Debian name otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
+
+from imagekit.inventory.layers import View
+from imagekit.inventory.model import DebPackage
+
+STATUS = "var/lib/dpkg/status"
+_STATUS_D = re.compile(r"^var/lib/dpkg/status\.d/[^/]+$")  # distroless images: one file each
+_COPYRIGHT = re.compile(r"^usr/share/doc/[^/]+/copyright$")
+_FIELD = re.compile(r"^(?P<name>[^\s:#][^\s:]*):(?P<value>.*)$")
+_SOURCE = re.compile(r"^(?P<name>\S+)(?:\s*\((?P<version>[^)]+)\))?$")
+_DEP_NAME = re.compile(r"^\s*(?P<name>[a-z0-9][a-z0-9+.-]*)")
+_INSTALLED = {("install", "ok", "installed"), ("hold", "ok", "installed")}
+_GNU = re.compile(r"^(?P<name>A?GPL|LGPL|GFDL)-(?P<version>\d+(?:\.\d+)?)(?P<plus>\+)?$", re.I)
+_DEP5 = ("copyright-format/1.0", "dep5")
+
+Warn = Callable[[str], None]
+Stanza = dict[str, str]
+
+
+def wanted(path: str) -> bool:
+    return path == STATUS or bool(_STATUS_D.match(path) or _COPYRIGHT.match(path))
+
+
+def stanzas(text: str, where: str, warn: Warn | None) -> Iterator[tuple[int, Stanza]]:
+    """deb822 paragraphs as (first line number, field -> value); field names lower-cased.
+
+    A line that is neither `Field: value` nor a continuation is reported through `warn`, with
+    the file and line, and skipped.
+    """
+    current: Stanza = {}
+    start, field = 0, ""
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            if current:
+                yield start, current
+            current, field = {}, ""
+            continue
+        if line.startswith("#"):
+            continue
+        if line[0] in " \t" and field:
+            current[field] += "\n" + line.strip()
+            continue
+        match = _FIELD.match(line)
+        if match is None:
+            if warn is not None:
+                warn(f"{where}:{number}: malformed line {line[:80]!r}: skipped")
+            continue
+        if not current:
+            start = number
+        field = match["name"].lower()
+        current[field] = match["value"].strip()
+    if current:
+        yield start, current
+
+
+def _names(relations: str) -> tuple[str, ...]:
+    """Package names of a Depends field: versions, architectures and alternatives dropped."""
+    names = set()
+    for alternative in re.split(r"[,|]", relations):
+        match = _DEP_NAME.match(alternative)
+        if match:
+            names.add(match["name"])
+    return tuple(sorted(names))
+
+
+def _atom(token: str) -> str:
+    match = _GNU.match(token)
+    if match is None:
+        return "MIT" if token.lower() == "expat" else token
+    version = match["version"] if "." in match["version"] else match["version"] + ".0"
+    return f"{match['name'].upper()}-{version}-{'or-later' if match['plus'] else 'only'}"
+
+
+def spdx_of(debian: str) -> str:
+    """The SPDX expression of a DEP-5 short name or expression, or the name itself if the
+    mapping is not certain (an exception in prose, a comma, a name SPDX does not have)."""
+    text = debian.strip()
+    if "," in text or re.search(r"\bwith\b", text, re.I):
+        return text
+    parts = []
+    for token in re.split(r"(\s+|[()])", text):
+        lowered = token.lower()
+        parts.append(lowered.upper() if lowered in ("and", "or") else _atom(token))
+    try:
+        return canonicalize_license_expression("".join(parts))
+    except InvalidLicenseExpression:
+        return text
+
+
+def copyright_licenses(text: str) -> tuple[str, ...] | None:
+    """The licences a DEP-5 copyright file names for its files; None if it is not DEP-5."""
+    paragraphs = [p for _, p in stanzas(text, "", None)]
+    if not paragraphs or not any(m in paragraphs[0].get("format", "") for m in _DEP5):
+        return None
+    names = (p.get("license", "").strip().split("\n")[0] for p in paragraphs[1:] if "files" in p)
+    return tuple(sorted({spdx_of(name) for name in names if name.strip()}))
+
+
+def _copyright(
+    view: View, name: str, cache: dict[str, tuple[str, ...]]
+) -> tuple[str | None, tuple[str, ...]]:
+    path = view.resolve(f"usr/share/doc/{name}/copyright")
+    if path is None or view.file(path) is None:
+        return None, ()
+    if path not in cache:
+        data = view.read(path)
+        found = copyright_licenses(data.decode("utf-8", "replace")) if data is not None else None
+        cache[path] = found or ()
+    return "/" + path, cache[path]
+
+
+def _package(stanza: Stanza, view: View, cache: dict[str, tuple[str, ...]]) -> DebPackage:
+    name, version = stanza["package"], stanza["version"]
+    source = _SOURCE.match(stanza.get("source", "").strip())
+    copyright_file, licenses = _copyright(view, name, cache)
+    depends = ", ".join(x for x in (stanza.get("pre-depends"), stanza.get("depends")) if x)
+    return DebPackage(
+        name=name,
+        version=version,
+        architecture=stanza.get("architecture", ""),
+        source_name=source["name"] if source else name,
+        source_version=(source["version"] if source else None) or version,
+        depends=_names(depends),
+        licenses=licenses,
+        copyright_file=copyright_file,
+    )
+
+
+def _installed(text: str, where: str, view: View) -> Iterator[Stanza]:
+    """The installed packages' paragraphs (status.d files, which have no Status, are)."""
+    needed = (
+        ("package", "version", "status") if where.endswith("/status") else ("package", "version")
+    )
+    for line, stanza in stanzas(text, where, view.warn):
+        missing = [f for f in needed if f not in stanza]
+        if missing:
+            view.warn(f"{where}:{line}: a package without {', '.join(missing)}: skipped")
+        elif "status" not in stanza or tuple(stanza["status"].split()) in _INSTALLED:
+            yield stanza
+
+
+def read_debs(view: View) -> tuple[DebPackage, ...]:
+    """Every installed package (`install ok installed`, or held), sorted by name."""
+    files = [STATUS] + [e.path for e in view.files(lambda p: bool(_STATUS_D.match(p)))]
+    cache: dict[str, tuple[str, ...]] = {}
+    found: dict[tuple[str, str], DebPackage] = {}
+    for path in files:
+        data = view.read(path)
+        if data is None:
+            continue
+        text = data.decode("utf-8", "replace")
+        for stanza in _installed(text, "/" + path, view):
+            deb = _package(stanza, view, cache)
+            found[(deb.name, deb.architecture)] = deb
+    return tuple(found[k] for k in sorted(found))

@@ -1,0 +1,100 @@
+"""The interface every image source satisfies, and the values it hands over.
+
+Every source gives the same two things: each layer once, as a stream of its bytes as stored
+(compressed or not; never extracted to disk), and the image config JSON. A source verifies the
+digests it knows while the bytes stream past (OCI blob digests, docker-archive blob names).
+
+Sources that store layers in an order of their own (a `docker save` stream lists them by
+directory name and puts manifest.json last) hand them over in that order: the layer walker puts
+them in the image's order by their diff ids, which the config lists.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, Any, Protocol
+
+from imagekit.inventory.errors import InventoryError
+
+
+class SourceKind(enum.StrEnum):
+    OCI_LAYOUT = "oci-layout"  # a directory with oci-layout, index.json and blobs/
+    DOCKER_ARCHIVE = "docker-archive"  # a `docker save` tarball (either layout, maybe gzipped)
+    DAEMON = "daemon"  # an image in a Docker daemon, streamed through `docker save`
+    ROOTFS = "rootfs"  # an unpacked root file system directory
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LayerStream:
+    """One layer's bytes as the source stores them; readable only while it is being visited."""
+
+    name: str  # where in the source, for messages: "blobs/sha256/3f1c…", "f9ec…/layer.tar"
+    media_type: str | None
+    stream: IO[bytes]
+
+
+LayerVisitor = Callable[[LayerStream], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImageConfig:
+    """The image config JSON, and the digests that identify the image."""
+
+    raw: dict[str, Any] = field(default_factory=dict)
+    digest: str | None = None  # of the config blob: the image id in Docker
+    manifest_digest: str | None = None  # of the manifest (OCI layout)
+
+    @property
+    def diff_ids(self) -> tuple[str, ...]:
+        rootfs = self.raw.get("rootfs")
+        ids = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
+        return tuple(str(x) for x in ids) if isinstance(ids, list) else ()
+
+    @property
+    def labels(self) -> dict[str, str]:
+        config = self.raw.get("config")
+        labels = config.get("Labels") if isinstance(config, dict) else None
+        if not isinstance(labels, dict):
+            return {}
+        return {str(k): str(v) for k, v in sorted(labels.items())}
+
+    @property
+    def architecture(self) -> str:
+        return str(self.raw.get("architecture") or "unknown")
+
+    @property
+    def os(self) -> str:
+        return str(self.raw.get("os") or "unknown")
+
+
+def parse_config(data: bytes, where: str) -> dict[str, Any]:
+    """An image config (or manifest, or index) JSON object; raises `InventoryError`."""
+    try:
+        value = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InventoryError(f"{where}: not valid JSON ({e})") from e
+    if not isinstance(value, dict):
+        raise InventoryError(f"{where}: expected a JSON object, found {type(value).__name__}")
+    return value
+
+
+class ImageSource(Protocol):
+    """An image to read: its layers as streams, and its config."""
+
+    @property
+    def kind(self) -> SourceKind: ...
+
+    @property
+    def reference(self) -> str:
+        """What the user named: a path or an image reference."""
+        ...
+
+    def read(self, visit: LayerVisitor) -> ImageConfig:
+        """Call `visit` once per layer (in the source's storage order), then return the config.
+
+        Raises `InventoryError` when the image cannot be read or a digest does not match.
+        """
+        ...

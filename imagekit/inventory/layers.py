@@ -1,0 +1,352 @@
+"""Walk an image's layers as streams and build the final view of its file system.
+
+Each layer is read once, front to back (gzip, zstd or plain, told apart by magic bytes): every
+regular file is hashed as it streams past (so a model file of many gigabytes is hashed without
+being held), and the bytes of the few files the readers parse (`keep`) are kept in memory. The
+layers are then stacked in the image's order, applying OCI whiteouts (`.wh.<name>` deletes a
+path of the layers below, `.wh..wh..opq` empties a directory of them), into a `View`: path ->
+`Entry`, the last layer's word on each path.
+
+Nothing is ever written to disk. A member whose path is absolute or climbs out with `..` is
+refused: the whole image is, with an error naming the layer and the member.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import posixpath
+import tarfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import IO
+
+from imagekit.inventory._streams import (
+    CHUNK,
+    DECOMPRESS_ERRORS,
+    TAR_BUFSIZE,
+    HashingReader,
+    decompressed,
+)
+from imagekit.inventory.errors import InventoryError
+from imagekit.inventory.interface import ImageConfig, ImageSource, LayerStream
+
+MAX_KEPT = 64 << 20  # a file the readers parse larger than this is reported, not read
+MAX_SYMLINK_HOPS = 40  # as Linux's own limit
+_OPAQUE = ".wh..wh..opq"
+_WHITEOUT = ".wh."
+
+Keep = Callable[[str], bool]
+
+
+class EntryKind(enum.StrEnum):
+    FILE = "file"
+    DIR = "dir"
+    SYMLINK = "symlink"
+    OTHER = "other"  # devices, fifos
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Entry:
+    """One path of a layer (and, once stacked, of the image)."""
+
+    path: str  # relative to the image root, normalised: "usr/lib/os-release"
+    kind: EntryKind
+    layer: str  # the diff id of the layer it comes from
+    member: str  # its name in that layer's tar
+    size: int = 0
+    digest: bytes | None = None  # sha256 of a regular file's bytes
+    target: str | None = None  # a symlink's target, as written
+    data: bytes | None = None  # the bytes, for the files the readers parse
+
+    @property
+    def sha256(self) -> str | None:
+        return self.digest.hex() if self.digest is not None else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LayerScan:
+    """What one layer holds, before it is stacked on the layers below it."""
+
+    name: str  # where the source keeps it
+    diff_id: str  # sha256 of its uncompressed tar
+    compression: str  # "gzip", "zstd", "none"
+    entries: dict[str, Entry]
+    whiteouts: tuple[str, ...]  # paths this layer deletes from the layers below
+    opaque: tuple[str, ...]  # directories this layer empties of the layers below' contents
+    hardlinks: tuple[tuple[str, str], ...]  # links to a path of a lower layer: (path, target)
+    warnings: tuple[str, ...]
+
+
+def safe_path(name: str, where: str) -> str:
+    """A member name made relative to the image root; raises `InventoryError` if it escapes."""
+    if name.startswith("/"):
+        raise InventoryError(
+            f"{where}: member {name!r} has an absolute path: refused, nothing was extracted "
+            "(the layer is malformed or hostile; rebuild it)"
+        )
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise InventoryError(
+            f"{where}: member {name!r} climbs out of the image root with '..': refused, "
+            "nothing was extracted (the layer is malformed or hostile; rebuild it)"
+        )
+    return "/".join(parts)
+
+
+@dataclass(slots=True)
+class _Scanning:
+    where: str
+    keep: Keep
+    max_kept: int
+    entries: dict[str, Entry] = field(default_factory=dict)
+    whiteouts: list[str] = field(default_factory=list)
+    opaque: list[str] = field(default_factory=list)
+    hardlinks: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _hash_member(stream: IO[bytes], keep: bool) -> tuple[bytes, bytes | None]:
+    """sha256 of a member's bytes, and the bytes themselves if they are to be kept."""
+    digest = hashlib.sha256()
+    parts: list[bytes] = []
+    while chunk := stream.read(CHUNK):
+        digest.update(chunk)
+        if keep:
+            parts.append(chunk)
+    return digest.digest(), b"".join(parts) if keep else None
+
+
+def _regular(state: _Scanning, tar: tarfile.TarFile, member: tarfile.TarInfo, path: str) -> None:
+    wanted = state.keep(path)
+    if wanted and member.size > state.max_kept:
+        state.warnings.append(f"{path}: {member.size} bytes, too large to read; skipped")
+        wanted = False
+    stream = tar.extractfile(member)
+    if stream is None:  # a regular member always has content; tarfile's type says it may not
+        raise InventoryError(f"{state.where}: member {member.name!r} has no content")
+    digest, data = _hash_member(stream, wanted)
+    state.entries[path] = Entry(
+        path=path,
+        kind=EntryKind.FILE,
+        layer="",
+        member=member.name,
+        size=member.size,
+        digest=digest,
+        data=data,
+    )
+
+
+def _hardlink(state: _Scanning, member: tarfile.TarInfo, path: str) -> None:
+    target = safe_path(member.linkname, f"{state.where}: hard link {member.name!r}")
+    found = state.entries.get(target)
+    if found is None:  # not in this layer: resolved against the layers below
+        state.hardlinks.append((path, target))
+        return
+    if found.data is None and state.keep(path):
+        state.warnings.append(f"{path}: a hard link to {target}, whose bytes were not kept")
+    state.entries[path] = replace(found, path=path, member=member.name)
+
+
+def _scan_member(state: _Scanning, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+    path = safe_path(member.name, state.where)
+    if not path:
+        return  # the root directory itself
+    parent, base = posixpath.split(path)
+    if base == _OPAQUE:
+        state.opaque.append(parent)
+    elif base.startswith(_WHITEOUT + _WHITEOUT):
+        pass  # other aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs): not files of the image
+    elif base.startswith(_WHITEOUT):
+        state.whiteouts.append(posixpath.join(parent, base.removeprefix(_WHITEOUT)))
+    elif member.islnk():
+        _hardlink(state, member, path)
+    elif member.isreg():
+        _regular(state, tar, member, path)
+    else:
+        kind = (
+            EntryKind.DIR
+            if member.isdir()
+            else EntryKind.SYMLINK
+            if member.issym()
+            else EntryKind.OTHER
+        )
+        target = member.linkname if member.issym() else None
+        state.entries[path] = Entry(
+            path=path, kind=kind, layer="", member=member.name, target=target
+        )
+
+
+def scan_layer(layer: LayerStream, keep: Keep, *, max_kept: int = MAX_KEPT) -> LayerScan:
+    """Read one layer to its end, keeping the bytes of the files `keep` names (up to
+    `max_kept` each); raises `InventoryError` if it is corrupt or unsafe."""
+    where = f"layer {layer.name}"
+    state = _Scanning(where=where, keep=keep, max_kept=max_kept)
+    try:
+        compression, plain = decompressed(layer.stream, where)
+        hashed = HashingReader(plain)
+        with tarfile.open(fileobj=hashed, mode="r|", bufsize=TAR_BUFSIZE) as tar:
+            for member in tar:
+                _scan_member(state, tar, member)
+        hashed.drain()  # the end-of-archive padding is part of the diff id
+    except tarfile.TarError as e:
+        raise InventoryError(f"{where}: not a readable tar ({e}); the image is corrupt") from e
+    except DECOMPRESS_ERRORS as e:
+        detail = str(e) or type(e).__name__
+        raise InventoryError(
+            f"{where}: cannot be decompressed ({detail}); the image is corrupt"
+        ) from e
+    diff_id = hashed.digest
+    return LayerScan(
+        name=layer.name,
+        diff_id=diff_id,
+        compression=compression,
+        entries={p: replace(e, layer=diff_id) for p, e in state.entries.items()},
+        whiteouts=tuple(state.whiteouts),
+        opaque=tuple(state.opaque),
+        hardlinks=tuple(state.hardlinks),
+        warnings=tuple(state.warnings),
+    )
+
+
+class View:
+    """The image's file system as its last layer leaves it: path -> `Entry`."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, Entry] = {}
+        self._children: dict[str, set[str]] = {}  # every directory path -> paths right below it
+        self._warnings: dict[str, None] = {}  # ordered, without repeats
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(self._warnings)
+
+    def warn(self, message: str) -> None:
+        self._warnings[message] = None
+
+    def _add(self, entry: Entry) -> None:
+        if entry.kind is not EntryKind.DIR:
+            self._remove_below(entry.path)  # a file over a directory hides what was in it
+        self.entries[entry.path] = entry
+        child = entry.path
+        while child:
+            parent = posixpath.dirname(child)
+            siblings = self._children.setdefault(parent, set())
+            if child in siblings:
+                break
+            siblings.add(child)
+            child = parent
+
+    def _remove(self, path: str) -> None:
+        self.entries.pop(path, None)
+        self._remove_below(path)
+        self._children.get(posixpath.dirname(path), set()).discard(path)
+
+    def _remove_below(self, path: str) -> None:
+        for child in self._children.pop(path, set()):
+            self._remove(child)
+
+    def stack(self, scan: LayerScan) -> None:
+        """Put a layer on top: its whiteouts first (they hide lower layers only), then its paths."""
+        for directory in scan.opaque:
+            self._remove_below(directory)
+        for path in scan.whiteouts:
+            self._remove(path)
+        for entry in scan.entries.values():
+            self._add(entry)
+        for path, target in scan.hardlinks:
+            found = self.entries.get(target)
+            if found is None:
+                self.warn(f"layer {scan.name}: hard link {path} -> {target}: no such file")
+            else:
+                self._add(replace(found, path=path, layer=scan.diff_id))
+        for message in scan.warnings:
+            self.warn(f"layer {scan.name}: {message}")
+
+    def resolve(self, path: str) -> str | None:
+        """The path with every symlink on it followed, inside the image root.
+
+        A symlink that climbs above the root, or a chain longer than 40 links (a loop), is
+        reported as a warning and gives None.
+        """
+        todo = [p for p in reversed(path.split("/")) if p not in ("", ".")]
+        done: list[str] = []
+        hops = 0
+        while todo:
+            part = todo.pop()
+            if part == "..":
+                if not done:
+                    self.warn(f"{path}: a symlink on it points above the image root; not followed")
+                    return None
+                done.pop()
+                continue
+            entry = self.entries.get("/".join([*done, part]))
+            if entry is None or entry.kind is not EntryKind.SYMLINK or entry.target is None:
+                done.append(part)
+                continue
+            hops += 1
+            if hops > MAX_SYMLINK_HOPS:
+                self.warn(f"{path}: symlink loop at {entry.path} -> {entry.target}; not followed")
+                return None
+            if entry.target.startswith("/"):
+                done = []
+            todo.extend(p for p in reversed(entry.target.split("/")) if p not in ("", "."))
+        return "/".join(done)
+
+    def file(self, path: str) -> Entry | None:
+        """The regular file at `path` (absolute or not), symlinks followed; None if none."""
+        resolved = self.resolve(path)
+        entry = self.entries.get(resolved) if resolved is not None else None
+        return entry if entry is not None and entry.kind is EntryKind.FILE else None
+
+    def read(self, path: str) -> bytes | None:
+        """The kept bytes of the file at `path`; None if there is none (or they were not kept)."""
+        entry = self.file(path)
+        if entry is not None and entry.data is None:
+            self.warn(f"{path}: its bytes were not kept by the layer walk; not read")
+        return entry.data if entry is not None else None
+
+    def files(self, match: Callable[[str], bool]) -> Iterator[Entry]:
+        """The regular files whose real path matches, sorted by path."""
+        for path in sorted(p for p in self.entries if match(p)):
+            entry = self.entries[path]
+            if entry.kind is EntryKind.FILE:
+                yield entry
+
+
+def stack(scans: list[LayerScan], diff_ids: tuple[str, ...], where: str) -> View:
+    """The layers stacked in the image's order (the config's diff ids; else as visited).
+
+    Raises `InventoryError` if the config names a layer the source did not hold.
+    """
+    ordered = scans
+    if diff_ids:
+        by_id = {scan.diff_id: scan for scan in scans}
+        missing = [d for d in diff_ids if d not in by_id]
+        if missing:
+            read = ", ".join(f"{s.name} = {s.diff_id}" for s in scans) or "none"
+            raise InventoryError(
+                f"{where}: the config lists layer {missing[0]}, which no layer of the image "
+                f"holds (layers read: {read}); the image is corrupt or incomplete"
+            )
+        ordered = [by_id[d] for d in diff_ids]
+    view = View()
+    for scan in ordered:
+        view.stack(scan)
+    return view
+
+
+def walk_image(source: ImageSource, keep: Keep) -> tuple[ImageConfig, View, tuple[str, ...]]:
+    """Read every layer of an image once: its config, final view and layer diff ids (base
+    first). Raises `InventoryError`, its message naming the image."""
+    scans: list[LayerScan] = []
+
+    def visit(layer: LayerStream) -> None:
+        scans.append(scan_layer(layer, keep))
+
+    try:
+        config = source.read(visit)
+        view = stack(scans, config.diff_ids, source.reference)
+    except InventoryError as e:
+        raise e.in_image(source.reference) from e
+    return config, view, config.diff_ids or tuple(s.diff_id for s in scans)
