@@ -1,0 +1,60 @@
+"""`imagekit sbom IMAGE`: the image's CycloneDX SBOM, schema-validated, to stdout or a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from imagekit.cli._output import err, handle_errors
+from imagekit.inventory import Inventory, read_inventory
+from imagekit.sbom import SbomFormat, SpecVersion, render_sbom, write_sbom
+
+ImageArgument = Annotated[
+    str,
+    typer.Argument(
+        help="The image: a tag in the Docker daemon, a docker-archive file, an OCI layout "
+        "or a root file system directory.",
+        show_default=False,
+    ),
+]
+
+
+def load_inventory(reference: str) -> Inventory:
+    """What the image holds (`read_inventory`); what could not be read goes to stderr."""
+    inventory = read_inventory(reference)
+    for warning in inventory.warnings:
+        err(f"warning: {warning}")
+    return inventory
+
+
+@handle_errors
+def sbom(
+    image: ImageArgument,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the SBOM here (default: stdout).")
+    ] = None,
+    fmt: Annotated[
+        SbomFormat, typer.Option("--format", help="CycloneDX JSON or XML.")
+    ] = SbomFormat.CYCLONEDX_JSON,
+    spec_version: Annotated[
+        SpecVersion, typer.Option("--spec-version", help="CycloneDX specification version.")
+    ] = SpecVersion.V1_6,
+    reproducible: Annotated[
+        bool,
+        typer.Option(
+            "--reproducible",
+            help="No serial number or timestamp: the same image gives the same bytes.",
+        ),
+    ] = False,
+) -> None:
+    """Write the image's CycloneDX SBOM: packages, model, data, CUDA and the driver it needs."""
+    inventory = load_inventory(image)
+    if output is None:
+        typer.echo(
+            render_sbom(inventory, fmt=fmt, spec=spec_version, reproducible=reproducible), nl=False
+        )
+        return
+    write_sbom(inventory, output, fmt=fmt, spec=spec_version, reproducible=reproducible)
+    err(f"wrote {output} (CycloneDX {spec_version} {fmt})")

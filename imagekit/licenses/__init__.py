@@ -1,0 +1,30 @@
+"""Licence policy: judge every package, model and dataset in an image (or an SBOM) against the
+platform team's allow / review / deny lists and the exceptions they granted."""
+
+from __future__ import annotations
+
+from imagekit.licenses.components import (
+    LicensedComponent,
+    components_from_inventory,
+    components_from_sbom,
+    is_sbom_file,
+    read_sbom,
+)
+from imagekit.licenses.evaluate import Decision, LicenseReport, evaluate
+from imagekit.licenses.policy import LicensePolicy, PolicyError, Rule, Verdict, Waiver
+
+__all__ = [
+    "Decision",
+    "LicensePolicy",
+    "LicenseReport",
+    "LicensedComponent",
+    "PolicyError",
+    "Rule",
+    "Verdict",
+    "Waiver",
+    "components_from_inventory",
+    "components_from_sbom",
+    "evaluate",
+    "is_sbom_file",
+    "read_sbom",
+]
