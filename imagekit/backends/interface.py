@@ -17,6 +17,7 @@ Progress = Callable[[str], None]
 
 class BackendKind(enum.StrEnum):
     DOCKER = "docker"
+    OCI = "oci"  # daemonless: an OCI layout assembled in-process, no container is run
 
 
 class BuildError(ImagekitError):
@@ -26,10 +27,19 @@ class BuildError(ImagekitError):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Outputs:
+    """Where a daemonless build puts its image, besides the build record."""
+
+    oci_dir: Path | None = None  # the OCI layout (default: <record folder>/oci)
+    archive: Path | None = None  # also a docker-archive (`docker load` reads it)
+    load: bool = False  # also load it into the Docker daemon at DOCKER_HOST
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BuildResult:
-    image_id: str
+    image_id: str  # the engine's image id; the manifest digest for the oci backend
     tag: str
-    size: int  # bytes, as the engine reports it
+    size: int  # bytes, as the engine reports it (oci: compressed layers and config)
     layers: tuple[str, ...]  # diff ids, base first
 
 

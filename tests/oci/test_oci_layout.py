@@ -1,0 +1,156 @@
+"""OCI layouts and docker-archives: written atomically, read back, corrupt blobs refused."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from imagekit.oci.archive import read_archive, write_archive
+from imagekit.oci.layout import (
+    blob_path,
+    read_layout,
+    staged_dir,
+    verify_blob,
+    write_blob,
+    write_image,
+    write_index,
+)
+from imagekit.oci.model import (
+    Compression,
+    Descriptor,
+    Digest,
+    History,
+    Image,
+    ImageConfig,
+    LayerBlob,
+    OciError,
+    digest_of,
+)
+from imagekit.oci.rootfs import base_facts, read_facts
+from imagekit.oci.tarlayer import Entry, EntryKind, Tree, bytes_entry, write_layer
+
+EPOCH = 315532800
+TAG = "imagekit-test/tiny:1"
+
+
+def _base_tree() -> Tree:
+    tree = Tree()
+    tree.add(bytes_entry("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n", mtime=EPOCH))
+    tree.add(bytes_entry("etc/group", b"root:x:0:\n", mtime=EPOCH))
+    tree.add(Entry(path="lib", kind=EntryKind.SYMLINK, mode=0o777, mtime=EPOCH, linkname="usr/lib"))
+    return tree
+
+
+def _image(layout: Path, *layers: LayerBlob) -> Image:
+    config = ImageConfig(
+        architecture="amd64",
+        os="linux",
+        created="1980-01-01T00:00:00Z",
+        diff_ids=tuple(x.diff_id for x in layers),
+        history=tuple(History(created="1980-01-01T00:00:00Z", created_by="t") for _ in layers),
+        env=("PATH=/usr/bin",),
+    )
+    image = write_image(layout, config, layers, {"org.opencontainers.image.title": "tiny"})
+    write_index(layout, image, TAG)
+    return image
+
+
+def _tiny(layout: Path) -> Image:
+    blobs = layout / "blobs" / "sha256"
+    layer = write_layer(_base_tree(), blobs, mtime=EPOCH, compression=Compression.GZIP)
+    return _image(layout, layer)
+
+
+def test_layout_round_trip(tmp_path: Path) -> None:
+    image = _tiny(tmp_path)
+    assert json.loads((tmp_path / "oci-layout").read_text()) == {"imageLayoutVersion": "1.0.0"}
+    assert read_layout(tmp_path, TAG) == image
+    assert read_layout(tmp_path) == image
+    with pytest.raises(OciError, match=r"holds 0 manifests, not an image named 'other:1'"):
+        read_layout(tmp_path, "other:1")
+
+
+def test_facts_follow_the_layers(tmp_path: Path) -> None:
+    facts = read_facts(tmp_path, _tiny(tmp_path))
+    assert facts.file("etc/group") == "root:x:0:\n"
+    assert facts.resolve("lib/x86_64-linux-gnu/libz.so.1") == "usr/lib/x86_64-linux-gnu/libz.so.1"
+    assert facts.resolve("lib", follow_last=True) == "usr/lib"
+    assert facts.resolve("lib") == "lib"
+
+
+def test_a_corrupt_gzip_base_layer_is_an_error(tmp_path: Path) -> None:
+    # a blob whose digest matches its bytes, which are not gzip: a broken archive or cache
+    data = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff" + b"this is not a deflate stream" * 4
+    digest = write_blob(tmp_path, data)
+    layer = LayerBlob(
+        descriptor=Descriptor(
+            media_type=Compression.GZIP.media_type, digest=digest, size=len(data)
+        ),
+        diff_id=Digest("sha256:" + "0" * 64),
+    )
+    image = _image(tmp_path, layer)
+    verify_blob(tmp_path, layer.descriptor)  # the digest is right
+    with pytest.raises(OciError, match=rf"{digest.removeprefix('sha256:')}: the layer is corrupt"):
+        base_facts(tmp_path, image, tmp_path / "facts")
+    assert not (tmp_path / "facts").exists()  # nothing cached from a corrupt base
+
+
+def test_a_tampered_blob_fails_its_digest(tmp_path: Path) -> None:
+    image = _tiny(tmp_path)
+    descriptor = image.layers[0].descriptor
+    blob_path(tmp_path, descriptor.digest).write_bytes(b"tampered")
+    with pytest.raises(OciError, match=r"layer does not match its digest sha256:"):
+        verify_blob(tmp_path, descriptor)
+
+
+def test_an_interrupted_write_leaves_no_layout(tmp_path: Path) -> None:
+    dest = tmp_path / "oci"
+    with pytest.raises(KeyboardInterrupt), staged_dir(dest) as layout:
+        _tiny(layout)
+        raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_rewrite_keeps_the_previous_layout(tmp_path: Path) -> None:
+    dest = tmp_path / "oci"
+    with staged_dir(dest) as layout:
+        image = _tiny(layout)
+    with pytest.raises(OciError), staged_dir(dest) as layout:
+        raise OciError("the next build failed")
+    assert read_layout(dest) == image
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["oci"]
+
+
+def test_docker_archive_round_trip(tmp_path: Path) -> None:
+    image = _tiny(tmp_path / "layout")
+    archive = tmp_path / "tiny.tar"
+    write_archive(tmp_path / "layout", image, TAG, archive, mtime=EPOCH)
+    with tarfile.open(archive) as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
+        names = tar.getnames()
+    assert manifest[0]["RepoTags"] == [TAG]
+    assert manifest[0]["Config"] == f"blobs/sha256/{image.manifest.config.digest[7:]}"
+    assert "index.json" in names and "repositories" in names
+    back = read_archive(archive, tmp_path / "back", TAG)
+    # the config's own bytes are kept, so the image id (config digest) stays the same
+    assert back.manifest.config.digest == image.manifest.config.digest
+    assert back.layers == image.layers
+
+
+def test_an_archive_is_written_the_same_twice(tmp_path: Path) -> None:
+    image = _tiny(tmp_path / "layout")
+    for name in ("a.tar", "b.tar"):
+        write_archive(tmp_path / "layout", image, TAG, tmp_path / name, mtime=EPOCH)
+    a, b = (tmp_path / "a.tar").read_bytes(), (tmp_path / "b.tar").read_bytes()
+    assert digest_of(a) == digest_of(b)
+
+
+def test_not_an_archive(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.tar"
+    bogus.write_bytes(b"no tar here")
+    with pytest.raises(OciError, match=r"bogus.tar: cannot read the docker-archive"):
+        read_archive(bogus, tmp_path / "out", TAG)
+    assert not (tmp_path / "out").exists()
