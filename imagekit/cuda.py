@@ -1,7 +1,8 @@
 """What the build needs to know about CUDA: the runtime a lock brings, and its minimum driver.
 
-Minimum Linux driver of each CUDA toolkit release, from NVIDIA's CUDA Toolkit release notes,
-table "CUDA Toolkit and Corresponding Driver Versions" (toolkit driver, x86_64).
+The driver floors come from the CUDA knowledge base (`imagekit/data/cuda_kb.toml`, NVIDIA's
+table "CUDA Toolkit and Corresponding Driver Versions", Linux x86_64): the floor of a CUDA
+major.minor is its GA release's driver.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from packaging.version import Version
+
+from imagekit.gpu.kb import knowledge_base
+from imagekit.gpu.versions import CudaVersion
 
 if TYPE_CHECKING:
     from imagekit.lockfile import LockedPackage
@@ -32,27 +36,13 @@ class CudaPlan:
         return cls(version=d["version"], min_driver=d["min_driver"], source=d["source"])
 
 
-MIN_DRIVER: dict[str, str] = {  # the GA release of each minor version
-    "11.0": "450.51.05",
-    "11.1": "455.23",
-    "11.2": "460.27.03",
-    "11.3": "465.19.01",
-    "11.4": "470.42.01",
-    "11.5": "495.29.05",
-    "11.6": "510.39.01",
-    "11.7": "515.43.04",
-    "11.8": "520.61.05",
-    "12.0": "525.60.13",
-    "12.1": "530.30.02",
-    "12.2": "535.54.03",
-    "12.3": "545.23.06",
-    "12.4": "550.54.14",
-    "12.5": "555.42.02",
-    "12.6": "560.28.03",
-    "12.8": "570.26",
-    "12.9": "575.51.03",
-    "13.0": "580.65.06",
-}
+def _min_driver_table() -> dict[str, str]:
+    kb = knowledge_base()
+    minors = sorted({r.version for r in kb.cuda_releases}, key=lambda v: v.sort_key)
+    return {str(v): str(ga.driver) for v in minors if (ga := kb.ga(v)) is not None}
+
+
+MIN_DRIVER: dict[str, str] = _min_driver_table()  # major.minor -> its GA release's driver
 
 # nvidia-cuda-runtime-cu12 12.4.127 -> CUDA 12.4; torch 2.5.1+cu124 -> CUDA 12.4
 _RUNTIME = re.compile(r"^nvidia-cuda-runtime-cu(?P<major>\d+)$")
@@ -61,11 +51,8 @@ _LOCAL_CU = re.compile(r"^cu(?P<major>\d{2})(?P<minor>\d)$")
 
 def min_driver(cuda: Version) -> str:
     """The minimum driver for a CUDA major.minor; the newest known floor below it if unknown."""
-    key = f"{cuda.major}.{cuda.minor}"
-    if key in MIN_DRIVER:
-        return MIN_DRIVER[key]
-    known = sorted((Version(k) for k in MIN_DRIVER if Version(k) <= cuda), reverse=True)
-    return MIN_DRIVER[f"{known[0].major}.{known[0].minor}"] if known else "unknown"
+    row = knowledge_base().floor_at_most(CudaVersion(major=cuda.major, minor=cuda.minor))
+    return str(row.driver) if row else "unknown"
 
 
 def cuda_of_packages(packages: tuple[LockedPackage, ...]) -> CudaPlan | None:

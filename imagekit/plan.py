@@ -22,6 +22,7 @@ from imagekit.catalog import BaseImage, ImageSource
 from imagekit.checks import CheckResult, sha256_file
 from imagekit.cuda import CudaPlan, cuda_of_packages
 from imagekit.errors import FindingsError, InputError
+from imagekit.gpu.labels import cuda_labels, require_cuda
 from imagekit.lockfile import LockedPackage
 from imagekit.spec import DEFAULT_UID, DataRef, ModelSpec
 
@@ -386,6 +387,7 @@ def _labels(
     base: BaseImage,
     lock_sha: str,
     cuda: CudaPlan | None,
+    packages: tuple[LockedPackage, ...] = (),
 ) -> dict[str, str]:
     labels = {
         "org.opencontainers.image.title": spec.name,
@@ -404,6 +406,8 @@ def _labels(
     if cuda is not None:
         labels["io.imagekit.cuda.version"] = cuda.version
         labels["io.imagekit.cuda.min-driver"] = cuda.min_driver
+        pinned = ((p.name, str(p.version)) for p in packages if p.version is not None)
+        labels.update(cuda_labels(cuda.version, pinned))
     for artifact in spec.artifacts:
         labels[f"io.imagekit.artifact.{artifact.name}.sha256"] = artifact.sha256
     labels.update(spec.labels)  # the author's own labels win
@@ -419,8 +423,9 @@ def _env(spec: ModelSpec, base: BaseImage, cuda: CudaPlan | None) -> dict[str, s
         "HOME": f"/home/{spec.user}",
     }
     if cuda is not None:
-        # Read by the NVIDIA container runtime: refuse hosts whose driver is too old.
-        env["NVIDIA_REQUIRE_CUDA"] = f"cuda>={cuda.version}"
+        # Read by the NVIDIA container runtime: refuse hosts whose driver is too old, admitting
+        # those minor version compatibility covers (as `imagekit compat` judges them).
+        env["NVIDIA_REQUIRE_CUDA"] = require_cuda(cuda.version)
         env["NVIDIA_VISIBLE_DEVICES"] = "all"
         env["NVIDIA_DRIVER_CAPABILITIES"] = "compute,utility"
     env.update(spec.env)
@@ -473,7 +478,7 @@ def make_plan(result: CheckResult) -> BuildPlan:
         entrypoint=spec.entrypoint,
         cmd=spec.cmd,
         ports=spec.ports,
-        labels=tuple(_labels(spec, base, lock.sha256, cuda).items()),
+        labels=tuple(_labels(spec, base, lock.sha256, cuda, result.packages).items()),
         lock_file=spec.lockfile.name,
         lock_format=lock.format.value,
         lock_sha256=lock.sha256,

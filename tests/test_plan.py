@@ -57,7 +57,8 @@ def test_cuda_plan_orders_layers_by_change_frequency() -> None:
     assert not set(plan.from_base) & {p.name for p in cuda_layer.packages}
     assert [p.name for p in plan.layers[1].packages] == ["torch", "triton"]
     env = dict(plan.env)
-    assert env["NVIDIA_REQUIRE_CUDA"] == "cuda>=12.4"
+    # CUDA 12.4, or any driver CUDA 12.x minor version compatibility covers (>= 525)
+    assert env["NVIDIA_REQUIRE_CUDA"] == "cuda>=12.4 driver>=525"
     assert dict(plan.labels)["io.imagekit.cuda.min-driver"] == "550.54.14"
     assert plan.ports == (8080,)
 

@@ -50,7 +50,7 @@ COPY meta/ /usr/share/imagekit/
 ENV GREETING="say \"hi\" for \$5" \
     HOME="/home/model" \
     NVIDIA_DRIVER_CAPABILITIES="compute,utility" \
-    NVIDIA_REQUIRE_CUDA="cuda>=12.4" \
+    NVIDIA_REQUIRE_CUDA="cuda>=12.4 driver>=525" \
     NVIDIA_VISIBLE_DEVICES="all" \
     PATH="/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
     PYTHONDONTWRITEBYTECODE="1" \
@@ -59,7 +59,9 @@ ENV GREETING="say \"hi\" for \$5" \
     VIRTUAL_ENV="/opt/venv"
 LABEL "io.imagekit.base.name"="debian-bookworm-py311-cuda12.4" \
       "io.imagekit.base.recipe-sha256"="8190e697671194415f44769d072109165c9de6db03169530d78511fccaf290f4" \
+      "io.imagekit.cuda.compute-capabilities"="5.0;6.0;7.0;7.5;8.0;8.6;9.0" \
       "io.imagekit.cuda.min-driver"="550.54.14" \
+      "io.imagekit.cuda.minor-compat-driver"="525.60.13" \
       "io.imagekit.cuda.version"="12.4" \
       "io.imagekit.lock.sha256"="07f45a2e158017054a73e393b752e4887ea0d3e3bd295c73ed1987b7336d279c" \
       "io.imagekit.python"="3.11.2" \
