@@ -1,0 +1,173 @@
+"""Scan findings as CycloneDX `vulnerabilities`, written into an SBOM (the input SBOM, or the
+SBOM of the scanned image).
+
+Each finding is one entry: its id (the CVE when there is one) with the other ids as
+`references`, a rating (CVSS v3 with its vector, or the database's word), the fixed versions as a
+`recommendation`, and `affects` pointing at the bom-refs of the installed components. An ignored
+finding carries a VEX `analysis` (`not_affected` or `false_positive`, the justification, the
+reason and the end date). The document is validated against the CycloneDX schema before it is
+written, atomically; on any problem nothing is written.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+from cyclonedx.schema import OutputFormat, SchemaVersion
+from cyclonedx.validation import make_schemabased_validator
+from cyclonedx.validation.json import JsonValidator
+
+from imagekit.inventory.model import Inventory
+from imagekit.sbom import render_sbom, write_text_atomically
+from imagekit.vulns.interface import Component, VulnError
+from imagekit.vulns.scan import ScanReport, VulnFinding
+from imagekit.vulns.severity import Level
+
+OSV_URL = "https://osv.dev/vulnerability/"
+_SCHEMAS = {"1.4": SchemaVersion.V1_4, "1.5": SchemaVersion.V1_5, "1.6": SchemaVersion.V1_6}
+_METHODS = {"3.0": "CVSSv3", "3.1": "CVSSv31"}
+
+
+def _osv_source(vuln_id: str) -> dict[str, str]:
+    return {"name": "OSV", "url": OSV_URL + vuln_id}
+
+
+def _record_id(finding: VulnFinding) -> str:
+    """The id of the finding's first record (a record, unlike an alias, exists in OSV)."""
+    return finding.records[0].id if finding.records else finding.id
+
+
+def _rating(finding: VulnFinding) -> list[dict[str, Any]]:
+    rating = finding.rating
+    if rating.level is Level.UNKNOWN:
+        return []
+    source = _osv_source(_record_id(finding))
+    out: dict[str, Any] = {"source": source, "severity": rating.level.value}
+    if rating.score is not None and rating.vector:
+        version = rating.vector.split("/")[0].removeprefix("CVSS:")
+        out |= {"score": rating.score, "method": _METHODS.get(version, "other")}
+        out["vector"] = rating.vector
+    return [out]
+
+
+def _analysis(finding: VulnFinding) -> dict[str, Any] | None:
+    rule = finding.ignored_by
+    if rule is None:
+        return None
+    out: dict[str, Any] = {"state": rule.state.value}
+    if rule.justification:
+        out["justification"] = rule.justification.value
+    out["detail"] = f"{rule.reason} (accepted until {rule.expires.isoformat()}, {rule.location})"
+    return out
+
+
+class _Refs:
+    """The bom-refs of a document's components, by bom-ref and by purl."""
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self.refs: set[str] = set()
+        self.by_purl: dict[str, list[str]] = {}
+        for component in _walk(doc.get("components")):
+            ref, purl = component.get("bom-ref"), component.get("purl")
+            if not isinstance(ref, str) and isinstance(purl, str) and purl not in self.refs:
+                # A component without a bom-ref cannot be pointed at: give it its purl.
+                component["bom-ref"] = ref = purl
+            if isinstance(ref, str):
+                self.refs.add(ref)
+                if isinstance(purl, str):
+                    self.by_purl.setdefault(purl, []).append(ref)
+
+    def of(self, component: Component) -> list[str]:
+        if component.bom_ref and component.bom_ref in self.refs:
+            return [component.bom_ref]
+        if component.purl and component.purl in self.by_purl:
+            return sorted(self.by_purl[component.purl])
+        return [component.bom_ref or component.purl or component.name]
+
+
+def _walk(items: object) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict):
+            out.append(item)
+            out.extend(_walk(item.get("components")))
+    return out
+
+
+def vulnerability(finding: VulnFinding, refs: _Refs) -> dict[str, Any]:
+    """One CycloneDX vulnerability entry for a finding."""
+    package = finding.package
+    entry: dict[str, Any] = {
+        "bom-ref": f"vuln:{finding.id}:{package.ecosystem}/{package.name}@{package.version}",
+        "id": finding.id,
+        "source": _osv_source(_record_id(finding)),
+    }
+    if finding.aliases:
+        entry["references"] = [{"id": a, "source": _osv_source(a)} for a in finding.aliases]
+    ratings = _rating(finding)
+    if ratings:
+        entry["ratings"] = ratings
+    if finding.summary:
+        entry["description"] = finding.summary
+    if finding.fixed:
+        entry["recommendation"] = f"Upgrade {package.name} to {' or '.join(finding.fixed)}"
+    analysis = _analysis(finding)
+    if analysis:
+        entry["analysis"] = analysis
+    entry["affects"] = [
+        {"ref": ref, "versions": [{"version": c.version, "status": "affected"}]}
+        for c in package.components
+        for ref in refs.of(c)
+    ]
+    return entry
+
+
+def with_vulnerabilities(doc: dict[str, Any], report: ScanReport) -> dict[str, Any]:
+    """A copy of a CycloneDX document whose `vulnerabilities` are the report's findings."""
+    out = copy.deepcopy(doc)
+    refs = _Refs(out)
+    out["vulnerabilities"] = [vulnerability(f, refs) for f in report.findings]
+    return out
+
+
+@functools.cache
+def _validator(schema: SchemaVersion) -> JsonValidator:
+    """One validator per schema version: loading a CycloneDX schema takes seconds."""
+    return make_schemabased_validator(OutputFormat.JSON, schema)
+
+
+def render(doc: dict[str, Any], report: ScanReport, subject: str) -> str:
+    """The document with the findings as validated JSON text; raises `VulnError`."""
+    spec = str(doc.get("specVersion") or "")
+    schema = _SCHEMAS.get(spec)
+    if schema is None:
+        raise VulnError(
+            f"{subject}: CycloneDX {spec or '(no specVersion)'} cannot carry vulnerabilities "
+            "with VEX analysis here (give a CycloneDX 1.4, 1.5 or 1.6 JSON SBOM)"
+        )
+    text = json.dumps(with_vulnerabilities(doc, report), indent=2, ensure_ascii=False) + "\n"
+    validator = _validator(schema)
+    error = validator.validate_str(text)
+    if error is not None:
+        detail = getattr(error.data, "message", None) or str(error.data)
+        before = validator.validate_str(json.dumps(doc))
+        where = "the input SBOM itself" if before is not None else "the SBOM with vulnerabilities"
+        raise VulnError(
+            f"{subject}: {where} fails the CycloneDX {spec} schema: {detail} (nothing was written)"
+        )
+    return text
+
+
+def write(doc: dict[str, Any], report: ScanReport, path: Path, subject: str) -> Path:
+    """Render, validate, then write atomically; raises `VulnError` or `SbomError`."""
+    return write_text_atomically(path, render(doc, report, subject))
+
+
+def image_sbom(inventory: Inventory) -> dict[str, Any]:
+    """The reproducible CycloneDX 1.6 SBOM of a scanned image, as a document to add findings to;
+    raises `SbomError`."""
+    return dict(json.loads(render_sbom(inventory, reproducible=True)))

@@ -1,0 +1,237 @@
+"""What a scan looks at: the packages of an image's Inventory, or of a CycloneDX JSON SBOM.
+
+Debian advisories are recorded against *source* packages, so binary packages are grouped by
+their source name and version (libssl3 and openssl under openssl). In an SBOM the source comes
+from the purl's `upstream` qualifier (`upstream=openssl` or `upstream=glibc@2.36-9+deb12u4`, as
+syft and imagekit write it), else the binary name; the release from `distro` (`debian-12`,
+`bookworm`). PyPI names are canonicalised (PEP 503).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packageurl import PackageURL
+from packaging.utils import canonicalize_name
+
+from imagekit.errors import Finding, InputError, Location, Severity
+from imagekit.inventory import read_inventory
+from imagekit.inventory.model import DebPackage, Inventory, OsRelease
+from imagekit.sbom.components import deb_purl, pypi_purl
+from imagekit.vulns.interface import DEBIAN, PYPI, Component, Package
+
+RULE_TARGET = "scan-target"
+DEBIAN_RELEASES = {"buster": "10", "bullseye": "11", "bookworm": "12", "trixie": "13"}
+_SCANNED = (("pypi", None), ("deb", "debian"))
+_DISTRO = re.compile(r"^debian-(?P<major>\d+)(?:\.\d+)*$")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Target:
+    """The packages to scan; `sbom` is the input SBOM's path when the target was one."""
+
+    reference: str
+    packages: tuple[Package, ...]
+    warnings: tuple[Finding, ...] = ()
+    sbom: Path | None = None
+
+
+def _warning(file: str, message: str, fix: str, key: str | None = None) -> Finding:
+    return Finding(
+        location=Location(file=Path(file), key=key),
+        rule=RULE_TARGET,
+        message=message,
+        fix=fix,
+        severity=Severity.WARNING,
+    )
+
+
+def debian_ecosystem(release_id: str, version_id: str, codename: str) -> str | None:
+    """OSV's ecosystem for a Debian release ("Debian:12"), or None if it is not Debian or the
+    release cannot be told."""
+    if release_id != "debian":
+        return None
+    major = version_id.partition(".")[0] if version_id else DEBIAN_RELEASES.get(codename, "")
+    return f"{DEBIAN}:{major}" if major else None
+
+
+def _group(items: Iterable[tuple[str, str, str, Component]]) -> tuple[Package, ...]:
+    """Packages from (ecosystem, name, version, component), one per (ecosystem, name, version)."""
+    grouped: dict[tuple[str, str, str], list[Component]] = {}
+    for ecosystem, name, version, component in items:
+        grouped.setdefault((ecosystem, name, version), []).append(component)
+    return tuple(
+        Package(
+            ecosystem=eco,
+            name=name,
+            version=version,
+            components=tuple(sorted(set(parts), key=lambda c: (c.name, c.purl or ""))),
+        )
+        for (eco, name, version), parts in sorted(grouped.items())
+    )
+
+
+# --- an Inventory ---------------------------------------------------------------------------
+
+
+def _deb_items(
+    debs: Iterable[DebPackage], release: OsRelease, ecosystem: str
+) -> Iterator[tuple[str, str, str, Component]]:
+    for deb in debs:
+        purl = deb_purl(deb, release).to_string()
+        component = Component(name=deb.name, version=deb.version, purl=purl, bom_ref=purl)
+        yield ecosystem, deb.source_name or deb.name, deb.source_version or deb.version, component
+
+
+def from_inventory(inventory: Inventory) -> Target:
+    """The packages of an image: its Debian source packages and Python distributions."""
+    reference = inventory.image.reference
+    warnings = [
+        _warning(reference, text, "see `imagekit inventory` for what was read")
+        for text in inventory.warnings
+    ]
+    items: list[tuple[str, str, str, Component]] = []
+    release = inventory.os_release
+    ecosystem = (
+        debian_ecosystem(release.id, release.version_id, release.codename) if release else None
+    )
+    if inventory.debs and (release is None or ecosystem is None):
+        name = release.pretty_name if release else "an unknown OS (no /etc/os-release)"
+        warnings.append(
+            _warning(
+                reference,
+                f"{len(inventory.debs)} .deb packages of {name} are not scanned: only Debian "
+                "releases have OSV advisories imagekit reads",
+                "scan the image with a tool for its distribution",
+            )
+        )
+    elif release is not None and ecosystem is not None:
+        items.extend(_deb_items(inventory.debs, release, ecosystem))
+    for dist in inventory.python:
+        purl = pypi_purl(dist).to_string()
+        component = Component(name=dist.name, version=dist.version, purl=purl, bom_ref=purl)
+        items.append((PYPI, canonicalize_name(dist.name), dist.version, component))
+    return Target(reference=reference, packages=_group(items), warnings=tuple(warnings))
+
+
+# --- a CycloneDX JSON SBOM ------------------------------------------------------------------
+
+
+def looks_like_json(path: Path) -> bool:
+    """True for a file whose first non-blank byte is `{` (a JSON SBOM, not an image archive)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(512).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return False
+    return head.startswith(b"{")
+
+
+def _components(items: object) -> Iterator[dict[str, Any]]:
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict):
+            yield item
+            yield from _components(item.get("components"))
+
+
+def load_cyclonedx(path: Path) -> dict[str, Any]:
+    """A CycloneDX JSON document; raises `InputError` for a file that is not one."""
+    try:
+        doc = json.loads(path.read_bytes())
+    except OSError as e:
+        raise InputError(path, f"cannot read: {e.strerror}", "check the path") from e
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(path, f"not JSON: {e}", "give a CycloneDX JSON SBOM") from e
+    if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
+        raise InputError(
+            path, 'not a CycloneDX SBOM (no "bomFormat": "CycloneDX")', "give a CycloneDX JSON SBOM"
+        )
+    return doc
+
+
+def _deb_source(purl: PackageURL) -> tuple[str, str]:
+    qualifiers = purl.qualifiers if isinstance(purl.qualifiers, dict) else {}
+    name, _, version = str(qualifiers.get("upstream") or "").partition("@")
+    return name or str(purl.name), version or str(purl.version)
+
+
+def _purl_item(
+    purl: PackageURL, component: Component, where: str, warn: list[Finding]
+) -> tuple[str, str, str, Component] | None:
+    if purl.type == "pypi":
+        return PYPI, canonicalize_name(purl.name), str(purl.version), component
+    qualifiers = purl.qualifiers if isinstance(purl.qualifiers, dict) else {}
+    distro = str(qualifiers.get("distro") or "")
+    match = _DISTRO.match(distro)
+    major = match["major"] if match else DEBIAN_RELEASES.get(distro, "")
+    if not major:
+        warn.append(
+            _warning(
+                where,
+                f"{component.purl}: no Debian release in the purl (distro={distro or 'missing'})"
+                "; not scanned",
+                "write the release into the purl, e.g. distro=debian-12",
+            )
+        )
+        return None
+    name, version = _deb_source(purl)
+    return f"{DEBIAN}:{major}", name, version, component
+
+
+def from_cyclonedx(path: Path) -> Target:
+    """The PyPI and Debian packages of a CycloneDX JSON SBOM (components with a purl); the
+    others are counted in one warning per purl type."""
+    doc = load_cyclonedx(path)
+    warnings: list[Finding] = []
+    skipped: Counter[str] = Counter()
+    items: list[tuple[str, str, str, Component]] = []
+    for raw in _components(doc.get("components")):
+        text = raw.get("purl")
+        if not isinstance(text, str) or not text:
+            continue
+        try:
+            purl = PackageURL.from_string(text)
+        except ValueError as e:
+            warnings.append(_warning(str(path), f"bad purl {text!r}: {e}", "correct the purl"))
+            continue
+        if not purl.version or (purl.type, purl.namespace) not in _SCANNED:
+            skipped[f"{purl.type}/{purl.namespace}" if purl.namespace else str(purl.type)] += 1
+            continue
+        ref = raw.get("bom-ref")
+        component = Component(
+            name=str(raw.get("name") or purl.name),
+            version=str(purl.version),
+            purl=text,
+            bom_ref=ref if isinstance(ref, str) else None,
+        )
+        item = _purl_item(purl, component, str(path), warnings)
+        if item:
+            items.append(item)
+    for kind, count in sorted(skipped.items()):
+        warnings.append(
+            _warning(
+                str(path),
+                f"{count} component(s) of type {kind} are not scanned (imagekit matches PyPI and "
+                "Debian packages, with a version)",
+                "scan those with a tool for their ecosystem",
+            )
+        )
+    return Target(reference=str(path), packages=_group(items), warnings=tuple(warnings), sbom=path)
+
+
+# --- the target named on the command line ---------------------------------------------------
+
+
+def load_target(reference: str) -> tuple[Target, Inventory | None]:
+    """A CycloneDX JSON file is scanned as an SBOM; anything else is an image reference."""
+    path = Path(reference)
+    if path.is_file() and looks_like_json(path):
+        return from_cyclonedx(path), None
+    inventory = read_inventory(reference)
+    return from_inventory(inventory), inventory
