@@ -1,0 +1,100 @@
+"""`imagekit conflicts lock|deploy`: versions that cannot work together, in one lock or across
+the models of a deployment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from imagekit.catalog import Catalog
+from imagekit.cli._output import err, findings_json, handle_errors, print_findings
+from imagekit.conflicts import check_deployment, check_project_lock, load_registry
+from imagekit.errors import Finding, Severity
+
+app = typer.Typer(
+    help="Versions that cannot work together: within one lock, or across deployed models.",
+    no_args_is_help=True,
+)
+
+CatalogOption = Annotated[
+    Path | None,
+    typer.Option("--catalog", help="Base image catalog folder.", envvar="IMAGEKIT_BASE_IMAGES"),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+
+
+def _catalog(path: Path | None) -> Catalog | None:
+    return Catalog.load(path) if path else None
+
+
+def _finish(findings: tuple[Finding, ...], as_json: bool, summary: str) -> None:
+    """Print the findings (JSON on stdout, or lines on stderr) and exit 1 on any error."""
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    if as_json:
+        typer.echo(findings_json(findings))
+    else:
+        print_findings(findings)
+        (err if errors else typer.echo)(summary)
+    if errors:
+        raise typer.Exit(1)
+
+
+@app.command("lock")
+@handle_errors
+def lock(
+    project: Annotated[
+        Path, typer.Argument(help="The model folder (holding imagekit.toml).")
+    ] = Path(),
+    catalog: CatalogOption = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option("--cache-dir", help="Wheel cache (default: the user's).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check every requirement of every locked wheel against the lock and the base; exit 0
+    clean, 1 conflicts, 2 unreadable input or unfetchable wheels."""
+    result = check_project_lock(project, catalog=_catalog(catalog), cache_dir=cache_dir)
+    conflicts = sum(1 for f in result.findings if f.severity is Severity.ERROR)
+    summary = (
+        f"{result.lock.name}: {result.read} packages, {len(result.edges)} requirements "
+        f"checked for {result.target}: "
+        + (f"{conflicts} conflict(s)" if conflicts else "no conflicts")
+    )
+    _finish(result.findings, as_json, summary)
+
+
+@app.command("deploy")
+@handle_errors
+def deploy(
+    registry: Annotated[Path, typer.Argument(help="The deployment registry (TOML).")],
+    catalog: CatalogOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Report the pairs of models that must not be deployed together; exit 0 none, 1 some,
+    2 an unreadable registry or a model it names that does not exist."""
+    parsed = load_registry(registry)
+    report = check_deployment(parsed, catalog=_catalog(catalog))
+    if as_json:
+        pairs = [
+            {
+                "a": c.a,
+                "b": c.b,
+                "group": c.group,
+                "rule": c.rule,
+                "reason": c.reason,
+                "location": c.location.to_dict(),
+            }
+            for c in report.conflicts
+        ]
+        typer.echo(json.dumps({"ok": not pairs, "conflicts": pairs}, indent=2))
+        if pairs:
+            raise typer.Exit(1)
+        return
+    count = len(report.conflicts)
+    summary = f"{registry}: {report.models} models, " + (
+        f"{count} conflicting pair(s)" if count else "no conflicts"
+    )
+    _finish(report.findings, as_json=False, summary=summary)

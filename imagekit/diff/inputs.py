@@ -1,0 +1,165 @@
+"""Read what `imagekit diff` compares into `Snapshot`s: an image (through its Inventory), a
+CycloneDX JSON SBOM, an Inventory JSON, or a lockfile.
+
+What a reference names is decided by what it is on this machine: a `.json` file is an SBOM (or
+an Inventory JSON), a tarball or a directory is an image, any other file a lockfile; a name
+that is no file is an image in the Docker daemon.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from imagekit.cuda import cuda_of_packages
+from imagekit.diff.cyclonedx import snapshot_from_cyclonedx
+from imagekit.diff.model import Artifact, DiffInputError, Ecosystem, InputKind, Package, Snapshot
+from imagekit.inventory import Inventory, read_inventory
+from imagekit.lockfile import Lock, read_lock
+from imagekit.sbom.components import is_runtime
+from imagekit.sbom.licensing import DeclaredLicense, declared_by_dist
+from imagekit.vulns.interface import PYPI, Component
+from imagekit.vulns.interface import Package as VulnPackage
+from imagekit.vulns.targets import Target as ScanTarget
+from imagekit.vulns.targets import from_inventory as scan_target_of_inventory
+
+_TARBALLS = (".tar", ".tar.gz", ".tgz", ".tar.zst")
+# A reference with one of these suffixes names a file, never an image in the daemon.
+_FILE_SUFFIXES = frozenset({".json", ".lock", ".txt", ".toml", ".tar", ".gz", ".tgz", ".zst"})
+
+
+def load_snapshot(reference: str) -> Snapshot:
+    """The snapshot of an image reference, SBOM, Inventory JSON or lockfile.
+
+    Raises `InputError` (a file that cannot be read as what it looks like) or
+    `InventoryError` (an image that cannot be read).
+    """
+    path = Path(reference)
+    if not path.exists() and path.suffix in _FILE_SUFFIXES:
+        raise DiffInputError(path, "file not found", "correct the path")
+    if path.is_file() and path.suffix == ".json":
+        return _from_json(path, reference)
+    if path.is_file() and not path.name.endswith(_TARBALLS):
+        return from_lock(read_lock(path), reference)
+    return from_inventory(read_inventory(reference), reference)
+
+
+def _from_json(path: Path, reference: str) -> Snapshot:
+    try:
+        data: Any = json.loads(path.read_bytes())
+    except OSError as e:
+        raise DiffInputError(path, f"cannot read: {e.strerror}") from e
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise DiffInputError(path, f"not valid JSON ({e})", "pass a CycloneDX JSON SBOM") from e
+    if isinstance(data, dict) and data.get("bomFormat") == "CycloneDX":
+        return snapshot_from_cyclonedx(data, path, reference)
+    if isinstance(data, dict) and "image" in data and "python" in data:
+        return from_inventory(Inventory.from_dict(data), reference)
+    raise DiffInputError(
+        path,
+        "neither a CycloneDX SBOM (no bomFormat) nor an imagekit Inventory",
+        "pass a CycloneDX JSON SBOM, an Inventory JSON, a lockfile or an image",
+    )
+
+
+# --- Inventory ---------------------------------------------------------------------------------
+
+
+def from_inventory(inventory: Inventory, reference: str) -> Snapshot:
+    """The snapshot of an image's Inventory."""
+    python = [
+        Package(
+            ecosystem=Ecosystem.PYTHON,
+            name=canonicalize_name(d.name),
+            environment=d.site_packages,
+            version=d.version,
+            licences=_dist_licences(d.license_expression, declared_by_dist(d)),
+            where=d.metadata_path,
+        )
+        for d in inventory.python
+    ]
+    debs = [
+        Package(
+            ecosystem=Ecosystem.DEB,
+            name=d.name,
+            environment=d.architecture,
+            version=d.version,
+            licences=tuple(sorted(set(d.licenses))),
+            where="var/lib/dpkg/status",
+        )
+        for d in inventory.debs
+    ]
+    plan = inventory.plan or {}
+    declared = (*plan.get("critical", ()), *plan.get("optional", ()))
+    return Snapshot(
+        reference=reference,
+        kind=InputKind.IMAGE,
+        packages=(*python, *debs),
+        cuda=_inventory_cuda(inventory),
+        min_driver=inventory.min_driver,
+        artifacts=tuple(
+            Artifact(name=a.name, sha256=a.actual_sha256, path=a.path) for a in inventory.artifacts
+        ),
+        direct=frozenset(canonicalize_name(str(n)) for n in declared),
+        scan_target=scan_target_of_inventory(inventory),
+    )
+
+
+def _dist_licences(expression: str | None, declared: DeclaredLicense) -> tuple[str, ...]:
+    found = tuple(declared.expressions) or tuple(declared.names)
+    return found or ((expression,) if expression else ())
+
+
+def _inventory_cuda(inventory: Inventory) -> str | None:
+    """The CUDA major.minor the plan, the labels or the runtime found in the image say."""
+    planned = ((inventory.plan or {}).get("cuda") or {}).get("version")
+    if planned:
+        return str(planned)
+    label = inventory.image.labels.get("io.imagekit.cuda.version")
+    if label:
+        return label
+    runtimes = sorted(c.cuda_version for c in inventory.cuda if is_runtime(c))
+    return runtimes[-1] if runtimes else None
+
+
+# --- lockfiles -------------------------------------------------------------------------------
+
+
+def from_lock(lock: Lock, reference: str) -> Snapshot:
+    """The snapshot of a lockfile: every package it lists, keyed by its marker."""
+    packages = tuple(
+        Package(
+            ecosystem=Ecosystem.PYTHON,
+            name=p.name,
+            environment=str(p.marker) if p.marker else "",
+            version=str(p.version) if p.version is not None else p.specifier,
+            where=str(p.location),
+        )
+        for p in lock.packages
+    )
+    cuda = cuda_of_packages(lock.packages)
+    return Snapshot(
+        reference=reference,
+        kind=InputKind.LOCK,
+        packages=packages,
+        cuda=cuda.version if cuda else None,
+        min_driver=cuda.min_driver if cuda else None,
+        direct=frozenset(d.name for d in lock.root_dependencies or ()),
+        scan_target=_lock_scan_target(lock, reference),
+    )
+
+
+def _lock_scan_target(lock: Lock, reference: str) -> ScanTarget:
+    """The PyPI packages a lock pins, as a vulnerability scan looks at them."""
+    pins = sorted({(p.name, str(p.version)) for p in lock.packages if p.version is not None})
+    packages = []
+    for name, version in pins:
+        purl = f"pkg:pypi/{name}@{version}"
+        component = Component(name=name, version=version, purl=purl, bom_ref=purl)
+        packages.append(
+            VulnPackage(ecosystem=PYPI, name=name, version=version, components=(component,))
+        )
+    return ScanTarget(reference=reference, packages=tuple(packages))
