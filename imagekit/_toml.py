@@ -113,6 +113,15 @@ class Table:
         value = self._typed(key, bool)
         return default if value is None else value
 
+    def get_float(self, key: str, default: float | None = None) -> float | None:
+        """A number; TOML's integers (`atol = 0`) count, booleans do not."""
+        self._seen.add(key)
+        value = self._data.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        value = self._typed(key, float)
+        return default if value is None else value
+
     def str_list(self, key: str) -> tuple[str, ...]:
         value = self._typed(key, list)
         if value is None:
