@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 EXAMPLE ?= examples/iris
 DOCKERD_DIR ?= /tmp/imagekit-dockerd
 
-.PHONY: setup test lint format bench demo clean
+.PHONY: setup test lint format bench demo clean kb kb-check
 
 $(BIN)/imagekit: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,10 +15,18 @@ $(BIN)/imagekit: pyproject.toml
 
 setup: $(BIN)/imagekit
 
-lint: setup
+lint: setup kb-check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# The CUDA knowledge base: imagekit/data/cuda_kb.toml is kept by hand (with its sources);
+# `kb` validates it and regenerates cuda_kb.json, `kb-check` fails if either is wrong or stale.
+kb: setup
+	$(BIN)/python -m imagekit.gpu.kb_tool regenerate
+
+kb-check: setup
+	$(BIN)/python -m imagekit.gpu.kb_tool check
 
 format: setup
 	$(BIN)/ruff format .
@@ -30,6 +38,8 @@ test: lint
 bench: setup
 	$(BIN)/python benchmarks/check_speed.py
 	$(BIN)/python benchmarks/build_speed.py $(EXAMPLE)
+	$(BIN)/python benchmarks/daemonless_speed.py
+	$(BIN)/python benchmarks/syft_recall.py
 
 # Installs what is missing (apt: docker.io, mmdebstrap), starts a private Docker daemon when
 # none answers, builds the example model's image and runs it on its reference inputs.

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imagekit import __version__
-from imagekit.backends import BackendKind, BuildResult, Progress, get_backend
+from imagekit.backends import BackendKind, BuildResult, Outputs, Progress, get_backend
 from imagekit.catalog import Catalog
-from imagekit.checks import run_checks
+from imagekit.checks import CheckResult, run_checks
+from imagekit.conflicts.deploy import refuse_conflicting_deployment
 from imagekit.context import assemble
 from imagekit.errors import Finding, FindingsError, Severity
+from imagekit.gpu import CompatReport, IncompatibleError, compat_of_plan, knowledge_base, load_fleet
 from imagekit.plan import BuildPlan, make_plan
 
 RECORD_NAME = "build.json"
@@ -24,6 +26,7 @@ class BuildOutcome:
     result: BuildResult
     record: Path
     warnings: tuple[Finding, ...]
+    compat: CompatReport | None = None  # the verdict for the project's fleet, if it names one
 
 
 def build_project(
@@ -36,21 +39,36 @@ def build_project(
     output: Path | None = None,
     tag: str | None = None,
     no_cache: bool = False,
+    outputs: Outputs | None = None,
+    allow_incompatible: str | None = None,
 ) -> BuildOutcome:
     """Build the image of a model folder and write its build record.
 
-    Raises `FindingsError` (checks), `DaemonUnavailableError`, `WheelhouseError`,
-    `ContextError` or `BuildError`; on any of them no image is tagged.
+    `outputs`: where the oci backend puts its layout (default `<output>/oci`), a docker-archive,
+    and whether it loads the image into a daemon.
+    When the spec names a fleet, some pool of it must run the planned image, unless
+    `allow_incompatible` gives the reason to build anyway (kept in the build record).
+    Raises `FindingsError` (checks, or a conflict in the spec's deployment registry),
+    `InputError` (the fleet file), `IncompatibleError` (no pool of the fleet runs it),
+    `DaemonUnavailableError`, `WheelhouseError`,
+    `ContextError`, `BuildError` or `OciError`; on any of them no image is tagged.
     """
     checked = run_checks(project, catalog)
     if not checked.ok or checked.base is None:
         raise FindingsError(checked.findings)
     warnings = tuple(f for f in checked.findings if f.severity is Severity.WARNING)
-    engine = get_backend(backend, no_cache=no_cache)
+    if checked.spec is not None:
+        # Before any engine runs: a model its deployment registry forbids is never tagged.
+        warnings += refuse_conflicting_deployment(checked.spec, catalog)
+    planned = make_plan(checked)
+    compat = check_fleet(planned, checked, allow_incompatible)  # before any engine runs
+    if compat is not None:
+        warnings += compat.summary.findings
+    engine = get_backend(backend, no_cache=no_cache, outputs=outputs)
     try:
         progress(f"base {checked.base.name}")
         base_id = engine.ensure_base(checked.base, progress)
-        plan = make_plan(checked).with_base_digest(base_id)
+        plan = planned.with_base_digest(base_id)
         out_dir = output or project / ".imagekit"
         out_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="context-", dir=out_dir) as tmp:
@@ -61,11 +79,51 @@ def build_project(
             result = engine.build(plan, context, tag or plan.image_ref, progress)
     finally:
         engine.close()
-    record = write_record(plan, result, out_dir)
-    return BuildOutcome(plan=plan, result=result, record=record, warnings=warnings)
+    record = write_record(plan, result, out_dir, compat=compat_record(compat, allow_incompatible))
+    return BuildOutcome(plan=plan, result=result, record=record, warnings=warnings, compat=compat)
 
 
-def write_record(plan: BuildPlan, result: BuildResult, out_dir: Path) -> Path:
+def check_fleet(
+    plan: BuildPlan, checked: CheckResult, allow_incompatible: str | None
+) -> CompatReport | None:
+    """The verdict of the spec's fleet on the planned image (None without a fleet).
+
+    Raises `InputError` for a bad fleet file and `IncompatibleError` when no pool can run the
+    image and no reason to build anyway was given.
+    """
+    spec = checked.spec
+    if spec is None or spec.fleet is None:
+        return None
+    kb = knowledge_base()
+    report = compat_of_plan(plan, load_fleet(spec.fleet, kb), packages=checked.packages, kb=kb)
+    if not report.runnable and not (allow_incompatible or "").strip():
+        reasons = "; ".join(p.reason for p in report.pools)
+        raise IncompatibleError(
+            f"{spec.fleet}: no pool can run {plan.image_ref}: {reasons} (fix: meet one pool's "
+            'needs, or build anyway with --allow-incompatible "REASON")'
+        )
+    return report
+
+
+def compat_record(report: CompatReport | None, reason: str | None) -> dict[str, object] | None:
+    """What the build record keeps of the fleet check."""
+    if report is None:
+        return None
+    return {
+        "runnable": report.runnable,
+        "allow_incompatible": reason or None,
+        "pools": [p.to_dict() for p in report.pools],
+        "cuda": report.summary.to_dict(),
+    }
+
+
+def write_record(
+    plan: BuildPlan,
+    result: BuildResult,
+    out_dir: Path,
+    *,
+    compat: dict[str, object] | None = None,
+) -> Path:
     """The build record beside the image: plan, lock and base digests, the image id."""
     record = {
         "imagekit": __version__,
@@ -81,6 +139,7 @@ def write_record(plan: BuildPlan, result: BuildResult, out_dir: Path) -> Path:
             "digest": plan.base.digest,
         },
         "plan": plan.to_dict(),
+        "compat": compat,
     }
     path = out_dir / RECORD_NAME
     tmp = path.with_name(path.name + ".tmp")

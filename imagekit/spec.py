@@ -15,6 +15,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from imagekit._toml import Table, load_toml
 from imagekit.errors import InputError, Location
+from imagekit.verify.spec import VerifySpec, parse_verify
 
 SPEC_FILE = "imagekit.toml"
 PLATFORMS = ("linux/amd64", "linux/arm64")
@@ -92,6 +93,11 @@ class ModelSpec:
     critical: frozenset[NormalizedName]
     optional: frozenset[NormalizedName]
     key_prefix: str = ""
+    fleet: Path | None = None  # node pools the image must run on (`imagekit compat --fleet`)
+    # The deployment registry the model is registered in (`imagekit conflicts deploy`): a
+    # path that may lead out of the model folder; `imagekit build` refuses a conflicting model.
+    deployment: Path | None = None
+    verify: VerifySpec | None = None  # [verify]: reference inputs and output tolerances
 
     def location(self, key: str | None = None) -> Location:
         path = ".".join(p for p in (self.key_prefix, key) if p) or None
@@ -160,6 +166,7 @@ def parse_spec(t: Table, root: Path, prefix: str = "") -> ModelSpec:
             f"use one of: {', '.join(PLATFORMS)}",
         )
     lockfile = t.req_str("lockfile")
+    fleet = t.get_str("fleet")
     spec = ModelSpec(
         file=t.file,
         root=root,
@@ -169,6 +176,7 @@ def parse_spec(t: Table, root: Path, prefix: str = "") -> ModelSpec:
         description=t.get_str("description", "") or "",
         base=t.req_str("base"),
         lockfile=root / _relative(t, "lockfile", lockfile),
+        fleet=root / _relative(t, "fleet", fleet) if fleet is not None else None,
         platform=platform,
         entrypoint=t.str_list("entrypoint"),
         cmd=t.str_list("cmd"),
@@ -182,6 +190,8 @@ def parse_spec(t: Table, root: Path, prefix: str = "") -> ModelSpec:
         datasets=tuple(_dataref(d) for d in t.tables("datasets")),
         sources=tuple(_dataref(s) for s in t.tables("sources")),
         system_packages=_system(t),
+        deployment=_deployment(t, root),
+        verify=parse_verify(t.table("verify")),
         **_dependencies(t),
     )
     if not spec.entrypoint and not spec.cmd:
@@ -203,6 +213,18 @@ def _relative(t: Table, key: str, value: str) -> PurePosixPath:
             "use a relative path without '..'",
         )
     return path
+
+
+def _deployment(t: Table, root: Path) -> Path | None:
+    """The one path key that may leave the model folder: a registry shared by many models."""
+    value = t.get_str("deployment")
+    if value is None:
+        return None
+    if not value.strip():
+        raise InputError(
+            t.location("deployment"), "the path is empty", 'name the registry: "../deploy.toml"'
+        )
+    return (root / value).resolve()
 
 
 def _absolute(t: Table, key: str, value: str) -> str:

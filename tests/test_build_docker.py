@@ -238,7 +238,7 @@ def test_daemon_down_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     project = copy_project(EXAMPLE, tmp_path / "iris")
     with pytest.raises(DaemonUnavailableError):
         build(project, "imagekit-test/iris:down")
-    result = CliRunner().invoke(app, ["build", str(project)])
+    result = CliRunner().invoke(app, ["build", str(project), "--backend", "docker"])
     assert result.exit_code != 0
     assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.output

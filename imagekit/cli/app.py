@@ -7,7 +7,21 @@ from typing import Annotated
 import typer
 
 from imagekit import __version__
-from imagekit.cli import bake, base, build, project, registry
+from imagekit.cli import (
+    bake,
+    base,
+    build,
+    conflicts,
+    diff,
+    gpu,
+    inventory,
+    licenses,
+    project,
+    registry,
+    sbom,
+    scan,
+    verify,
+)
 
 app = typer.Typer(
     name="imagekit",
@@ -18,10 +32,20 @@ app = typer.Typer(
 )
 project.register(app)
 app.command("build")(build.build)
+app.command("inventory")(inventory.inventory)
 app.command("bake")(bake.bake)
 app.command("push")(registry.push)
 app.command("pull")(registry.pull)
+app.command("sbom")(sbom.sbom)
+app.command("scan")(scan.scan)
+app.command("licenses")(licenses.licenses)
+app.command("probe")(gpu.probe)
+app.command("compat")(gpu.compat)
 app.add_typer(base.app, name="base")
+app.command("diff")(diff.diff)
+app.command("verify")(verify.verify)
+app.command("update")(verify.update)
+app.add_typer(conflicts.app, name="conflicts")
 
 
 def _version(value: bool) -> None:

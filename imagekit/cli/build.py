@@ -8,10 +8,13 @@ from typing import Annotated
 
 import typer
 
-from imagekit.backends import BackendKind
+from imagekit.backends import BackendKind, Outputs
 from imagekit.build import build_project
 from imagekit.catalog import Catalog
 from imagekit.cli._output import handle_errors, print_findings
+from imagekit.daemon import DaemonUnavailableError, docker_client
+from imagekit.gpu import CompatReport
+from imagekit.gpu.compat import NO_CUDA
 
 
 class _Progress:
@@ -45,10 +48,41 @@ def _size(n: int) -> str:
     return f"{n} B"
 
 
+def default_backend(progress: _Progress) -> BackendKind:
+    """docker when a daemon answers at DOCKER_HOST, else the daemonless oci backend."""
+    try:
+        docker_client(timeout=10).close()
+    except DaemonUnavailableError as e:
+        progress(f"no Docker daemon at {e.host}: building without one (--backend oci)")
+        return BackendKind.OCI
+    return BackendKind.DOCKER
+
+
+def _print_compat(report: CompatReport | None) -> None:
+    if report is None:
+        return
+    if report.summary.cuda is None:
+        typer.echo(f"fleet: {NO_CUDA}")
+        return
+    for verdict in report.pools:
+        typer.echo(f"pool {verdict.pool.name}: {verdict.verdict.value}: {verdict.reason}")
+
+
+def _reason(text: str | None) -> str | None:
+    if text is not None and not text.strip():
+        raise typer.BadParameter(
+            "give the reason to build anyway", param_hint="--allow-incompatible"
+        )
+    return text
+
+
 @handle_errors
 def build(
     project: Annotated[Path, typer.Argument(help="The model folder.")] = Path(),
-    backend: Annotated[BackendKind, typer.Option(help="Build engine.")] = BackendKind.DOCKER,
+    backend: Annotated[
+        BackendKind | None,
+        typer.Option(help="Build engine (default: docker if a daemon answers, else oci)."),
+    ] = None,
     tag: Annotated[str | None, typer.Option(help="Image tag (default: name:version).")] = None,
     catalog: Annotated[
         Path | None,
@@ -63,6 +97,27 @@ def build(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Rebuild every layer; reuse none.")
     ] = False,
+    oci_dir: Annotated[
+        Path | None,
+        typer.Option("--oci-dir", help="oci backend: the OCI layout (default: <output>/oci)."),
+    ] = None,
+    archive: Annotated[
+        Path | None,
+        typer.Option("--archive", help="oci backend: also write a docker-archive tarball here."),
+    ] = None,
+    load: Annotated[
+        bool,
+        typer.Option("--load", help="oci backend: also load the image into the Docker daemon."),
+    ] = False,
+    allow_incompatible: Annotated[
+        str | None,
+        typer.Option(
+            "--allow-incompatible",
+            metavar="REASON",
+            help="Build even if no pool of the project's fleet can run the image; the reason "
+            "goes into the build record.",
+        ),
+    ] = None,
 ) -> None:
     """Check, plan and build the image; write its build record."""
     progress = _Progress(sys.stderr.isatty())
@@ -70,15 +125,18 @@ def build(
         outcome = build_project(
             project,
             progress=progress,
-            backend=backend,
+            backend=backend or default_backend(progress),
             tag=tag,
             catalog=Catalog.load(catalog) if catalog else None,
             output=output,
             no_cache=no_cache,
+            outputs=Outputs(oci_dir=oci_dir, archive=archive, load=load),
+            allow_incompatible=_reason(allow_incompatible),
         )
     finally:
         progress.done()
     print_findings(outcome.warnings)
+    _print_compat(outcome.compat)
     result = outcome.result
     typer.echo(
         f"built {result.tag}  {result.image_id}  {_size(result.size)}  {len(result.layers)} layers"
