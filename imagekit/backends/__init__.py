@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import assert_never
 
+from imagekit.backends.buildah import BuildahBackend
 from imagekit.backends.docker import DockerBackend
 from imagekit.backends.interface import (
     BackendKind,
@@ -31,7 +32,8 @@ def get_backend(
     kind: BackendKind, *, no_cache: bool = False, outputs: Outputs | None = None
 ) -> BuildBackend:
     """The backend of `kind`; raises `DaemonUnavailableError` when its engine is not running,
-    `BuildError` for outputs it cannot give (an OCI layout or archive from the docker backend).
+    `BuildError` for outputs it cannot give (an OCI layout or archive from the docker backend)
+    or for the buildah backend's missing tools.
     """
     outputs = outputs or Outputs()
     match kind:
@@ -46,5 +48,8 @@ def get_backend(
             # --load needs a daemon: found now, before the build, not after it
             client = docker_client() if outputs.load else None
             return OciBackend(no_cache=no_cache, outputs=outputs, client=client)
+        case BackendKind.BUILDAH:
+            client = docker_client() if outputs.load else None
+            return BuildahBackend(no_cache=no_cache, outputs=outputs, client=client)
         case _:
             assert_never(kind)

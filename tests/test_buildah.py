@@ -1,0 +1,160 @@
+"""The buildah backend: the rendered Dockerfile built without a daemon, twice to the same
+manifest digest, and the image runs the example. CI installs buildah (.ci/run); wheels come
+from the package index."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import pytest
+from _projects import EXAMPLE, copy_project
+
+from imagekit.backends import BackendKind, BuildError, Outputs, get_backend
+from imagekit.backends.buildah import BuildahBackend
+from imagekit.build import BuildOutcome, build_project
+from imagekit.catalog import BaseImage
+from imagekit.checks import run_checks
+from imagekit.oci import load_into_daemon, read_layout, write_archive
+from imagekit.planner import make_plan
+
+NO_BUILDAH = "buildah or skopeo not installed (apt-get install buildah skopeo; CI does)"
+needs_buildah = pytest.mark.skipif(
+    shutil.which("buildah") is None or shutil.which("skopeo") is None, reason=NO_BUILDAH
+)
+TAG = "imagekit-test/iris-buildah:1"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Built:
+    outcome: BuildOutcome
+    layout: Path
+
+
+def build_clean(project: Path, out: Path) -> Built:
+    """A build with a fresh buildah storage (the backend's default), its layout in `out/oci`."""
+    lines: list[str] = []
+    outcome = build_project(
+        project,
+        progress=lines.append,
+        backend=BackendKind.BUILDAH,
+        output=out,
+        tag=TAG,
+        outputs=Outputs(oci_dir=out / "oci"),
+    )
+    return Built(outcome=outcome, layout=out / "oci")
+
+
+@pytest.fixture(scope="module")
+def two_builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Built, Built]:
+    built = []
+    for name in ("first", "second"):
+        root = tmp_path_factory.mktemp(f"buildah-{name}")
+        project = copy_project(EXAMPLE, root / "iris")
+        built.append(build_clean(project, root / "out"))
+    return built[0], built[1]
+
+
+def test_the_backend_is_chosen_by_its_kind() -> None:
+    backend = get_backend(BackendKind.BUILDAH)
+    try:
+        assert isinstance(backend, BuildahBackend)
+        assert backend.kind is BackendKind.BUILDAH
+    finally:
+        backend.close()
+
+
+def test_missing_tools_are_named_with_the_fix(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, debian_catalog_base: BaseImage
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    backend = BuildahBackend(cache_root=tmp_path / "cache")
+    with pytest.raises(
+        BuildError,
+        match=r"^the buildah backend needs buildah and skopeo on PATH "
+        r"\(fix: apt-get install buildah skopeo, or use --backend oci\)$",
+    ):
+        backend.ensure_base(debian_catalog_base, print)
+    backend.close()
+    assert not (tmp_path / "cache").exists()  # nothing made before the check
+
+
+def test_build_needs_a_base(tmp_path: Path) -> None:
+    backend = BuildahBackend(cache_root=tmp_path)
+    with pytest.raises(BuildError, match=r"call ensure_base first"):
+        backend.build(None, tmp_path, TAG, print)  # type: ignore[arg-type]
+
+
+@needs_buildah
+@pytest.mark.slow
+@pytest.mark.network
+def test_two_clean_builds_give_the_same_digest(two_builds: tuple[Built, Built]) -> None:
+    first, second = (b.outcome.result for b in two_builds)
+    assert first.layers == second.layers, "layer diff ids differ between two clean builds"
+    assert first.image_id == second.image_id
+    image = read_layout(two_builds[0].layout, TAG)
+    assert image.manifest_digest == first.image_id
+    assert tuple(x.diff_id for x in image.layers) == first.layers
+
+
+@needs_buildah
+@pytest.mark.slow
+@pytest.mark.network
+def test_the_build_record_names_the_layout(two_builds: tuple[Built, Built]) -> None:
+    built = two_builds[0]
+    record = json.loads(built.outcome.record.read_text(encoding="utf-8"))
+    assert record["image_id"] == built.outcome.result.image_id
+    assert record["layers"] == list(built.outcome.result.layers)
+
+
+@needs_buildah
+@pytest.mark.slow
+@pytest.mark.network
+@pytest.mark.docker
+def test_the_image_predicts_in_docker(
+    two_builds: tuple[Built, Built], docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    built = two_builds[0]
+    archive = tmp_path / "image.tar"
+    write_archive(built.layout, read_layout(built.layout, TAG), TAG, archive, mtime=0)
+    load_into_daemon(docker_client, archive)
+    try:
+        output = docker_client.containers.run(
+            TAG,
+            ["/app/reference/inputs.csv"],
+            remove=True,
+            network_mode="none",
+            stdout=True,
+            stderr=True,
+        )
+    finally:
+        docker_client.images.remove(TAG, noprune=False)
+    rows = [json.loads(line) for line in bytes(output).decode().splitlines()]
+    expected = json.loads((EXAMPLE / "reference" / "expected.json").read_text())["predictions"]
+    assert [r["class"] for r in rows] == [e["class"] for e in expected]
+    for row, want in zip(rows, expected, strict=True):
+        assert row["probabilities"] == pytest.approx(want["probabilities"], abs=1e-6)
+
+
+@needs_buildah
+@pytest.mark.slow
+def test_a_failing_step_is_reported_and_leaves_no_layout(tmp_path: Path) -> None:
+    checked = run_checks(EXAMPLE)
+    assert checked.base is not None
+    plan = make_plan(checked)
+    context = tmp_path / "context"
+    context.mkdir()
+    (context / "Dockerfile").write_text(
+        f"FROM {plan.base.reference}\nRUN echo broken-step >&2 && exit 3\n", encoding="utf-8"
+    )
+    backend = BuildahBackend(outputs=Outputs(oci_dir=tmp_path / "oci"))
+    try:
+        backend.ensure_base(checked.base, print)
+        with pytest.raises(BuildError, match=r"^the image build failed \(buildah bud\): .*broken"):
+            backend.build(plan, context, TAG, print)
+    finally:
+        backend.close()
+    assert not (tmp_path / "oci").exists()
