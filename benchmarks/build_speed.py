@@ -23,7 +23,7 @@ from imagekit.build import BuildOutcome, build_project
 from imagekit.checks import run_checks
 from imagekit.context import assemble
 from imagekit.daemon import docker_client
-from imagekit.plan import make_plan
+from imagekit.planner import make_plan
 
 NAIVE_DOCKERFILE = """\
 FROM {base}

@@ -22,7 +22,8 @@ from imagekit.checks import run_checks
 from imagekit.context import assemble
 from imagekit.errors import ErrorCollector, Location
 from imagekit.models import find_models
-from imagekit.plan import BuildPlan, make_plan
+from imagekit.plan import BuildPlan
+from imagekit.planner import make_plan
 
 CONTEXT_DIR = "bake-context"
 

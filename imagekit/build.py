@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import assert_never
 
 from imagekit import __version__
 from imagekit.backends import BackendKind, BuildResult, Outputs, Progress, get_backend
@@ -13,11 +16,18 @@ from imagekit.catalog import Catalog
 from imagekit.checks import CheckResult, run_checks
 from imagekit.conflicts.deploy import refuse_conflicting_deployment
 from imagekit.context import assemble
+from imagekit.daemon import docker_client
 from imagekit.errors import Finding, FindingsError, Severity
 from imagekit.gpu import CompatReport, IncompatibleError, compat_of_plan, knowledge_base, load_fleet
-from imagekit.plan import BuildPlan, make_plan
+from imagekit.inventory import read_inventory
+from imagekit.licenses import LicensePolicy, Verdict, components_from_inventory, evaluate
+from imagekit.plan import BuildPlan
+from imagekit.planner import make_plan
+from imagekit.sbom import write_sbom
+from imagekit.spec import ModelSpec
 
 RECORD_NAME = "build.json"
+SBOM_NAME = "sbom.cdx.json"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -27,6 +37,7 @@ class BuildOutcome:
     record: Path
     warnings: tuple[Finding, ...]
     compat: CompatReport | None = None  # the verdict for the project's fleet, if it names one
+    sbom: Path | None = None  # the CycloneDX SBOM written beside the image
 
 
 def build_project(
@@ -79,8 +90,57 @@ def build_project(
             result = engine.build(plan, context, tag or plan.image_ref, progress)
     finally:
         engine.close()
+    progress("reading the image back: inventory, SBOM, licences")
+    image = _built_image(backend, result, outputs.oci_dir if outputs else None, out_dir)
+    sbom = document_image(image, checked.spec, out_dir, withdraw=lambda: _withdraw(image, result))
     record = write_record(plan, result, out_dir, compat=compat_record(compat, allow_incompatible))
-    return BuildOutcome(plan=plan, result=result, record=record, warnings=warnings, compat=compat)
+    return BuildOutcome(
+        plan=plan, result=result, record=record, warnings=warnings, compat=compat, sbom=sbom
+    )
+
+
+def _built_image(
+    backend: BackendKind, result: BuildResult, oci_dir: Path | None, out_dir: Path
+) -> str:
+    """What `read_inventory` reads the built image from."""
+    match backend:
+        case BackendKind.DOCKER:
+            return result.image_id
+        case BackendKind.OCI | BackendKind.BUILDAH:  # both leave an OCI layout
+            return str(oci_dir or out_dir / "oci")
+        case _:
+            assert_never(backend)
+
+
+def _withdraw(image: str, result: BuildResult) -> None:
+    """Take a built image back: untag it in the daemon, or remove its OCI layout."""
+    path = Path(image)
+    if path.is_dir():
+        shutil.rmtree(path)
+        return
+    client = docker_client()
+    try:
+        client.images.remove(result.tag, noprune=False)
+    finally:
+        client.close()
+
+
+def document_image(
+    image: str, spec: ModelSpec | None, out_dir: Path, *, withdraw: Callable[[], None]
+) -> Path:
+    """Write the SBOM of the built image beside it, read from the image's own files, and apply
+    the project's licence policy; a denied licence withdraws the image (no tag is left) and
+    raises `FindingsError` naming the package, its licence and the policy entry."""
+    inventory = read_inventory(image)
+    sbom = write_sbom(inventory, out_dir / SBOM_NAME, reproducible=True)
+    if spec is not None and spec.license_policy is not None:
+        report = evaluate(
+            components_from_inventory(inventory), LicensePolicy.load(spec.license_policy)
+        )
+        if not report.ok:
+            withdraw()
+            raise FindingsError(tuple(d.finding() for d in report.of(Verdict.DENY)))
+    return sbom
 
 
 def check_fleet(

@@ -98,6 +98,8 @@ class ModelSpec:
     # path that may lead out of the model folder; `imagekit build` refuses a conflicting model.
     deployment: Path | None = None
     verify: VerifySpec | None = None  # [verify]: reference inputs and output tolerances
+    # The platform team's licence policy (`imagekit licenses --policy`); may be shared too.
+    license_policy: Path | None = None
 
     def location(self, key: str | None = None) -> Location:
         path = ".".join(p for p in (self.key_prefix, key) if p) or None
@@ -190,7 +192,8 @@ def parse_spec(t: Table, root: Path, prefix: str = "") -> ModelSpec:
         datasets=tuple(_dataref(d) for d in t.tables("datasets")),
         sources=tuple(_dataref(s) for s in t.tables("sources")),
         system_packages=_system(t),
-        deployment=_deployment(t, root),
+        deployment=_shared_path(t, root, "deployment", "../deploy.toml"),
+        license_policy=_shared_path(t, root, "license_policy", "../license-policy.toml"),
         verify=parse_verify(t.table("verify")),
         **_dependencies(t),
     )
@@ -215,15 +218,13 @@ def _relative(t: Table, key: str, value: str) -> PurePosixPath:
     return path
 
 
-def _deployment(t: Table, root: Path) -> Path | None:
-    """The one path key that may leave the model folder: a registry shared by many models."""
-    value = t.get_str("deployment")
+def _shared_path(t: Table, root: Path, key: str, example: str) -> Path | None:
+    """A path key that may leave the model folder: a file shared by many models."""
+    value = t.get_str(key)
     if value is None:
         return None
     if not value.strip():
-        raise InputError(
-            t.location("deployment"), "the path is empty", 'name the registry: "../deploy.toml"'
-        )
+        raise InputError(t.location(key), "the path is empty", f'name the file: "{example}"')
     return (root / value).resolve()
 
 

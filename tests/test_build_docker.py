@@ -20,6 +20,7 @@ from imagekit.build import BuildOutcome, build_project
 from imagekit.cli import app
 from imagekit.context import ContextError
 from imagekit.daemon import DaemonUnavailableError
+from imagekit.errors import FindingsError
 from imagekit.wheelhouse import WheelhouseError
 
 pytestmark = [pytest.mark.docker, pytest.mark.network, pytest.mark.slow]
@@ -273,3 +274,31 @@ def test_base_build_command_reuses(debian_base: BaseBuildResult) -> None:
     result = CliRunner().invoke(app, ["base", "build", "debian-bookworm-py311"])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"reused {debian_base.tag}  sha256:")
+
+
+def test_build_writes_the_sbom(example: BuildOutcome) -> None:
+    assert example.sbom is not None
+    doc = json.loads(example.sbom.read_text())
+    assert doc["bomFormat"] == "CycloneDX" and doc["specVersion"] == "1.6"
+    kinds = {(c["type"], c["name"]) for c in doc["components"]}
+    assert ("machine-learning-model", "iris-classifier") in kinds
+    assert ("library", "scikit-learn") in kinds
+    assert any(t == "library" and n == "libc6" for t, n in kinds)
+
+
+def test_denied_licence_leaves_no_tag(
+    debian_base: BaseBuildResult, docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    project = copy_project(EXAMPLE, tmp_path / "iris")
+    (project / "policy.toml").write_text('deny = ["BSD-3-Clause"]\n')
+    edit_spec(project, 'workdir = "/app"', 'workdir = "/app"\nlicense_policy = "policy.toml"')
+    tag = "imagekit-test/iris:denied"
+    with pytest.raises(FindingsError) as raised:
+        build(project, tag)
+    messages = [f.message for f in raised.value.findings]
+    assert (
+        "scikit-learn 1.7.2 (pypi) is licensed BSD-3-Clause, and the policy denies BSD-3-Clause"
+        in messages
+    )
+    assert all(f.rule == "license-denied" for f in raised.value.findings)
+    assert not tag_exists(docker_client, tag)

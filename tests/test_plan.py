@@ -9,7 +9,8 @@ from packaging.utils import canonicalize_name
 
 from imagekit.checks import run_checks
 from imagekit.errors import FindingsError
-from imagekit.plan import BuildPlan, LayerKind, group_of, make_plan
+from imagekit.plan import BuildPlan, LayerKind
+from imagekit.planner import group_of, make_plan
 
 
 def plan_of(project: Path) -> BuildPlan:

@@ -14,7 +14,7 @@ import pytest
 from _projects import DATA, EXAMPLE, TORCH, copy_project, edit_spec
 
 from imagekit.checks import run_checks
-from imagekit.plan import make_plan
+from imagekit.planner import make_plan
 from imagekit.render import RenderError, dq, render_dockerfile, render_dockerignore, write_rendered
 
 GOLDEN = DATA / "golden"

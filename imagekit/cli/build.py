@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,8 @@ from imagekit.cli._output import handle_errors, print_findings
 from imagekit.daemon import DaemonUnavailableError, docker_client
 from imagekit.gpu import CompatReport
 from imagekit.gpu.compat import NO_CUDA
+from imagekit.many_build import ModelBuild, build_all, effective_jobs
+from imagekit.reproducible import check_reproducible
 
 
 class _Progress:
@@ -118,8 +121,33 @@ def build(
             "goes into the build record.",
         ),
     ] = None,
+    reproducible: Annotated[
+        bool,
+        typer.Option(
+            "--check-reproducible",
+            help="Build twice from clean state (oci backend, no layer cache) and compare the "
+            "images; name the first difference and exit 1 if they differ.",
+        ),
+    ] = False,
+    all_models: Annotated[
+        bool,
+        typer.Option("--all", help="Build every model folder under PROJECT; print a summary."),
+    ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", min=1, help="--all with the oci backend: models built at once."),
+    ] = None,
 ) -> None:
     """Check, plan and build the image; write its build record."""
+    if reproducible or all_models:
+        given = {"--output": output, "--oci-dir": oci_dir, "--archive": archive, "--load": load}
+        _refuse(given, "--check-reproducible" if reproducible else "--all")
+    if reproducible:
+        _check(project, backend or BackendKind.OCI, tag, catalog)
+        return
+    if all_models:
+        _build_all(project, backend, jobs, catalog, tag)
+        return
     progress = _Progress(sys.stderr.isatty())
     try:
         outcome = build_project(
@@ -142,3 +170,65 @@ def build(
         f"built {result.tag}  {result.image_id}  {_size(result.size)}  {len(result.layers)} layers"
     )
     typer.echo(f"record {outcome.record}")
+    if outcome.sbom is not None:
+        typer.echo(f"sbom   {outcome.sbom}")
+
+
+def _refuse(given: Mapping[str, object], mode: str) -> None:
+    for flag, value in given.items():
+        if value:
+            raise typer.BadParameter(f"{flag} cannot be used with {mode}", param_hint=flag)
+
+
+def _check(project: Path, backend: BackendKind, tag: str | None, catalog: Path | None) -> None:
+    check = check_reproducible(
+        project,
+        progress=_Progress(False),  # plain lines: two builds, each line says which
+        backend=backend,
+        tag=tag,
+        catalog=Catalog.load(catalog) if catalog else None,
+    )
+    if check.reproducible:
+        typer.echo(f"reproducible: {check.first}")
+        return
+    typer.echo(f"not reproducible: {check.first} != {check.second}")
+    if check.difference is not None:
+        typer.echo(check.difference.describe())
+    raise typer.Exit(1)
+
+
+def _build_all(
+    root: Path, backend: BackendKind | None, jobs: int | None, catalog: Path | None, tag: str | None
+) -> None:
+    if tag is not None:
+        raise typer.BadParameter("--tag cannot be used with --all", param_hint="--tag")
+    progress = _Progress(False)  # lines prefixed with the model name, one model or many at once
+    kind = backend or default_backend(progress)
+    if jobs is not None and effective_jobs(kind, jobs) != jobs:
+        progress(f"--jobs {jobs}: the {kind.value} backend builds one model at a time")
+    builds = build_all(
+        root,
+        backend=kind,
+        jobs=jobs,
+        progress=progress,
+        catalog=Catalog.load(catalog) if catalog else None,
+    )
+    for line in summary_table(builds):
+        typer.echo(line)
+    if not all(b.ok for b in builds):
+        raise typer.Exit(1)
+
+
+def summary_table(builds: tuple[ModelBuild, ...]) -> list[str]:
+    """model, image, short id, size, time, status: one aligned row per model."""
+    rows = [("MODEL", "IMAGE", "ID", "SIZE", "TIME", "STATUS")]
+    for b in builds:
+        short = b.image_id.removeprefix("sha256:")[:12]
+        status = "ok" if b.ok else f"FAILED: {b.error}"
+        size = _size(b.size) if b.ok else "-"
+        rows.append((b.name, b.image or "-", short or "-", size, f"{b.seconds:.1f}s", status))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    return [
+        "  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[5]]).rstrip()
+        for row in rows
+    ]

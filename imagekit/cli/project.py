@@ -12,7 +12,8 @@ from imagekit.checks import CheckResult, run_checks
 from imagekit.cli._output import err, findings_json, handle_errors, print_findings
 from imagekit.errors import UNREADABLE, FindingsError, Severity
 from imagekit.init import scaffold
-from imagekit.plan import BuildPlan, make_plan
+from imagekit.plan import BuildPlan
+from imagekit.planner import make_plan
 from imagekit.render import write_rendered
 
 ProjectArg = Annotated[

@@ -17,7 +17,7 @@ from imagekit.checks import run_checks
 from imagekit.cli import app
 from imagekit.errors import InputError
 from imagekit.gpu import IncompatibleError, Verdict
-from imagekit.plan import make_plan
+from imagekit.planner import make_plan
 from imagekit.spec import load_spec
 
 OLD_FLEET = '[[pools]]\nname = "t4-470"\ndriver = "470.82.01"\ngpu = "T4"\n'

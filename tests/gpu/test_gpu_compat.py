@@ -27,7 +27,7 @@ from imagekit.gpu import (
 )
 from imagekit.gpu.compat import NO_CUDA
 from imagekit.inventory.model import CudaSourceKind
-from imagekit.plan import make_plan
+from imagekit.planner import make_plan
 
 KB = knowledge_base()
 FLEET = load_fleet(GPU_DATA / "fleet.toml", KB)
