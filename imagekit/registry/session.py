@@ -254,8 +254,7 @@ class Session:
             raise RegistryAuthError(
                 f"{self._what}: token realm {realm} is plain HTTP on another host; refused"
             )
-        scopes = sorted({*scope.split(), *challenge.scopes()})
-        query = [("scope", s) for s in scopes]
+        query = [("scope", s) for s in merge_scopes(*scope.split(), *challenge.scopes())]
         if service := challenge.get("service"):
             query.insert(0, ("service", service))
         url = f"{realm}{'&' if urlsplit(realm).query else '?'}{urlencode(query)}"
@@ -278,3 +277,19 @@ class Session:
         if not isinstance(token, str) or not token:
             raise RegistryAuthError(f"{self._what}: token realm {realm} sent no token")
         return token
+
+
+def merge_scopes(*scopes: str) -> list[str]:
+    """One scope per resource with the union of its actions, sorted: the registry may word a
+    scope we already ask for as `push,pull`, and asking twice for one resource is redundant."""
+    actions: dict[str, set[str]] = {}
+    for scope in scopes:
+        resource, _, wanted = scope.rpartition(":")
+        if not resource:  # not type:name:actions; keep it as it is
+            actions.setdefault(scope, set())
+            continue
+        actions.setdefault(resource, set()).update(a for a in wanted.split(",") if a)
+    return [
+        f"{resource}:{','.join(sorted(acts))}" if acts else resource
+        for resource, acts in sorted(actions.items())
+    ]

@@ -24,7 +24,7 @@ from imagekit.registry import (
 from imagekit.registry.auth import parse_challenge
 from imagekit.registry.errors import RegistryAuthError
 from imagekit.registry.manifest import parse_manifest
-from imagekit.registry.session import base_url, is_loopback
+from imagekit.registry.session import base_url, is_loopback, merge_scopes
 
 HEX = "a" * 64
 
@@ -283,3 +283,10 @@ def test_bad_platform(text: str) -> None:
         ManifestError, match=rf"^platform '{text}' is not os/architecture\[/variant\]$"
     ):
         Platform.parse(text)
+
+
+def test_scopes_merge_by_resource() -> None:
+    assert merge_scopes(
+        "repository:team/to:pull,push", "repository:team/from:pull", "repository:team/to:push,pull"
+    ) == ["repository:team/from:pull", "repository:team/to:pull,push"]
+    assert merge_scopes("registry:catalog:*") == ["registry:catalog:*"]
