@@ -21,17 +21,15 @@ from pathlib import Path
 import docker
 
 from imagekit.backends.interface import BackendKind, BuildError, BuildResult, Outputs, Progress
+from imagekit.backends.oci import export_layout
 from imagekit.catalog import BaseImage
 from imagekit.context import source_date_epoch
-from imagekit.daemon import docker_client
 from imagekit.oci import (
     Image,
     OciBase,
     default_cache_root,
     ensure_base,
-    load_into_daemon,
     read_layout,
-    write_archive,
 )
 from imagekit.oci.layout import staged_dir
 from imagekit.plan import BuildPlan
@@ -177,19 +175,4 @@ class BuildahBackend:
             raise BuildError(f"{what} failed: {' | '.join(lines[-_TAIL:]) or 'no output'}")
 
     def _export(self, layout: Path, image: Image, tag: str, progress: Progress) -> None:
-        epoch = source_date_epoch()
-        if self.outputs.archive is not None:
-            progress(f"docker-archive {self.outputs.archive}")
-            write_archive(layout, image, tag, self.outputs.archive, mtime=epoch)
-        if not self.outputs.load:
-            return
-        if self.client is None:
-            self.client = docker_client()  # raises DaemonUnavailableError
-        progress(f"loading {tag} into the Docker daemon")
-        if self.outputs.archive is not None:
-            load_into_daemon(self.client, self.outputs.archive)
-            return
-        with tempfile.TemporaryDirectory(prefix=".load-", dir=layout.parent) as tmp:
-            archive = Path(tmp) / "image.tar"
-            write_archive(layout, image, tag, archive, mtime=epoch)
-            load_into_daemon(self.client, archive)
+        self.client = export_layout(self.outputs, layout, image, tag, progress, client=self.client)

@@ -94,19 +94,35 @@ class OciBackend:
         )
 
     def _export(self, layout: Path, image: Image, tag: str, progress: Progress) -> None:
-        epoch = source_date_epoch()
-        if self.outputs.archive is not None:
-            progress(f"docker-archive {self.outputs.archive}")
-            write_archive(layout, image, tag, self.outputs.archive, mtime=epoch)
-        if not self.outputs.load:
-            return
-        if self.client is None:
-            self.client = docker_client()  # raises DaemonUnavailableError
-        progress(f"loading {tag} into the Docker daemon")
-        if self.outputs.archive is not None:
-            load_into_daemon(self.client, self.outputs.archive)
-            return
-        with tempfile.TemporaryDirectory(prefix=".load-", dir=layout.parent) as tmp:
-            archive = Path(tmp) / "image.tar"
-            write_archive(layout, image, tag, archive, mtime=epoch)
-            load_into_daemon(self.client, archive)
+        self.client = export_layout(self.outputs, layout, image, tag, progress, client=self.client)
+
+
+def export_layout(
+    outputs: Outputs,
+    layout: Path,
+    image: Image,
+    tag: str,
+    progress: Progress,
+    *,
+    client: docker.DockerClient | None,
+) -> docker.DockerClient | None:
+    """Write the docker-archive and load the image into a daemon, as `outputs` asks.
+
+    Returns the Docker client it used (made on first need); raises `DaemonUnavailableError`.
+    """
+    epoch = source_date_epoch()
+    if outputs.archive is not None:
+        progress(f"docker-archive {outputs.archive}")
+        write_archive(layout, image, tag, outputs.archive, mtime=epoch)
+    if not outputs.load:
+        return client
+    client = client or docker_client()
+    progress(f"loading {tag} into the Docker daemon")
+    if outputs.archive is not None:
+        load_into_daemon(client, outputs.archive)
+        return client
+    with tempfile.TemporaryDirectory(prefix=".load-", dir=layout.parent) as tmp:
+        archive = Path(tmp) / "image.tar"
+        write_archive(layout, image, tag, archive, mtime=epoch)
+        load_into_daemon(client, archive)
+    return client
