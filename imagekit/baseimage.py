@@ -246,8 +246,9 @@ def _mmdebstrap_command(
     return [*command, source.suite, str(tarball), source.mirror]
 
 
-def _run_logged(build: _Build, command: list[str]) -> None:
-    """Run a command, passing each output line to `log`; raises `BaseBuildError` on failure."""
+def run_logged(command: list[str], say: Log, tail_lines: int = _LOG_TAIL) -> tuple[int, str]:
+    """Run a recipe command with SOURCE_DATE_EPOCH set, passing each output line to `say`;
+    returns its exit status and its last lines. Interrupted, the command is stopped first."""
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(SOURCE_DATE_EPOCH)}
     tail: list[str] = []
     with subprocess.Popen(
@@ -255,17 +256,20 @@ def _run_logged(build: _Build, command: list[str]) -> None:
     ) as process:
         try:
             for line in process.stdout or ():
-                build.say(line.rstrip())
-                tail = [*tail[1 - _LOG_TAIL :], line.rstrip()]
+                say(line.rstrip())
+                tail = [*tail[1 - tail_lines :], line.rstrip()]
         except BaseException:
             process.terminate()  # mmdebstrap unmounts its chroot on SIGTERM
             process.wait(timeout=120)
             raise
-    if process.returncode != 0:
-        last = " | ".join(tail)
-        raise BaseBuildError(
-            f"{build.base.name}: {command[0]} failed (exit {process.returncode}): {last}"
-        )
+    return process.returncode, " | ".join(tail)
+
+
+def _run_logged(build: _Build, command: list[str]) -> None:
+    """Run a command, passing each output line to `log`; raises `BaseBuildError` on failure."""
+    status, last = run_logged(command, build.say)
+    if status != 0:
+        raise BaseBuildError(f"{build.base.name}: {command[0]} failed (exit {status}): {last}")
 
 
 def _from_registry(build: _Build, source: ImageSource) -> str:

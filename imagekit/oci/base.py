@@ -12,10 +12,8 @@ module's revision) is unchanged; its blobs are re-hashed on every reuse.
 
 from __future__ import annotations
 
-import os
 import platform
 import shutil
-import subprocess
 import tarfile
 import tempfile
 from collections.abc import Callable
@@ -28,6 +26,7 @@ from imagekit.baseimage import (
     _mmdebstrap_command,
     base_env,
     base_labels,
+    run_logged,
 )
 from imagekit.catalog import BaseImage, ImageSource, RecipeSource
 from imagekit.daemon import DaemonUnavailableError, docker_client
@@ -201,23 +200,9 @@ def _packages_history(base: BaseImage) -> str:
 
 
 def _run(job: _Job, command: list[str]) -> None:
-    env = {**os.environ, "SOURCE_DATE_EPOCH": str(SOURCE_DATE_EPOCH)}
-    tail: list[str] = []
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
-    ) as process:
-        try:
-            for line in process.stdout or ():
-                job.say(line.rstrip())
-                tail = [*tail[1 - _TAIL :], line.rstrip()]
-        except BaseException:
-            process.terminate()  # mmdebstrap unmounts its chroot on SIGTERM
-            process.wait(timeout=120)
-            raise
-    if process.returncode != 0:
-        raise OciError(
-            f"{job.base.name}: {command[0]} failed (exit {process.returncode}): {' | '.join(tail)}"
-        )
+    status, last = run_logged(command, job.say, _TAIL)
+    if status != 0:
+        raise OciError(f"{job.base.name}: {command[0]} failed (exit {status}): {last}")
 
 
 def _recipe_layer(job: _Job, source: RecipeSource) -> LayerBlob:
