@@ -7,7 +7,6 @@ while the layer streamed past, is compared with the one the plan recorded.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from imagekit.inventory.layers import View
@@ -25,18 +24,7 @@ def wanted(path: str) -> bool:
 
 def read_plan(view: View) -> dict[str, Any] | None:
     """The BuildPlan JSON stored in the image; None (with a warning if unreadable) otherwise."""
-    data = view.read(PLAN)
-    if data is None:
-        return None
-    try:
-        plan = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        view.warn(f"{PLAN_PATH_IN_IMAGE}: not valid JSON ({e}); the plan is ignored")
-        return None
-    if not isinstance(plan, dict):
-        view.warn(f"{PLAN_PATH_IN_IMAGE}: not a JSON object; the plan is ignored")
-        return None
-    return plan
+    return view.json_object(view.read(PLAN), PLAN_PATH_IN_IMAGE, "the plan is ignored")
 
 
 def _items(plan: dict[str, Any], key: str, view: View) -> list[dict[str, Any]]:

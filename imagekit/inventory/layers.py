@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import json
 import posixpath
 import tarfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import IO
+from typing import IO, Any
 
 from imagekit.inventory._streams import (
     CHUNK,
@@ -223,6 +224,23 @@ class View:
 
     def warn(self, message: str) -> None:
         self._warnings[message] = None
+
+    def json_object(
+        self, data: bytes | None, where: str, ignored: str = "ignored"
+    ) -> dict[str, Any] | None:
+        """`data` parsed as a JSON object; None, with a warning ending in `ignored`, when it
+        is absent, not JSON or not an object."""
+        if data is None:
+            return None
+        try:
+            value = json.loads(data)
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            self.warn(f"{where}: not valid JSON ({e}); {ignored}")
+            return None
+        if not isinstance(value, dict):
+            self.warn(f"{where}: not a JSON object; {ignored}")
+            return None
+        return value
 
     def _add(self, entry: Entry) -> None:
         if entry.kind is not EntryKind.DIR:

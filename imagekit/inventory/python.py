@@ -13,12 +13,10 @@ import binascii
 import csv
 import email.parser
 import io
-import json
 import posixpath
 import re
 from email.message import Message
 from email.policy import compat32
-from typing import Any
 
 from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
 from packaging.utils import canonicalize_name
@@ -108,20 +106,6 @@ def _record(data: bytes, where: str, view: View) -> tuple[FileHash, ...]:
     return tuple(sorted(hashes, key=lambda h: h.path))
 
 
-def _direct_url(data: bytes | None, where: str, view: View) -> dict[str, Any] | None:
-    if data is None:
-        return None
-    try:
-        value = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        view.warn(f"{where}: not valid JSON ({e}); ignored")
-        return None
-    if not isinstance(value, dict):
-        view.warn(f"{where}: not a JSON object; ignored")
-        return None
-    return value
-
-
 def _dist(entry: Entry, view: View) -> PythonDist | None:
     is_dir = entry.path.endswith(("/METADATA", "/PKG-INFO"))
     directory = posixpath.dirname(entry.path) if is_dir else entry.path
@@ -148,7 +132,7 @@ def _dist(entry: Entry, view: View) -> PythonDist | None:
         license_texts=texts,
         requires_dist=tuple(str(r).strip() for r in msg.get_all("Requires-Dist") or ()),
         record=_record(record, f"/{directory}/RECORD", view) if record is not None else (),
-        direct_url=_direct_url(direct, f"/{directory}/direct_url.json", view),
+        direct_url=view.json_object(direct, f"/{directory}/direct_url.json"),
         installer=_first_line(installer.decode("utf-8", "replace")) or None if installer else None,
     )
 
