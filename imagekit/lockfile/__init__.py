@@ -28,7 +28,7 @@ from imagekit.lockfile.interface import (
 from imagekit.lockfile.poetry import PoetryReader
 from imagekit.lockfile.pylock import PylockReader
 from imagekit.lockfile.requirements import RequirementsReader, looks_like_requirements
-from imagekit.lockfile.select import packages_for
+from imagekit.lockfile.select import Requirement, Resolution, Unresolved, packages_for, resolve
 from imagekit.lockfile.uvlock import UvLockReader
 
 __all__ = [
@@ -41,15 +41,19 @@ __all__ = [
     "LockedPackage",
     "PoetryReader",
     "PylockReader",
+    "Requirement",
     "RequirementsReader",
+    "Resolution",
     "Sha256",
     "SourceKind",
+    "Unresolved",
     "UvLockReader",
     "canonical",
     "detect_format",
     "packages_for",
     "read_lock",
     "reader_for",
+    "resolve",
 ]
 
 _UNKNOWN = (

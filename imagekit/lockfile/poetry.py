@@ -14,6 +14,7 @@ from typing import Any
 
 from packaging.markers import Marker
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
 
 from imagekit._toml import Table
 from imagekit.errors import Location
@@ -213,4 +214,10 @@ def _dependency(name: str, d: Table) -> Dependency:
 
 
 def _specifier(text: str | None) -> SpecifierSet:
+    """A dependency's constraint; Poetry writes an exact pin as a bare version (`13.0.3`)."""
+    if text is not None:
+        try:
+            return SpecifierSet(f"=={Version(text.strip())}")
+        except InvalidVersion:
+            pass
     return _constraint(text) or SpecifierSet()
