@@ -13,8 +13,8 @@ from imagekit.inventory.artifacts import read_artifacts, read_data, read_plan
 from imagekit.inventory.cuda import read_cuda
 from imagekit.inventory.dpkg import read_debs
 from imagekit.inventory.errors import InventoryError
-from imagekit.inventory.interface import ImageConfig, ImageSource, SourceKind
-from imagekit.inventory.layers import View, walk_image
+from imagekit.inventory.interface import DigestKind, ImageConfig, ImageSource, SourceKind
+from imagekit.inventory.layers import Kept, View, walk_image
 from imagekit.inventory.model import (
     CudaComponent,
     CudaSourceKind,
@@ -36,11 +36,13 @@ __all__ = [
     "CudaSourceKind",
     "DataSource",
     "DebPackage",
+    "DigestKind",
     "FileHash",
     "ImageInfo",
     "ImageSource",
     "Inventory",
     "InventoryError",
+    "Kept",
     "ModelArtifact",
     "OsRelease",
     "PythonDist",
@@ -57,17 +59,23 @@ __all__ = [
 _WANTED = (dpkg.wanted, python.wanted, cuda.wanted, osrelease.wanted, artifacts.wanted)
 
 
-def wanted(path: str) -> bool:
-    """Whether the readers parse the file at `path` (so the layer walk keeps its bytes)."""
-    return any(reader(path) for reader in _WANTED)
+def wanted(path: str) -> bool | Kept:
+    """Whether (and how much of it) the readers parse the file at `path`, so the layer walk
+    keeps its bytes."""
+    for reader in _WANTED:
+        if rule := reader(path):
+            return rule
+    return False
 
 
 def _image_info(source: ImageSource, config: ImageConfig, layers: tuple[str, ...]) -> ImageInfo:
     labels = config.labels
+    digest, kind = config.identity
     return ImageInfo(
         reference=source.reference,
         source_kind=source.kind.value,
-        digest=config.manifest_digest or config.digest,
+        digest=digest,
+        digest_kind=kind.value if kind is not None else "",
         config_digest=config.digest,
         architecture=config.architecture,
         os=config.os,

@@ -5,13 +5,17 @@ the OCI-like one Docker 25+ writes (`blobs/sha256/<digest>`, index.json, manifes
 archive is read front to back once, as a stream: manifest.json comes last, so layers are handed
 over in archive order and the small JSON members are kept until it arrives. A daemon's archive is
 never written anywhere: `images.get(ref).save()` is read as it arrives.
+
+An archive has no manifest of its own (`manifest.json` names a config and layers), so the
+image is identified by the digest of its config, Docker's image id, unless the archive carries
+an OCI index.json (Docker 25+): then by the manifest digest, as an OCI layout and a registry
+identify it (see `interface.ImageConfig.identity`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import json
 import posixpath
 import re
 import tarfile
@@ -22,6 +26,8 @@ from typing import IO, Any
 import docker.errors
 
 from imagekit.daemon import DaemonUnavailableError, docker_client
+from imagekit.errors import InputError
+from imagekit.inventory._oci import Descriptor, image_manifests
 from imagekit.inventory._streams import (
     CHUNK,
     DECOMPRESS_ERRORS,
@@ -41,6 +47,7 @@ from imagekit.inventory.interface import (
     SourceKind,
     parse_config,
 )
+from imagekit.limits import load_json
 
 _MAX_JSON = 16 << 20
 _BLOB = re.compile(r"^blobs/(?P<algo>sha256|sha512)/(?P<hex>[0-9a-f]+)$")
@@ -109,9 +116,9 @@ def _entry(archive: _Archive, image: str | None) -> dict[str, Any]:
     if "manifest.json" not in archive.json:
         raise InventoryError(f"{archive.where}: no manifest.json: not a `docker save` archive")
     try:
-        entries = json.loads(archive.json["manifest.json"])
-    except ValueError as e:
-        raise InventoryError(f"{archive.where}: manifest.json is not valid JSON ({e})") from e
+        entries = load_json(archive.json["manifest.json"], f"{archive.where}: manifest.json")
+    except InputError as e:
+        raise InventoryError(str(e)) from e
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise InventoryError(f"{archive.where}: manifest.json must be a list of objects")
     if image is not None:
@@ -133,7 +140,40 @@ def _config(archive: _Archive, entry: dict[str, Any]) -> ImageConfig:
     stem = _CONFIG.match(name) or _BLOB.match(name)
     if stem is not None and stem["hex"] != digest.removeprefix("sha256:"):
         raise InventoryError(f"{archive.where}: {name} has digest {digest}: the archive is corrupt")
-    return ImageConfig(raw=parse_config(data, f"{archive.where}: {name}"), digest=digest)
+    return ImageConfig(
+        raw=parse_config(data, f"{archive.where}: {name}"),
+        digest=digest,
+        manifest_digest=_manifest_digest(archive, digest),
+    )
+
+
+def _manifest_digest(archive: _Archive, config_digest: str) -> str | None:
+    """The digest of the manifest index.json names for the config `config_digest`; None when
+    the archive has no index.json (Docker before 25) or names no such manifest.
+
+    Blobs index.json names but the archive does not hold (the other platforms of a
+    multi-platform image) are passed over; the blobs it holds were checked against their names.
+    """
+    if "index.json" not in archive.json:
+        return None
+
+    def read(desc: Descriptor) -> bytes | None:
+        data = archive.json.get(f"blobs/{desc.digest.replace(':', '/')}")
+        if data is not None and len(data) != desc.size:
+            raise InventoryError(
+                f"{archive.where}: blob {desc.digest} is {len(data)} bytes, index.json says "
+                f"{desc.size}: the archive is corrupt"
+            )
+        return data
+
+    index = parse_config(archive.json["index.json"], f"{archive.where}: index.json")
+    for desc in image_manifests(index, archive.where, read):
+        data = read(desc)
+        manifest = parse_config(data, f"{archive.where}: manifest {desc.digest}") if data else {}
+        config = manifest.get("config")
+        if isinstance(config, dict) and config.get("digest") == config_digest:
+            return desc.digest
+    return None
 
 
 def _late_layers(archive: _Archive, entry: dict[str, Any], visit: LayerVisitor) -> None:

@@ -1,13 +1,17 @@
 """An OCI image layout directory: index.json -> manifest -> config and layer blobs.
 
-Every blob is checked against its descriptor's digest and size while it is read.
+Every blob is checked against its descriptor's digest and size while it is read. Nested image
+indexes are followed to `MAX_INDEX_DEPTH` levels, each index once however often it is named
+(a layout of indexes that each name the next one twice would otherwise take 2^depth reads),
+and at most `MAX_DESCRIPTORS` descriptors are read from all of them together.
 """
 
 from __future__ import annotations
 
 import io
 import platform
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +33,10 @@ _INDEX_TYPES = frozenset(
 )
 _MAX_JSON_BLOB = 16 << 20  # manifests and configs are kilobytes; refuse to load a huge one
 _REF_NAME = "org.opencontainers.image.ref.name"
+# buildx and `docker save` nest one index in index.json (index.json -> index -> manifests).
+MAX_INDEX_DEPTH = 8
+# A multi-platform image names a dozen manifests and as many attestations.
+MAX_DESCRIPTORS = 4096
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,6 +76,69 @@ def _descriptors(doc: dict[str, Any], key: str, where: str) -> list[_Descriptor]
     if not isinstance(items, list):
         raise InventoryError(f"{where}: no {key!r} list")
     return [_descriptor(item, f"{where}: {key}[{i}]") for i, item in enumerate(items)]
+
+
+@dataclass(slots=True)
+class _IndexWalk:
+    """What following the indexes of one image has seen so far."""
+
+    where: str  # the layout or archive, for messages
+    read: Callable[[_Descriptor], bytes | None]  # a blob's bytes, checked; None: not held
+    found: dict[str, _Descriptor] = field(default_factory=dict)  # manifests, by digest, in order
+    expanded: set[str] = field(default_factory=set)  # digests of the indexes already followed
+    descriptors: int = 0
+
+
+def image_manifests(
+    index: dict[str, Any],
+    where: str,
+    read: Callable[[_Descriptor], bytes | None],
+    *,
+    ref_name: str | None = None,
+) -> list[_Descriptor]:
+    """The image manifests the top index (index.json) names, nested indexes flattened: each
+    index followed once, to `MAX_INDEX_DEPTH` levels, `MAX_DESCRIPTORS` in all; attestation
+    manifests left out. `ref_name` filters the top index's entries by their ref name; an
+    index `read` does not hold (None) is passed over.
+
+    Raises `InventoryError` (naming `where`) past a bound, or for a blob `read` cannot give.
+    """
+    walk = _IndexWalk(where=where, read=read)
+    _follow(index, "index.json", walk, 0, ref_name)
+    return list(walk.found.values())
+
+
+def _follow(
+    index: dict[str, Any], name: str, walk: _IndexWalk, depth: int, ref_name: str | None
+) -> None:
+    items = index.get("manifests")
+    walk.descriptors += len(items) if isinstance(items, list) else 0
+    if walk.descriptors > MAX_DESCRIPTORS:
+        raise InventoryError(
+            f"{walk.where}: its indexes name more than {MAX_DESCRIPTORS} descriptors "
+            "(MAX_DESCRIPTORS); no real image has this many: it is malformed or hostile"
+        )
+    for desc in _descriptors(index, "manifests", name):
+        if depth == 0 and ref_name and desc.annotations.get(_REF_NAME) != ref_name:
+            continue
+        if desc.media_type in _INDEX_TYPES:
+            if desc.digest in walk.expanded:
+                continue
+            walk.expanded.add(desc.digest)
+            if depth + 1 > MAX_INDEX_DEPTH:
+                raise InventoryError(
+                    f"{walk.where}: image indexes nested deeper than {MAX_INDEX_DEPTH} levels "
+                    f"(MAX_INDEX_DEPTH) at index {desc.digest}; it is malformed or hostile"
+                )
+            data = walk.read(desc)
+            if data is not None:
+                nested = parse_config(data, f"index {desc.digest}")
+                _follow(nested, f"index {desc.digest}", walk, depth + 1, None)
+        elif desc.annotations.get("vnd.docker.reference.type") != "attestation-manifest":
+            walk.found.setdefault(desc.digest, desc)
+
+
+Descriptor = _Descriptor  # what `image_manifests` gives, for the archive reader
 
 
 def host_platform_name() -> str:
@@ -146,18 +217,8 @@ class OciLayoutSource:
             reader.verify(desc.digest, f"{self.path}: {name}", desc.size)
 
     def _manifests(self, index: dict[str, Any], where: str) -> list[_Descriptor]:
-        """The image manifests an index names, nested indexes flattened."""
-        found: list[_Descriptor] = []
-        for desc in _descriptors(index, "manifests", where):
-            top = where == "index.json"
-            if top and self.ref_name and desc.annotations.get(_REF_NAME) != self.ref_name:
-                continue
-            if desc.media_type in _INDEX_TYPES:
-                nested = parse_config(self._read_blob(desc), f"index {desc.digest}")
-                found.extend(self._manifests(nested, f"index {desc.digest}"))
-            elif desc.annotations.get("vnd.docker.reference.type") != "attestation-manifest":
-                found.append(desc)
-        return found
+        """The image manifests index.json names, nested indexes flattened."""
+        return image_manifests(index, str(self.path), self._read_blob, ref_name=self.ref_name)
 
     def _platform_of(self, desc: _Descriptor) -> str:
         if desc.platform:

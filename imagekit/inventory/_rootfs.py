@@ -21,19 +21,35 @@ from imagekit.inventory.interface import ImageConfig, LayerStream, LayerVisitor,
 _BLOCK = tarfile.BLOCKSIZE
 
 
-def _entries(root: Path, rel: str = "") -> Iterator[tuple[str, os.stat_result]]:
-    """Every path under `root` (relative, sorted), with its lstat; symlinks are not followed."""
+def _entries(root: Path) -> Iterator[tuple[str, os.stat_result]]:
+    """Every path under `root` (relative, sorted), with its lstat; symlinks are not followed.
+
+    Depth first with a stack of listings, not recursion: a tree may be thousands of levels deep.
+    """
+    stack: list[Iterator[tuple[str, os.DirEntry[str]]]] = [_listing(root, "")]
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+            continue
+        path, entry = child
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError as e:
+            raise InventoryError(f"{root / path}: cannot be read ({e.strerror})") from e
+        yield path, st
+        if stat.S_ISDIR(st.st_mode):
+            stack.append(_listing(root, path))
+
+
+def _listing(root: Path, rel: str) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """The entries of one directory, sorted by name, with their paths relative to `root`."""
     try:
         with os.scandir(root / rel if rel else root) as it:
             children = sorted(it, key=lambda e: e.name)
     except OSError as e:
         raise InventoryError(f"{root / rel}: cannot be listed ({e.strerror})") from e
-    for child in children:
-        path = f"{rel}/{child.name}" if rel else child.name
-        st = child.stat(follow_symlinks=False)
-        yield path, st
-        if stat.S_ISDIR(st.st_mode):
-            yield from _entries(root, path)
+    return iter([(f"{rel}/{c.name}" if rel else c.name, c) for c in children])
 
 
 def _header(name: str, st: os.stat_result) -> tarfile.TarInfo:

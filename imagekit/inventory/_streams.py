@@ -58,11 +58,22 @@ class IterStream(io.RawIOBase):
 
 
 class HashingReader(io.RawIOBase):
-    """Reads through another stream, hashing and counting every byte that passes."""
+    """Reads through another stream, hashing and counting every byte that passes.
 
-    def __init__(self, stream: IO[bytes], algorithm: str = "sha256") -> None:
+    `limit`: (most bytes, message): reading past that many raises `InventoryError(message)`,
+    so a decompressing stream (a gzip bomb) stops there.
+    """
+
+    def __init__(
+        self,
+        stream: IO[bytes],
+        algorithm: str = "sha256",
+        *,
+        limit: tuple[int, str] | None = None,
+    ) -> None:
         self._stream = stream
         self._hash = hashlib.new(algorithm)
+        self._limit = limit
         self.algorithm = algorithm
         self.size = 0
 
@@ -71,9 +82,14 @@ class HashingReader(io.RawIOBase):
 
     def read(self, size: int = -1, /) -> bytes:
         # Overridden (not just readinto) so tarfile's many small reads stay cheap.
+        if self._limit is not None:  # never more than one byte past the limit per read
+            left = self._limit[0] + 1 - self.size
+            size = left if size is None or size < 0 else min(size, left)
         data = self._stream.read(size)
         self._hash.update(data)
         self.size += len(data)
+        if self._limit is not None and self.size > self._limit[0]:
+            raise InventoryError(self._limit[1])
         return data
 
     def readinto(self, buffer: Any) -> int:

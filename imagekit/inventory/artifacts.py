@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from imagekit.inventory.layers import View
+from imagekit.inventory.layers import Kept, View
 from imagekit.inventory.model import DataSource, ModelArtifact
+from imagekit.limits import MAX_JSON_DOCUMENT
 
 # imagekit.plan.PLAN_PATH_IN_IMAGE, restated: importing imagekit.plan here would be circular
 # (plan -> checks -> spec -> verify -> diff -> inventory); a test keeps the two equal.
@@ -18,8 +19,8 @@ PLAN_PATH_IN_IMAGE = "/usr/share/imagekit/plan.json"
 PLAN = PLAN_PATH_IN_IMAGE.lstrip("/")
 
 
-def wanted(path: str) -> bool:
-    return path == PLAN
+def wanted(path: str) -> bool | Kept:
+    return Kept(limit=MAX_JSON_DOCUMENT) if path == PLAN else False
 
 
 def read_plan(view: View) -> dict[str, Any] | None:

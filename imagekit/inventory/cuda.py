@@ -8,15 +8,16 @@ cuDNN 9.1 for CUDA 12).
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from collections.abc import Iterator
 
 from packaging.version import InvalidVersion, Version
 
-from imagekit.inventory.layers import View
+from imagekit.errors import InputError
+from imagekit.inventory.layers import Kept, View
 from imagekit.inventory.model import CudaComponent, CudaSourceKind, PythonDist
+from imagekit.limits import check_version_text, load_json
 
 _TOOLKIT = re.compile(r"^usr/local/cuda[^/]*/version\.(?:json|txt)$")
 _LIBRARY = re.compile(r"(?:^|/)lib(?P<name>cudart|cudnn)\.so\.(?P<version>\d+(?:\.\d+)*)$")
@@ -32,8 +33,11 @@ _TRACKS_CUDA = ("cuda-", "cublas", "nvjitlink", "nvtx")
 _LIBRARY_NAMES = {"cuda-runtime": "cudart"}
 
 
-def wanted(path: str) -> bool:
-    return bool(_TOOLKIT.match(path))
+MAX_VERSION_FILE = 1 << 20  # version.json lists a toolkit's components: a few kB
+
+
+def wanted(path: str) -> bool | Kept:
+    return Kept(limit=MAX_VERSION_FILE) if _TOOLKIT.match(path) else False
 
 
 def _major_minor(version: str) -> str:
@@ -86,9 +90,13 @@ def _toolkit(view: View) -> Iterator[CudaComponent]:
         version = ""
         if entry.path.endswith(".json"):
             try:
-                cuda = json.loads(text).get("cuda", {})
+                cuda = load_json(text, f"/{entry.path}").get("cuda", {})
                 version = str(cuda.get("version", "")) if isinstance(cuda, dict) else ""
-            except (json.JSONDecodeError, AttributeError):
+                check_version_text(version, f"/{entry.path}")
+            except InputError as e:
+                view.warn(f"{e}; ignored")
+                version = ""
+            except AttributeError:
                 view.warn(f"/{entry.path}: not the JSON a CUDA toolkit writes; ignored")
         elif match := _TXT_VERSION.search(text):
             version = match["version"]

@@ -12,12 +12,20 @@ them in the image's order by their diff ids, which the config lists.
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
+from imagekit.errors import InputError
 from imagekit.inventory.errors import InventoryError
+from imagekit.limits import load_json
+
+
+class DigestKind(enum.StrEnum):
+    """Which digest identifies an image (see `ImageConfig.identity`)."""
+
+    MANIFEST = "manifest"  # sha256 of the image manifest: what registries name
+    IMAGE_ID = "image-id"  # sha256 of the config: Docker's image id, when no manifest is known
 
 
 class SourceKind(enum.StrEnum):
@@ -45,7 +53,25 @@ class ImageConfig:
 
     raw: dict[str, Any] = field(default_factory=dict)
     digest: str | None = None  # of the config blob: the image id in Docker
-    manifest_digest: str | None = None  # of the manifest (OCI layout)
+    manifest_digest: str | None = None  # of the manifest (OCI layout, archive with index.json)
+
+    @property
+    def identity(self) -> tuple[str | None, DigestKind | None]:
+        """The digest the image is identified by, and which digest it is.
+
+        The rule: the manifest digest wherever the source holds the manifest (an OCI layout;
+        a docker-archive or a daemon's `docker save` that carries Docker 25+'s index.json),
+        since it is what a registry and `docker pull name@sha256:...` name an image by; for a
+        multi-platform image, the manifest of the platform read, not the index. Where there
+        is no manifest (an archive of Docker before 25), the config digest, which is Docker's
+        image id, labelled `DigestKind.IMAGE_ID` so it is never taken for a manifest digest.
+        A root file system has neither.
+        """
+        if self.manifest_digest is not None:
+            return self.manifest_digest, DigestKind.MANIFEST
+        if self.digest is not None:
+            return self.digest, DigestKind.IMAGE_ID
+        return None, None
 
     @property
     def diff_ids(self) -> tuple[str, ...]:
@@ -71,11 +97,12 @@ class ImageConfig:
 
 
 def parse_config(data: bytes, where: str) -> dict[str, Any]:
-    """An image config (or manifest, or index) JSON object; raises `InventoryError`."""
+    """An image config (or manifest, or index) JSON object, bounded in size and nesting
+    (`imagekit.limits.load_json`); raises `InventoryError`."""
     try:
-        value = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise InventoryError(f"{where}: not valid JSON ({e})") from e
+        value = load_json(data, where)
+    except InputError as e:
+        raise InventoryError(str(e)) from e
     if not isinstance(value, dict):
         raise InventoryError(f"{where}: expected a JSON object, found {type(value).__name__}")
     return value

@@ -8,20 +8,28 @@ path of the layers below, `.wh..wh..opq` empties a directory of them), into a `V
 `Entry`, the last layer's word on each path.
 
 Nothing is ever written to disk. A member whose path is absolute or climbs out with `..` is
-refused: the whole image is, with an error naming the layer and the member.
+refused: the whole image is, with an error naming the layer and the member. A member name that
+is not UTF-8 or holds control characters (a NUL, a newline) is kept in its escaped form
+(`caf\\xe9`), so every path the inventory reports is printable text.
+
+Every image is walked within a `Budget`: at most `MAX_KEPT_TOTAL` bytes of kept files (each at
+most its reader's `Kept.limit`), and at most `MAX_UNPACKED` decompressed bytes, so a hostile
+image (a gzip bomb, thousands of 60 MB METADATA files) is an error, not an exhausted machine.
 """
 
 from __future__ import annotations
 
 import enum
 import hashlib
-import json
+import os
 import posixpath
+import re
 import tarfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
+from imagekit.errors import InputError
 from imagekit.inventory._streams import (
     CHUNK,
     DECOMPRESS_ERRORS,
@@ -31,13 +39,58 @@ from imagekit.inventory._streams import (
 )
 from imagekit.inventory.errors import InventoryError
 from imagekit.inventory.interface import ImageConfig, ImageSource, LayerStream
+from imagekit.limits import load_json, shown
 
 MAX_KEPT = 64 << 20  # a file the readers parse larger than this is reported, not read
+# All kept files of one image together. A large CUDA + torch image keeps about 30 MB (200
+# METADATA heads, RECORDs of up to 3 MB, a dpkg status of a few MB, a few hundred copyright
+# files); past this the image is hostile, and an inventory without its files would be a lie.
+MAX_KEPT_TOTAL = 256 << 20
+# Decompressed bytes of all layers of one image. CUDA and torch layers unpack to ~10 GB; model
+# weights add their size. A gzip bomb unpacks 1,000 times its size: past this, stop.
+MAX_UNPACKED = 64 << 30
+UNPACKED_VARIABLE = "IMAGEKIT_MAX_IMAGE_BYTES"  # raises (or lowers) MAX_UNPACKED, in bytes
 MAX_SYMLINK_HOPS = 40  # as Linux's own limit
 _OPAQUE = ".wh..wh..opq"
 _WHITEOUT = ".wh."
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
-Keep = Callable[[str], bool]
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """How much of a file a reader parses: at most `limit` bytes. With `head`, a longer file
+    keeps its first `limit` bytes (METADATA: the headers come first); else it is not kept."""
+
+    limit: int
+    head: bool = False
+
+
+# Which files' bytes to keep: False (none), True (whole, up to `MAX_KEPT`), or a `Kept` rule.
+Keep = Callable[[str], bool | Kept]
+
+
+@dataclass(slots=True)
+class Budget:
+    """What the walk of one image may still keep in memory and decompress, in bytes."""
+
+    kept: int = MAX_KEPT_TOTAL
+    unpacked: int = MAX_UNPACKED
+
+    @classmethod
+    def from_environment(cls) -> Budget:
+        """The default budget, `MAX_UNPACKED` replaced by $IMAGEKIT_MAX_IMAGE_BYTES if set.
+
+        Raises `InventoryError` if the variable is not a positive whole number of bytes.
+        """
+        value = os.environ.get(UNPACKED_VARIABLE, "").strip()
+        if not value:
+            return cls()
+        if not value.isdigit() or int(value[:30]) <= 0:
+            raise InventoryError(
+                f"${UNPACKED_VARIABLE}={shown(value, 40)} is not a positive number of bytes "
+                f"(set it to, say, {MAX_UNPACKED * 2} to read images up to 128 GiB unpacked)"
+            )
+        return cls(unpacked=int(value[:30]))
 
 
 class EntryKind(enum.StrEnum):
@@ -79,8 +132,19 @@ class LayerScan:
     warnings: tuple[str, ...]
 
 
+def printable_name(name: str) -> str:
+    """A member name as printable text: bytes that were not UTF-8 (surrogate escapes, as tarfile
+    reads them) become `\\xNN`, and so do control characters (NUL, newline, escape)."""
+    if _UNPRINTABLE.search(name) is None:
+        return name
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m[0]):02x}", text)
+
+
 def safe_path(name: str, where: str) -> str:
-    """A member name made relative to the image root; raises `InventoryError` if it escapes."""
+    """A member name made relative to the image root (and printable, see `printable_name`);
+    raises `InventoryError` if it escapes."""
+    name = printable_name(name)
     if name.startswith("/"):
         raise InventoryError(
             f"{where}: member {name!r} has an absolute path: refused, nothing was extracted "
@@ -100,6 +164,7 @@ class _Scanning:
     where: str
     keep: Keep
     max_kept: int
+    budget: Budget
     entries: dict[str, Entry] = field(default_factory=dict)
     whiteouts: list[str] = field(default_factory=list)
     opaque: list[str] = field(default_factory=list)
@@ -107,31 +172,51 @@ class _Scanning:
     warnings: list[str] = field(default_factory=list)
 
 
-def _hash_member(stream: IO[bytes], keep: bool) -> tuple[bytes, bytes | None]:
-    """sha256 of a member's bytes, and the bytes themselves if they are to be kept."""
+def _hash_member(stream: IO[bytes], keep: int) -> tuple[bytes, bytes | None]:
+    """sha256 of a member's bytes, and its first `keep` bytes if `keep` is not negative."""
     digest = hashlib.sha256()
     parts: list[bytes] = []
+    left = keep
     while chunk := stream.read(CHUNK):
         digest.update(chunk)
-        if keep:
-            parts.append(chunk)
-    return digest.digest(), b"".join(parts) if keep else None
+        if left > 0:
+            parts.append(chunk[:left])
+            left -= len(parts[-1])
+    return digest.digest(), b"".join(parts) if keep >= 0 else None
+
+
+def _kept_size(state: _Scanning, path: str, size: int) -> int:
+    """How many bytes of the file at `path` to keep: -1 for none. Raises `InventoryError` when
+    the image's budget of kept bytes is spent."""
+    rule = state.keep(path)
+    if not rule:
+        return -1
+    limit = min(state.max_kept, rule.limit if isinstance(rule, Kept) else MAX_KEPT)
+    if size > limit and not (isinstance(rule, Kept) and rule.head):
+        state.warnings.append(f"{path}: {size} bytes, too large to read; skipped")
+        return -1
+    kept = min(size, limit)
+    if kept > state.budget.kept:
+        raise InventoryError(
+            f"{state.where}: {path}: the files the inventory reads add up to more than "
+            f"{MAX_KEPT_TOTAL} bytes (MAX_KEPT_TOTAL); no real image keeps this much: "
+            "the image is malformed or hostile"
+        )
+    state.budget.kept -= kept
+    return kept
 
 
 def _regular(state: _Scanning, tar: tarfile.TarFile, member: tarfile.TarInfo, path: str) -> None:
-    wanted = state.keep(path)
-    if wanted and member.size > state.max_kept:
-        state.warnings.append(f"{path}: {member.size} bytes, too large to read; skipped")
-        wanted = False
+    keep = _kept_size(state, path, member.size)
     stream = tar.extractfile(member)
     if stream is None:  # a regular member always has content; tarfile's type says it may not
-        raise InventoryError(f"{state.where}: member {member.name!r} has no content")
-    digest, data = _hash_member(stream, wanted)
+        raise InventoryError(f"{state.where}: member {shown(member.name)} has no content")
+    digest, data = _hash_member(stream, keep)
     state.entries[path] = Entry(
         path=path,
         kind=EntryKind.FILE,
         layer="",
-        member=member.name,
+        member=printable_name(member.name),
         size=member.size,
         digest=digest,
         data=data,
@@ -146,7 +231,7 @@ def _hardlink(state: _Scanning, member: tarfile.TarInfo, path: str) -> None:
         return
     if found.data is None and state.keep(path):
         state.warnings.append(f"{path}: a hard link to {target}, whose bytes were not kept")
-    state.entries[path] = replace(found, path=path, member=member.name)
+    state.entries[path] = replace(found, path=path, member=printable_name(member.name))
 
 
 def _scan_member(state: _Scanning, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
@@ -172,24 +257,33 @@ def _scan_member(state: _Scanning, tar: tarfile.TarFile, member: tarfile.TarInfo
             if member.issym()
             else EntryKind.OTHER
         )
-        target = member.linkname if member.issym() else None
+        target = printable_name(member.linkname) if member.issym() else None
         state.entries[path] = Entry(
-            path=path, kind=kind, layer="", member=member.name, target=target
+            path=path, kind=kind, layer="", member=printable_name(member.name), target=target
         )
 
 
-def scan_layer(layer: LayerStream, keep: Keep, *, max_kept: int = MAX_KEPT) -> LayerScan:
+def scan_layer(
+    layer: LayerStream, keep: Keep, *, max_kept: int = MAX_KEPT, budget: Budget | None = None
+) -> LayerScan:
     """Read one layer to its end, keeping the bytes of the files `keep` names (up to
-    `max_kept` each); raises `InventoryError` if it is corrupt or unsafe."""
+    `max_kept` each) within the image's `budget` (spent as the layer is read; default: a
+    fresh one). Raises `InventoryError` if it is corrupt or unsafe, or the budget runs out."""
     where = f"layer {layer.name}"
-    state = _Scanning(where=where, keep=keep, max_kept=max_kept)
+    budget = Budget() if budget is None else budget
+    state = _Scanning(where=where, keep=keep, max_kept=max_kept, budget=budget)
     try:
         compression, plain = decompressed(layer.stream, where)
-        hashed = HashingReader(plain)
+        too_large = (
+            f"{where}: the image unpacks to more than its limit of {budget.unpacked} bytes "
+            f"(MAX_UNPACKED; set ${UNPACKED_VARIABLE} to read a larger image)"
+        )
+        hashed = HashingReader(plain, limit=(budget.unpacked, too_large))
         with tarfile.open(fileobj=hashed, mode="r|", bufsize=TAR_BUFSIZE) as tar:
             for member in tar:
                 _scan_member(state, tar, member)
         hashed.drain()  # the end-of-archive padding is part of the diff id
+        budget.unpacked -= hashed.size
     except tarfile.TarError as e:
         raise InventoryError(f"{where}: not a readable tar ({e}); the image is corrupt") from e
     except DECOMPRESS_ERRORS as e:
@@ -233,9 +327,9 @@ class View:
         if data is None:
             return None
         try:
-            value = json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            self.warn(f"{where}: not valid JSON ({e}); {ignored}")
+            value = load_json(data, where)
+        except InputError as e:
+            self.warn(f"{where}: not valid JSON ({e.message}); {ignored}")
             return None
         if not isinstance(value, dict):
             self.warn(f"{where}: not a JSON object; {ignored}")
@@ -256,13 +350,17 @@ class View:
             child = parent
 
     def _remove(self, path: str) -> None:
+        self._children.get(posixpath.dirname(path), set()).discard(path)
         self.entries.pop(path, None)
         self._remove_below(path)
-        self._children.get(posixpath.dirname(path), set()).discard(path)
 
     def _remove_below(self, path: str) -> None:
-        for child in self._children.pop(path, set()):
-            self._remove(child)
+        # A loop, not recursion: a whiteout may delete a tree thousands of levels deep.
+        todo = list(self._children.pop(path, ()))
+        while todo:
+            child = todo.pop()
+            self.entries.pop(child, None)
+            todo.extend(self._children.pop(child, ()))
 
     def stack(self, scan: LayerScan) -> None:
         """Put a layer on top: its whiteouts first (they hide lower layers only), then its paths."""
@@ -354,15 +452,19 @@ def stack(scans: list[LayerScan], diff_ids: tuple[str, ...], where: str) -> View
     return view
 
 
-def walk_image(source: ImageSource, keep: Keep) -> tuple[ImageConfig, View, tuple[str, ...]]:
-    """Read every layer of an image once: its config, final view and layer diff ids (base
-    first). Raises `InventoryError`, its message naming the image."""
+def walk_image(
+    source: ImageSource, keep: Keep, *, budget: Budget | None = None
+) -> tuple[ImageConfig, View, tuple[str, ...]]:
+    """Read every layer of an image once, within `budget` (default: `Budget.from_environment`):
+    its config, final view and layer diff ids (base first). Raises `InventoryError`, its
+    message naming the image."""
     scans: list[LayerScan] = []
 
     def visit(layer: LayerStream) -> None:
-        scans.append(scan_layer(layer, keep))
+        scans.append(scan_layer(layer, keep, budget=budget))
 
     try:
+        budget = Budget.from_environment() if budget is None else budget
         config = source.read(visit)
         view = stack(scans, config.diff_ids, source.reference)
     except InventoryError as e:

@@ -280,7 +280,10 @@ class ImageInfo:
     """Identity of the image the inventory was read from."""
 
     reference: str  # what the user named: a tag, a path, a registry reference
-    digest: str | None  # manifest digest (OCI layout, registry) or image id (daemon, archive)
+    # The digest the image is identified by; `digest_kind` says which (the rule is in
+    # imagekit.inventory.interface.ImageConfig.identity): "manifest" (OCI layout, registry,
+    # an archive with an index.json) or "image-id" (the config digest: an older archive).
+    digest: str | None
     config_digest: str | None
     architecture: str
     os: str
@@ -289,12 +292,14 @@ class ImageInfo:
     base_name: str | None  # from labels
     base_digest: str | None
     source_kind: str = ""  # how it was read: "daemon", "docker-archive", "oci-layout", "rootfs"
+    digest_kind: str = ""  # "manifest", "image-id", or "" when there is no digest
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "reference": self.reference,
             "source_kind": self.source_kind,
             "digest": self.digest,
+            "digest_kind": self.digest_kind,
             "config_digest": self.config_digest,
             "architecture": self.architecture,
             "os": self.os,
@@ -313,6 +318,7 @@ class ImageInfo:
             labels=_str_map(d, "labels", where),
             layers=_strs(d, "layers", where),
             source_kind=_get(d, "source_kind", str, where, optional=True) or "",
+            digest_kind=_get(d, "digest_kind", str, where, optional=True) or "",
         )
 
 

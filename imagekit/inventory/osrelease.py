@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import shlex
 
-from imagekit.inventory.layers import View
+from imagekit.inventory.layers import Kept, View
 from imagekit.inventory.model import OsRelease
 
 PATHS = ("etc/os-release", "usr/lib/os-release")  # the first one found wins, as for systemd
 
 
-def wanted(path: str) -> bool:
-    return path in PATHS
+MAX_OS_RELEASE = 64 << 10  # a dozen short lines
+
+
+def wanted(path: str) -> bool | Kept:
+    return Kept(limit=MAX_OS_RELEASE) if path in PATHS else False
 
 
 def parse_os_release(text: str) -> OsRelease:

@@ -3,7 +3,9 @@
 Each directory's parent is one environment (`site_packages`), so two virtual environments in one
 image are two sets. METADATA is parsed as email headers (policy compat32, as packaging does);
 a file that is not UTF-8 or whose headers are huge gives a warning and a best-effort reading,
-never a failure.
+never a failure. Only the head of a METADATA file is kept (its headers come first; the long
+description after them is not read). A RECORD that is not CSV, or a version longer than any
+real one, is a warning naming the file; the other distributions are read as usual.
 """
 
 from __future__ import annotations
@@ -21,17 +23,27 @@ from email.policy import compat32
 from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
 from packaging.utils import canonicalize_name
 
-from imagekit.inventory.layers import Entry, View
+from imagekit.errors import InputError
+from imagekit.inventory.layers import Entry, Kept, View
 from imagekit.inventory.model import FileHash, PythonDist
+from imagekit.limits import check_version_text, shown
 
 _DIST_INFO = re.compile(r"(?:^|/)[^/]+\.dist-info/(?:METADATA|RECORD|direct_url\.json|INSTALLER)$")
 _METADATA = re.compile(r"(?:^|/)[^/]+\.(?:dist-info/METADATA|egg-info/PKG-INFO|egg-info)$")
 MAX_HEADER = 1 << 20  # numpy's and scipy's License fields (whole licence texts) are ~50 kB
 MAX_LICENSE_LINE = 200
+# The first bytes of a METADATA file kept: all its headers, however long the description after.
+METADATA_HEAD = 2 * MAX_HEADER
+# direct_url.json and INSTALLER are a few hundred bytes.
+SMALL_FILE = 1 << 20
 
 
-def wanted(path: str) -> bool:
-    return bool(_DIST_INFO.search(path) or _METADATA.search(path))
+def wanted(path: str) -> bool | Kept:
+    if _METADATA.search(path):
+        return Kept(limit=METADATA_HEAD, head=True)
+    if path.endswith(("/direct_url.json", "/INSTALLER")) and _DIST_INFO.search(path):
+        return Kept(limit=SMALL_FILE)
+    return bool(_DIST_INFO.search(path))
 
 
 def _decode(data: bytes, where: str, view: View) -> str:
@@ -87,10 +99,19 @@ def _licenses(msg: Message, where: str, view: View) -> tuple[str | None, tuple[s
     return expression, tuple(dict.fromkeys(texts))
 
 
+def _rows(data: bytes, where: str, view: View) -> list[list[str]]:
+    """RECORD's CSV rows; none, with a warning, if it is not CSV (a lone carriage return)."""
+    try:
+        return list(csv.reader(io.StringIO(_decode(data, where, view))))
+    except csv.Error as e:
+        view.warn(f"{where}: not a CSV file ({shown(e)}); its file hashes are not read")
+        return []
+
+
 def _record(data: bytes, where: str, view: View) -> tuple[FileHash, ...]:
     """RECORD's sha256 entries, hex; rows without a sha256 are left out."""
     hashes = []
-    for row in csv.reader(io.StringIO(_decode(data, where, view))):
+    for row in _rows(data, where, view):
         if len(row) < 2 or not row[1].startswith("sha256="):
             continue
         encoded = row[1].removeprefix("sha256=")
@@ -100,7 +121,8 @@ def _record(data: bytes, where: str, view: View) -> tuple[FileHash, ...]:
         except (binascii.Error, ValueError):
             digest = b""
         if len(digest) != 32:
-            view.warn(f"{where}: {row[0]}: {row[1]!r} is not a urlsafe-base64 sha256; skipped")
+            what = f"{shown(row[0])}: {shown(row[1])!r}"
+            view.warn(f"{where}: {what} is not a urlsafe-base64 sha256; skipped")
             continue
         hashes.append(FileHash(path=row[0], sha256=digest.hex()))
     return tuple(sorted(hashes, key=lambda h: h.path))
@@ -113,10 +135,18 @@ def _dist(entry: Entry, view: View) -> PythonDist | None:
     if entry.data is None:
         view.warn(f"{where}: not read (too large, or a hard link whose bytes were not kept)")
         return None
-    msg = parse_metadata(entry.data, where, view)
+    data = entry.data
+    if len(data) < entry.size:  # only the head was kept: end it at a line, not inside a letter
+        data = data[: data.rfind(b"\n") + 1]
+    msg = parse_metadata(data, where, view)
     raw_name, version = str(msg.get("Name") or "").strip(), str(msg.get("Version") or "").strip()
     if not raw_name or not version:
         view.warn(f"{where}: no Name or no Version; not counted as a distribution")
+        return None
+    try:
+        check_version_text(version, where)
+    except InputError as e:
+        view.warn(f"{e}; not counted as a distribution")
         return None
     expression, texts = _licenses(msg, where, view)
     record = view.read(f"{directory}/RECORD") if is_dir else None
