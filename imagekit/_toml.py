@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from imagekit.errors import InputError, Location
+from imagekit.limits import check_toml_depth
+from imagekit.paths import read_regular
 
 T = TypeVar("T")
 _POSITION = re.compile(r"\s*\(at line (?P<line>\d+), column \d+\)|\s*\(at end of document\)")
@@ -30,13 +32,14 @@ _TYPE_NAMES: dict[type, str] = {
 def load_toml(path: Path) -> dict[str, Any]:
     """Read and parse a TOML file; raises `InputError` for a missing or malformed one."""
     try:
-        data = path.read_bytes()
+        # A regular file only, bounded: a FIFO or a device named as a spec must not hang.
+        data = read_regular(path, Location(file=path), "TOML file")
     except FileNotFoundError as e:
         raise InputError(path, "file not found", "create it or correct the path") from e
-    except OSError as e:
-        raise InputError(path, f"cannot read: {e.strerror}") from e
     try:
-        return tomllib.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
+        check_toml_depth(text, path)
+        return tomllib.loads(text)
     except UnicodeDecodeError as e:
         raise InputError(path, "not UTF-8 text", "save the file as UTF-8") from e
     except tomllib.TOMLDecodeError as e:

@@ -17,9 +17,11 @@ from packaging.utils import NormalizedName
 
 from imagekit.appfiles import select_for_spec
 from imagekit.catalog import BaseImage, Catalog
-from imagekit.errors import ErrorCollector, Finding, InputError, Location, Severity
+from imagekit.errors import UNREADABLE, ErrorCollector, Finding, InputError, Location, Severity
+from imagekit.limits import shown
 from imagekit.lockfile import Lock, LockedPackage, SourceKind, packages_for, read_lock
-from imagekit.spec import ModelSpec, load_spec
+from imagekit.paths import contained, open_regular
+from imagekit.spec import Artifact, ModelSpec, load_spec
 from imagekit.target import TargetEnv
 
 _RANGE_OPERATORS = ("<", ">", "~=", "!=", "*")
@@ -254,22 +256,11 @@ def sha256_file(path: Path) -> str:
 
 
 def check_artifacts(spec: ModelSpec, collector: ErrorCollector) -> None:
-    """Every model artifact exists and has the sha256 the spec records."""
+    """Every model artifact is a regular file inside the model folder (a link that leads out of
+    it is refused before it is read) and has the sha256 the spec records."""
     for artifact in spec.artifacts:
-        path = spec.root / artifact.path
-        try:
-            actual = sha256_file(path)
-        except FileNotFoundError:
-            collector.error(
-                artifact.location,
-                "artifact-missing",
-                f"model artifact {artifact.path} not found",
-                "add the file or correct `path`",
-            )
-            continue
-        except OSError as e:
-            raise InputError(path, f"cannot read model artifact: {e.strerror}") from e
-        if actual != artifact.sha256:
+        actual = _artifact_sha256(spec, artifact, collector)
+        if actual is not None and actual != artifact.sha256:
             collector.error(
                 artifact.location,
                 "artifact-hash",
@@ -278,14 +269,63 @@ def check_artifacts(spec: ModelSpec, collector: ErrorCollector) -> None:
             )
 
 
+def _artifact_sha256(spec: ModelSpec, artifact: Artifact, collector: ErrorCollector) -> str | None:
+    """The sha256 of an artifact's file, or None once a finding says why it cannot be read."""
+    where, value = artifact.location, artifact.path.as_posix()
+    try:
+        path = contained(spec.root, spec.root, value, where, "model artifact")
+        with open_regular(path, where, "model artifact") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except FileNotFoundError:
+        collector.error(
+            where,
+            "artifact-missing",
+            f"model artifact {shown(value)} not found",
+            "add the file or correct `path`",
+        )
+    except InputError as e:
+        collector.error(where, "artifact-path", e.message, e.fix or "correct `path`")
+    except OSError as e:
+        message = f"cannot read model artifact {shown(value)}: {e.strerror}"
+        collector.error(where, UNREADABLE, message, "check the file and its permissions")
+    return None
+
+
 def check_app_files(spec: ModelSpec, collector: ErrorCollector) -> None:
-    """Secret-looking files the app patterns matched are withheld: say which."""
-    for path in select_for_spec(spec).withheld_secrets:
+    """Report what the app patterns matched but will not copy, and credential files they do."""
+    selection = None
+    with collector.collect():
+        selection = select_for_spec(spec)
+    if selection is None:
+        return
+    for path in selection.withheld_secrets:
         collector.warn(
             Location(file=spec.root / path),
             "secret-withheld",
-            f"{path} looks like a secret and is not copied into the image",
-            "list it exactly in [app] include if the image really needs it",
+            f"{shown(path)} looks like a credential file and is not copied into the image",
+            f'if the image really needs it, name it exactly in [app] include: "{shown(path)}"',
+        )
+    for path in selection.named_secrets:
+        collector.warn(
+            Location(file=spec.root / path),
+            "secret-included",
+            f"{shown(path)} looks like a credential file and is copied into the image "
+            "because [app] include names it",
+            "remove it from [app] include unless the image really needs it",
+        )
+    for path, kind in selection.special:
+        collector.warn(
+            Location(file=spec.root / path),
+            "not-a-file",
+            f"{shown(path)} is {kind}, not a regular file, and is not copied into the image",
+            "exclude it in [app] exclude, or replace it by a regular file",
+        )
+    for path in selection.undecodable:  # the name cannot be printed as a path: say where else
+        collector.error(
+            spec.location("app"),
+            "file-name",
+            f"the file name {shown(path)} in {spec.root} is not UTF-8",
+            "rename the file, or exclude it in [app] exclude",
         )
 
 

@@ -15,6 +15,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from imagekit._toml import Table, load_toml
 from imagekit.errors import InputError, Location
+from imagekit.limits import shown
 from imagekit.verify.spec import VerifySpec, parse_verify
 
 SPEC_FILE = "imagekit.toml"
@@ -188,7 +189,7 @@ def parse_spec(t: Table, root: Path, prefix: str = "") -> ModelSpec:
         env=_env(t),
         labels=t.str_map("labels"),
         app=_app(t),
-        artifacts=tuple(_artifact(a) for a in t.tables("artifacts")),
+        artifacts=_artifacts(t),
         datasets=tuple(_dataref(d) for d in t.tables("datasets")),
         sources=tuple(_dataref(s) for s in t.tables("sources")),
         system_packages=_system(t),
@@ -207,7 +208,16 @@ def parse_spec(t: Table, root: Path, prefix: str = "") -> ModelSpec:
     return spec
 
 
+def _no_nul(t: Table, key: str, value: str) -> None:
+    """Raises `InputError` for a path with a NUL character, which no file name can hold."""
+    if "\0" in value:
+        raise InputError(
+            t.location(key), f"{shown(value)} contains a NUL character", "remove it from the path"
+        )
+
+
 def _relative(t: Table, key: str, value: str) -> PurePosixPath:
+    _no_nul(t, key, value)
     path = PurePosixPath(value)
     if path.is_absolute() or ".." in path.parts or not value:
         raise InputError(
@@ -225,10 +235,12 @@ def _shared_path(t: Table, root: Path, key: str, example: str) -> Path | None:
         return None
     if not value.strip():
         raise InputError(t.location(key), "the path is empty", f'name the file: "{example}"')
+    _no_nul(t, key, value)
     return (root / value).resolve()
 
 
 def _absolute(t: Table, key: str, value: str) -> str:
+    _no_nul(t, key, value)
     if not value.startswith("/") or ".." in PurePosixPath(value).parts:
         raise InputError(
             t.location(key), f"{value!r} must be an absolute path in the image", "start it with '/'"
@@ -301,7 +313,7 @@ def _sha256(t: Table, key: str, required: bool) -> str | None:
 
 def _artifact(t: Table) -> Artifact:
     path = _relative(t, "path", t.req_str("path"))
-    dest = _absolute(t, "dest", t.get_str("dest", f"/opt/model/{path.name}") or "")
+    dest = _dest(t, t.get_str("dest", f"/opt/model/{path.name}") or "", path)
     card = t.str_map("card")
     artifact = Artifact(
         name=t.get_str("name", path.stem) or path.stem,
@@ -313,6 +325,38 @@ def _artifact(t: Table) -> Artifact:
     )
     t.reject_unknown()
     return artifact
+
+
+def _dest(t: Table, value: str, path: PurePosixPath) -> str:
+    """An artifact's `dest`: the absolute path of a file in the image.
+
+    `/`, a path ending in `/`, or one with empty, `.` or `..` parts does not name a file:
+    the model would land nowhere (`dest = "/"` built an image without it).
+    """
+    _absolute(t, "dest", value)
+    parts = value.split("/")[1:]
+    if value.endswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise InputError(
+            t.location("dest"),
+            f"{shown(value)} does not name a file in the image",
+            f'name the file the model is copied to, e.g. "/opt/model/{shown(path.name)}"',
+        )
+    return value
+
+
+def _artifacts(t: Table) -> tuple[Artifact, ...]:
+    """The `[[artifacts]]`; two of them may not be copied to the same `dest`."""
+    artifacts = tuple(_artifact(a) for a in t.tables("artifacts"))
+    seen: dict[PurePosixPath, Artifact] = {}
+    for artifact in artifacts:
+        first = seen.setdefault(artifact.dest, artifact)
+        if first is not artifact:
+            raise InputError(
+                artifact.location,
+                f"dest {shown(artifact.dest)} is also the dest of {shown(first.name)}",
+                "give each artifact its own dest",
+            )
+    return artifacts
 
 
 def _dataref(t: Table) -> DataRef:

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import assert_never
 
+from imagekit.errors import Location
 from imagekit.lockfile._common import decode_text
 from imagekit.lockfile.interface import (
     Dependency,
@@ -30,6 +31,7 @@ from imagekit.lockfile.pylock import PylockReader
 from imagekit.lockfile.requirements import RequirementsReader, looks_like_requirements
 from imagekit.lockfile.select import Requirement, Resolution, Unresolved, packages_for, resolve
 from imagekit.lockfile.uvlock import UvLockReader
+from imagekit.paths import read_regular
 
 __all__ = [
     "Dependency",
@@ -96,14 +98,12 @@ def read_lock(path: Path, format: LockFormat | None = None) -> Lock:
     Raises `LockError` for a missing, unreadable or non-UTF-8 file, an unknown format, or
     content that is not valid for the format.
     """
+    if path.is_dir():
+        raise LockError(path, "is a folder, not a lockfile", "name the lockfile itself")
     try:
-        data = path.read_bytes()
+        data = read_regular(path, Location(file=path), "lockfile", error=LockError)
     except FileNotFoundError as e:
         raise LockError(path, "lockfile not found", "create it or correct the path") from e
-    except IsADirectoryError as e:
-        raise LockError(path, "is a folder, not a lockfile", "name the lockfile itself") from e
-    except OSError as e:
-        raise LockError(path, f"cannot read the lockfile: {e.strerror}") from e
     text = decode_text(path, data)
     chosen = format if format is not None else detect_format(path, text)
     lock = reader_for(chosen).read(path, text)

@@ -20,6 +20,7 @@ from packaging.utils import InvalidWheelFilename, NormalizedName, parse_wheel_fi
 from packaging.version import InvalidVersion, Version
 
 from imagekit.errors import InputError, Location
+from imagekit.limits import check_toml_depth, check_version_text, shown
 from imagekit.lockfile.interface import LockedFile, LockError, Sha256
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -28,7 +29,10 @@ _TOML_AT = re.compile(r"\s*\(at line (\d+), column \d+\)$")
 
 
 def parse_toml(path: Path, text: str) -> dict[str, Any]:
-    """Parse a TOML lockfile's text; raises `LockError` with the line of a syntax error."""
+    """Parse a TOML lockfile's text; raises `LockError` with the line of a syntax error, or
+    for TOML nested deeper than `MAX_TOML_DEPTH`."""
+    with lock_errors():
+        check_toml_depth(text, path)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -105,7 +109,7 @@ def sha256_digest(value: str, where: Location) -> Sha256:
     if not _SHA256.fullmatch(digest):
         raise LockError(
             where,
-            f"malformed sha256 digest {value!r} (expected 64 hex digits)",
+            f"malformed sha256 digest {shown(repr(value))} (expected 64 hex digits)",
             "regenerate the lock's hashes",
         )
     return Sha256(digest)
@@ -120,7 +124,7 @@ def prefixed_sha256(value: str, where: Location) -> Sha256 | None:
     if not sep or not algorithm or not digest:
         raise LockError(
             where,
-            f"malformed hash {value!r} (expected sha256:<64 hex digits>)",
+            f"malformed hash {shown(repr(value))} (expected sha256:<64 hex digits>)",
             "regenerate the lock's hashes",
         )
     if algorithm.lower() != "sha256":
@@ -136,11 +140,13 @@ def filename_of(url_or_path: str) -> str:
 
 
 def version_of(text: str, where: Location) -> Version:
-    """Parse a locked version; raises `LockError` for one that is not PEP 440."""
+    """Parse a locked version; raises `LockError` for one that is not PEP 440 or too long."""
+    with lock_errors():
+        check_version_text(text, where)
     try:
         return Version(text)
     except InvalidVersion as e:
-        raise LockError(where, f"invalid version {text!r}", "regenerate the lock") from e
+        raise LockError(where, f"invalid version {shown(repr(text))}", "regenerate the lock") from e
 
 
 def marker_of(text: str | None, where: Location) -> Marker | None:
@@ -150,7 +156,10 @@ def marker_of(text: str | None, where: Location) -> Marker | None:
     try:
         return Marker(text)
     except InvalidMarker as e:
-        raise LockError(where, f"invalid marker {text!r}: {e}", "regenerate the lock") from e
+        reason = shown(str(e).splitlines()[0] if str(e) else "")
+        raise LockError(
+            where, f"invalid marker {shown(repr(text))}: {reason}", "regenerate the lock"
+        ) from e
 
 
 def specifier_of(text: str | None, where: Location) -> SpecifierSet | None:
@@ -160,7 +169,9 @@ def specifier_of(text: str | None, where: Location) -> SpecifierSet | None:
     try:
         return SpecifierSet(text)
     except InvalidSpecifier as e:
-        raise LockError(where, f"invalid specifier {text!r}", "regenerate the lock") from e
+        raise LockError(
+            where, f"invalid specifier {shown(repr(text))}", "regenerate the lock"
+        ) from e
 
 
 def any_of(markers: Iterable[str], where: Location) -> Marker | None:
@@ -181,13 +192,13 @@ def check_wheel(
         wheel_name, wheel_version, _, _ = parse_wheel_filename(file.filename)
     except InvalidWheelFilename as e:
         raise LockError(
-            where, f"invalid wheel file name {file.filename!r}", "regenerate the lock"
+            where, f"invalid wheel file name {shown(repr(file.filename))}", "regenerate the lock"
         ) from e
     if wheel_name != name or (version is not None and wheel_version != version):
         pinned = f"{name} {version}" if version is not None else name
         raise LockError(
             where,
-            f"wheel {file.filename!r} is not a wheel of {pinned}",
+            f"wheel {shown(repr(file.filename))} is not a wheel of {pinned}",
             "regenerate the lock; a hand-edited or tampered lock names the wrong file",
         )
 

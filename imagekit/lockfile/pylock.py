@@ -61,6 +61,7 @@ class PylockReader:
         """
         root = Table(parse_toml(path, text), path)
         _check_version(root, text)
+        _check_packages_key(root, text)
         with lock_errors():
             tables = root.tables("packages")
             requires_python = specifier_of(
@@ -89,6 +90,36 @@ def _check_version(root: Table, text: str) -> None:
             f'"{raw}" is not supported: imagekit reads lock-version 1.x',
             "regenerate the lock with a tool that writes lock-version 1.x",
         )
+
+
+def _check_packages_key(root: Table, text: str) -> None:
+    """Raises `LockError` unless the required `[[packages]]` array is there.
+
+    The pylock.toml specification (packaging.python.org/en/latest/specifications/pylock-toml/,
+    from PEP 751) makes `[[packages]]` required: a lock without it is not an empty lock but a
+    broken or hand-written one, and reading it as 0 packages would build an image without them.
+    """
+    if "packages" in root:
+        return
+    if "package" in root:  # uv.lock's and poetry.lock's spelling
+        raise LockError(
+            Location(file=root.file, line=entries_line(text, "package"), key="package"),
+            "pylock.toml names its entries [[packages]], not [[package]]",
+            "rename [[package]] to [[packages]] or regenerate the lock",
+        )
+    raise LockError(
+        Location(file=root.file, key="packages"),
+        "required key is missing (PEP 751: a pylock.toml lists its entries as [[packages]])",
+        "regenerate the lock; an environment with nothing to install has `packages = []`",
+    )
+
+
+def entries_line(text: str, key: str) -> int | None:
+    """The line of the first `[[key]]` header, if there is one."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip() == f"[[{key}]]":
+            return number
+    return None
 
 
 def _package(t: Table, line: int | None) -> LockedPackage:

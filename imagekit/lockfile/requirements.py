@@ -21,6 +21,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from imagekit.errors import Location
+from imagekit.limits import check_version_text, shown
 from imagekit.lockfile._common import decode_text, prefixed_sha256, unique
 from imagekit.lockfile._direct import direct_package, file_version, is_direct, source_kind
 from imagekit.lockfile.interface import (
@@ -31,6 +32,7 @@ from imagekit.lockfile.interface import (
     Sha256,
     SourceKind,
 )
+from imagekit.paths import contained, read_regular
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _OPTIONS_START = re.compile(r"\s-")
@@ -46,6 +48,13 @@ _WITH_VALUE = frozenset(_SHORT.values()) | {
 }
 _FLAGS = frozenset({"--no-index", "--pre", "--prefer-binary", "--require-hashes"})
 _PER_REQUIREMENT = frozenset({"--hash", "--config-settings", "--global-option"})
+
+# pip-compile writes one flat file; hand-written layers (`-r base.txt` in `-r dev.txt`) are a
+# few deep. A longer chain is hostile, and each level costs Python stack frames.
+MAX_INCLUDE_DEPTH = 32
+# Every file read, counted over the whole tree: a file that includes another twice, which
+# includes another twice, ... would otherwise be read 2**depth times.
+MAX_INCLUDED_FILES = 256
 
 
 def logical_lines(text: str) -> Iterator[tuple[int, str]]:
@@ -103,9 +112,10 @@ class RequirementsReader:
         """Parse a requirements file and what it includes.
 
         Raises `LockError` (file:line) for a line pip could not read, an unknown option, a
-        malformed hash, or an include that is missing, remote or circular.
+        malformed hash, or an include that is missing, remote, circular, outside the lock's
+        folder, not a regular file, or nested too deep.
         """
-        parser = _Parser()
+        parser = _Parser(path.parent)
         parser.parse(path, text, constraints=False)
         return Lock(
             path=path,
@@ -118,11 +128,13 @@ class RequirementsReader:
 class _Parser:
     """Walks one requirements file and its includes, collecting packages and indexes."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: Path) -> None:
         self.packages: list[LockedPackage] = []
         self.index_url: str | None = None
         self.extra_index_urls: list[str] = []
+        self._root = root  # includes are read from inside the lock's own folder only
         self._stack: list[Path] = []
+        self._read = 0
 
     def parse(self, path: Path, text: str, *, constraints: bool) -> None:
         """Parse one file; a constraints file is checked but installs nothing."""
@@ -141,7 +153,9 @@ class _Parser:
         try:
             tokens = shlex.split(line)
         except ValueError as e:
-            raise LockError(where, f"cannot read options {line!r}: {e}", "fix the quoting") from e
+            raise LockError(
+                where, f"cannot read options {shown(line)}: {e}", "fix the quoting"
+            ) from e
         i = 0
         while i < len(tokens):
             name, value, i = _take_option(tokens, i, where)
@@ -162,31 +176,53 @@ class _Parser:
             self.extra_index_urls.append(value)
 
     def _include(self, value: str, where: Location, *, constraints: bool) -> None:
+        """Read an included file: inside the lock's folder, a regular file, bounded."""
         if "://" in value:
             raise LockError(
                 where,
-                f"cannot include {value}: remote requirement files are not read",
+                f"cannot include {shown(value)}: remote requirement files are not read",
                 "download it next to the lock and include it by path",
             )
-        target = where.file.parent / value
+        self._check_bounds(where)
+        target = contained(
+            self._root, where.file.parent, value, where, "included file", error=LockError
+        )
+        if target.resolve() in self._stack:
+            raise LockError(where, f"{shown(value)} includes itself", "remove the circular -r/-c")
         try:
-            data = target.read_bytes()
+            data = read_regular(target, where, "included file", error=LockError)
         except FileNotFoundError as e:
             raise LockError(
-                where, f"included file {value} not found", "create it or correct the -r/-c path"
+                where,
+                f"included file {shown(value)} not found",
+                "create it or correct the -r/-c path",
             ) from e
-        except OSError as e:
-            raise LockError(where, f"cannot read included file {value}: {e.strerror}") from e
-        if target.resolve() in self._stack:
-            raise LockError(where, f"{value} includes itself", "remove the circular -r/-c")
         self.parse(target, decode_text(target, data), constraints=constraints)
+
+    def _check_bounds(self, where: Location) -> None:
+        """Raises `LockError` past `MAX_INCLUDE_DEPTH` nested or `MAX_INCLUDED_FILES` files."""
+        self._read += 1
+        if len(self._stack) >= MAX_INCLUDE_DEPTH:
+            raise LockError(
+                where,
+                f"includes nest deeper than {MAX_INCLUDE_DEPTH} files",
+                "include the files from one place instead of a chain",
+            )
+        if self._read > MAX_INCLUDED_FILES:
+            raise LockError(
+                where,
+                f"more than {MAX_INCLUDED_FILES} files included in all",
+                "include each file once",
+            )
 
 
 def _take_option(tokens: list[str], i: int, where: Location) -> tuple[str, str, int]:
     """The option at `tokens[i]`, its value ("" for a flag) and the index after it."""
     token = tokens[i]
     if not token.startswith("-"):
-        raise LockError(where, f"unexpected {token!r} among options", "one requirement a line")
+        raise LockError(
+            where, f"unexpected {shown(repr(token))} among options", "one requirement a line"
+        )
     if token.startswith("--"):
         name, eq, value = token.partition("=")
     else:
@@ -197,17 +233,21 @@ def _take_option(tokens: list[str], i: int, where: Location) -> tuple[str, str, 
     if name in _PER_REQUIREMENT:
         raise LockError(
             where,
-            f"{name} is not on a requirement line",
+            f"{shown(name)} is not on a requirement line",
             "end the line before it with `\\` to continue the requirement",
         )
     if name not in _WITH_VALUE:
         raise LockError(
-            where, f"unknown option {name}", "remove it; imagekit reads pip's requirement options"
+            where,
+            f"unknown option {shown(name)}",
+            "remove it; imagekit reads pip's requirement options",
         )
     if eq:
         return name, value, i + 1
     if i + 1 >= len(tokens):
-        raise LockError(where, f"option {name} needs a value", f"write `{name} VALUE`")
+        raise LockError(
+            where, f"option {shown(name)} needs a value", f"write `{shown(name)} VALUE`"
+        )
     return name, tokens[i + 1], i + 2
 
 
@@ -221,13 +261,15 @@ def _requirement_line(line: str, where: Location) -> LockedPackage:
     try:
         req = Requirement(text)
     except InvalidRequirement as e:
+        # packaging's message repeats the line under a caret: keep its first line only.
+        reason = shown(str(e).splitlines()[0] if str(e) else "")
         raise LockError(
             where,
-            f"not a valid requirement: {text!r} ({e})",
+            f"not a valid requirement: {shown(repr(text))} ({reason})",
             "write `name==version --hash=sha256:...` or regenerate the file",
         ) from e
     name = canonicalize_name(req.name)
-    source, version = SourceKind.INDEX, _pinned(req.specifier)
+    source, version = SourceKind.INDEX, _pinned(req.specifier, where)
     if req.url:
         source = source_kind(req.url)
         version = file_version(req.url, name)
@@ -254,12 +296,14 @@ def _hashes(tokens: list[str], where: Location) -> frozenset[Sha256]:
         if name not in _PER_REQUIREMENT:
             raise LockError(
                 where,
-                f"option {name} is not allowed on a requirement line",
+                f"option {shown(name)} is not allowed on a requirement line",
                 "put it on a line of its own, or remove it",
             )
         if not eq:
             if i + 1 >= len(tokens):
-                raise LockError(where, f"option {name} needs a value", f"write `{name}=VALUE`")
+                raise LockError(
+                    where, f"option {shown(name)} needs a value", f"write `{shown(name)}=VALUE`"
+                )
             i += 1
             value = tokens[i]
         if name == "--hash":
@@ -270,11 +314,12 @@ def _hashes(tokens: list[str], where: Location) -> frozenset[Sha256]:
     return frozenset(out)
 
 
-def _pinned(specifier: SpecifierSet) -> Version | None:
+def _pinned(specifier: SpecifierSet, where: Location) -> Version | None:
     """The one version an `==`/`===` specifier pins, else None."""
     specs = list(specifier)
     if len(specs) != 1 or specs[0].operator not in ("==", "===") or "*" in specs[0].version:
         return None
+    check_version_text(specs[0].version, where)
     try:
         return Version(specs[0].version)
     except InvalidVersion:

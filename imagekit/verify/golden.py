@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+from io import BufferedReader
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from imagekit import __version__
+from imagekit.limits import shown
+from imagekit.paths import kind_of
 from imagekit.verify.results import VerifyError
 from imagekit.verify.spec import OutputFormat, VerifySpec
 
@@ -110,39 +115,72 @@ def write_golden(
     """Copy the declared outputs from `outputs` into `folder` with their manifest.
 
     The folder is replaced whole (written beside it, then renamed), so a failed recording
-    leaves the previous golden intact.
+    leaves the previous golden intact. Raises `GoldenError`, recording nothing, for an output
+    that is not a regular file directly in `outputs`: the image's command writes that folder,
+    and a link it wrote there would otherwise copy a file of the host into the golden.
     """
-    files = []
-    for declared in spec.outputs:
-        source = outputs / declared.name
-        files.append(
-            GoldenFile(
-                name=declared.name,
-                format=declared.format,
-                sha256=sha256_of(source),
-                size=source.stat().st_size,
-            )
-        )
-    manifest = GoldenManifest(
-        image=image,
-        image_id=image_id,
-        command=spec.command,
-        env=spec.env,
-        inputs={i.name: i.sha256 for i in spec.inputs},
-        outputs=tuple(files),
-    )
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     staging.chmod(0o755)
     try:
-        for declared in spec.outputs:
-            shutil.copyfile(outputs / declared.name, staging / declared.name)
+        files = tuple(
+            _copy_output(outputs, declared.name, declared.format, staging)
+            for declared in spec.outputs
+        )
+        manifest = GoldenManifest(
+            image=image,
+            image_id=image_id,
+            command=spec.command,
+            env=spec.env,
+            inputs={i.name: i.sha256 for i in spec.inputs},
+            outputs=files,
+        )
         text = json.dumps(manifest.to_dict(), indent=2, sort_keys=True) + "\n"
         (staging / MANIFEST).write_text(text, encoding="utf-8")
         _replace(staging, folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return manifest
+
+
+def _copy_output(outputs: Path, name: str, format: OutputFormat, staging: Path) -> GoldenFile:
+    """Copy one output into `staging`, hashing what is copied; raises `GoldenError`."""
+    digest = hashlib.sha256()
+    size = 0
+    with _open_output(outputs, name) as source, (staging / name).open("xb") as dest:
+        for block in iter(lambda: source.read(1 << 20), b""):
+            digest.update(block)
+            dest.write(block)
+            size += len(block)
+    return GoldenFile(name=name, format=format, sha256=digest.hexdigest(), size=size)
+
+
+def _open_output(outputs: Path, name: str) -> BufferedReader:
+    """Open an output the command wrote: a regular file directly in `outputs`, never a link.
+
+    The name is checked with `lstat` and opened with `O_NOFOLLOW` (a link swapped in between
+    fails to open) and `O_NONBLOCK` (a FIFO cannot block), then checked again on the descriptor.
+    """
+    path = outputs / name
+    fix = "make the verify command write the output itself into {outputs}, not a link to it"
+    if PurePosixPath(name).name != name or name in {".", ".."}:
+        raise GoldenError(path, f"{shown(name)} is not a plain file name; nothing recorded", fix)
+    try:
+        mode = path.lstat().st_mode
+        if stat.S_ISREG(mode):
+            flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+            fd = os.open(path, flags)
+    except OSError as e:
+        raise GoldenError(path, f"cannot read the output: {e.strerror}; nothing recorded") from e
+    if not stat.S_ISREG(mode):
+        raise GoldenError(
+            path, f"the output is {kind_of(mode)}, not a regular file; nothing recorded", fix
+        )
+    if not stat.S_ISREG(os.fstat(fd).st_mode):  # replaced between lstat and open
+        os.close(fd)
+        raise GoldenError(path, "the output changed while it was read; nothing recorded", fix)
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
 
 
 def _replace(staging: Path, folder: Path) -> None:

@@ -179,7 +179,7 @@ def test_invalid_packages(tmp_path: Path, package: str, where: str, message: str
 
 
 def test_no_packages_is_an_empty_lock(tmp_path: Path) -> None:
-    lock = _read(tmp_path, HEAD)
+    lock = _read(tmp_path, HEAD + "packages = []\n")
     assert lock.packages == ()
 
 
