@@ -44,8 +44,6 @@ RECIPE_LABEL = f"{LABEL_PREFIX}recipe-sha256"
 BUILDER_REVISION = "1"
 BUILDER_LABEL = f"{LABEL_PREFIX}builder-revision"
 _SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-# glibc of the distribution releases the catalog uses; unknown ones get the manylinux2014 floor.
-_GLIBC = {("debian", "12"): (2, 36), ("ubuntu", "22.04"): (2, 35), ("ubuntu", "24.04"): (2, 39)}
 _DPKG_EXCLUDES = (  # documentation, but never the copyright files licence checks read
     "path-exclude=/usr/share/doc/*",
     "path-include=/usr/share/doc/*/copyright",
@@ -302,7 +300,7 @@ def _with_packages(build: _Build, parent_ref: str) -> str:
     """Install the base's own wheels (fetched and verified on the host) over `parent_ref`."""
     base, context = build.base, build.workdir / "packages"
     target = Target(python=base.python.version, platform=_check_platform(build),
-                    glibc=_GLIBC.get((base.os.distro, base.os.release), (2, 17)))  # fmt: skip
+                    glibc=base.os.glibc)  # fmt: skip
     requests = [
         WheelRequest(name=p.name, version=p.version, hashes=frozenset(p.sha256))
         for p in base.own_packages

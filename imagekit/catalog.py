@@ -20,12 +20,14 @@ from packaging.version import InvalidVersion, Version
 
 from imagekit._toml import Table, load_toml
 from imagekit.errors import ImagekitError, InputError, Location
+from imagekit.limits import shown
 from imagekit.resources import base_images_dir
 
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _PLATFORMS = frozenset({"linux/amd64", "linux/arm64"})
+_GLIBC = re.compile(r"^2\.([0-9]{1,3})$")
 
 
 class CatalogError(ImagekitError):
@@ -37,6 +39,12 @@ class OsInfo:
     distro: str
     release: str
     codename: str
+    glibc: tuple[int, int]  # the C library's version, which decides the manylinux wheels
+
+    @property
+    def glibc_text(self) -> str:
+        """`2.35`."""
+        return f"{self.glibc[0]}.{self.glibc[1]}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -276,8 +284,13 @@ def _parse_base(table: Table, parent: BaseImage | None) -> BaseImage:
 
 
 def _definition(table: Table) -> dict[str, Any]:
-    # The parsed TOML is the recipe; the file's comments and layout are not.
-    return load_toml(table.file)
+    # The parsed TOML is the recipe; the file's comments and layout are not, nor is the glibc
+    # the entry states: a fact about what the recipe builds, which builds the same image.
+    definition = load_toml(table.file)
+    os_table = definition.get("os")
+    if isinstance(os_table, dict):
+        definition["os"] = {k: v for k, v in os_table.items() if k != "glibc"}
+    return definition
 
 
 def _reject_overrides(
@@ -303,9 +316,23 @@ def _parse_os(table: Table) -> OsInfo:
         distro=table.req_str("distro"),
         release=table.req_str("release"),
         codename=table.req_str("codename"),
+        glibc=_glibc(table),
     )
     table.reject_unknown()
     return info
+
+
+def _glibc(table: Table) -> tuple[int, int]:
+    """`[os] glibc = "2.35"`: required, as no default fits every distribution."""
+    text = table.req_str("glibc")
+    match = _GLIBC.match(text)
+    if match is None:
+        raise InputError(
+            table.location("glibc"),
+            f"not a glibc version: {shown(repr(text))}",
+            'write the version of the distribution\'s libc6 as "2.<minor>", such as "2.36"',
+        )
+    return 2, int(match[1])
 
 
 def _version(table: Table, key: str) -> Version:

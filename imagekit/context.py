@@ -108,6 +108,16 @@ def _fetch_system(plan: BuildPlan, layer: Layer, dest: Path, cache_dir: Path | N
     )
 
 
+def wheel_target(plan: BuildPlan) -> Target:
+    """The Python, architecture and glibc of the plan's base: what every wheel must run on."""
+    major, _, minor = plan.base.glibc.partition(".")
+    return Target(
+        python=Version(plan.base.python_version),
+        platform=plan.platform,
+        glibc=(int(major), int(minor)),
+    )
+
+
 def assemble(
     plan: BuildPlan, project: Path, context: Path, *, cache_dir: Path | None = None
 ) -> tuple[FetchedWheel, ...]:
@@ -116,7 +126,7 @@ def assemble(
     Raises `WheelhouseError` (fetch, hash or platform problems), `DebError` (system packages)
     or `ContextError` (a model artifact or application file that changed after the checks).
     """
-    target = Target(python=Version(plan.base.python_version), platform=plan.platform)
+    target = wheel_target(plan)
     tools = fetch_wheels(_requests(plan.build_tools), target, context / "tools", cache_dir)
     fetched: list[FetchedWheel] = list(tools)
     for layer in plan.python_layers:

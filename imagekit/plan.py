@@ -122,6 +122,7 @@ class BaseRef:
     python_version: str
     venv: str
     os: str
+    glibc: str  # "2.35": the base's C library, which decides the manylinux wheels
     apt_source: str | None = None  # "MIRROR SUITE COMPONENT..." of a Debian recipe base
 
     def to_dict(self) -> dict[str, Any]:
@@ -135,6 +136,7 @@ class BaseRef:
             "python_version": self.python_version,
             "venv": self.venv,
             "os": self.os,
+            "glibc": self.glibc,
         }
 
     @classmethod

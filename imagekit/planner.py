@@ -209,6 +209,7 @@ def make_plan(result: CheckResult) -> BuildPlan:
         python_version=str(base.python.version),
         venv=base.python.venv,
         os=f"{base.os.distro} {base.os.release}",
+        glibc=base.os.glibc_text,
         apt_source=base.apt_source,
     )
     return BuildPlan(

@@ -54,7 +54,7 @@ class Target:
 
     python: Version
     platform: str  # "linux/amd64" | "linux/arm64"
-    glibc: tuple[int, int] = (2, 36)
+    glibc: tuple[int, int]  # the base's, from its catalog entry: no default fits every base
 
     def __post_init__(self) -> None:
         if self.platform not in _ARCHES:

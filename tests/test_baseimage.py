@@ -209,7 +209,7 @@ def test_an_unreachable_registry_is_one_line_naming_the_reference(
     catalog = catalog_with(tmp_path / "catalog", "remote", f"""\
 name = "test-remote"
 platforms = ["linux/amd64", "linux/arm64"]
-os = {{ distro = "ubuntu", release = "22.04", codename = "jammy" }}
+os = {{ distro = "ubuntu", release = "22.04", codename = "jammy", glibc = "2.35" }}
 python = {{ version = "3.10.12", path = "/usr/bin/python3" }}
 source = {{ image = "127.0.0.1:9/nowhere/cuda", digest = "{digest}" }}
 """)  # fmt: skip

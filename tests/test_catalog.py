@@ -4,9 +4,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from _projects import EXAMPLE, copy_project, edit_spec
 
 from imagekit.catalog import Catalog, CatalogError, ImageSource, RecipeSource
+from imagekit.checks import run_checks
+from imagekit.context import wheel_target
 from imagekit.errors import InputError
+from imagekit.planner import make_plan
 from imagekit.resources import base_images_dir
 
 
@@ -78,6 +82,13 @@ def test_cycle(catalog_dir: Path) -> None:
             r"source\.mirror: unknown key",
         ),
         ('codename = "jammy"', "", r"os\.codename: required key is missing"),
+        ('glibc = "2.35"\n', "", r"os\.glibc: required key is missing"),
+        (
+            'glibc = "2.35"',
+            'glibc = "2.35.1"',
+            r"os\.glibc: not a glibc version: '2\.35\.1' \(write the version of the distribution's "
+            r'libc6 as "2\.<minor>", such as "2\.36"\)$',
+        ),
     ],
 )
 def test_bad_registry_entry(catalog_dir: Path, old: str, new: str, message: str) -> None:
@@ -97,3 +108,38 @@ def test_child_cannot_repin_parent_package(catalog_dir: Path) -> None:
         match=r"child\.toml: python_packages\[0\]: nvidia-cublas-cu12 is already carried",
     ):
         Catalog.load(catalog_dir)
+
+
+def test_each_base_states_its_glibc_and_a_child_inherits_it() -> None:
+    catalog = Catalog.load()
+    assert {name: base.os.glibc for name, base in catalog.bases.items()} == {
+        "cuda12.4-runtime-ubuntu22.04": (2, 35),
+        "debian-bookworm-py311": (2, 36),
+        "debian-bookworm-py311-cuda12.4": (2, 36),
+    }
+
+
+def test_glibc_is_not_part_of_the_recipe_hash(catalog_dir: Path) -> None:
+    path = catalog_dir / "debian-bookworm-py311.toml"
+    before = Catalog.load(catalog_dir).get("debian-bookworm-py311").recipe_hash
+    path.write_text(path.read_text().replace('glibc = "2.36"', 'glibc = "2.37"'))
+    after = Catalog.load(catalog_dir).get("debian-bookworm-py311")
+    assert (after.os.glibc, after.recipe_hash) == ((2, 37), before)
+
+
+def test_wheels_for_the_ubuntu_base_are_chosen_for_its_glibc_235(tmp_path: Path) -> None:
+    """The plan carries the catalog's glibc to the wheelhouse: no manylinux_2_36 wheel."""
+    project = copy_project(EXAMPLE, tmp_path / "iris")
+    edit_spec(project, 'base = "debian-bookworm-py311"', 'base = "cuda12.4-runtime-ubuntu22.04"')
+    edit_spec(project, 'critical = ["numpy", "scipy", "scikit-learn"]', 'critical = ["joblib"]')
+    lock = (EXAMPLE / "requirements.lock").read_text(encoding="utf-8").splitlines()
+    (project / "requirements.lock").write_text("\n".join(lock[2:5]) + "\n", encoding="utf-8")
+    plan = make_plan(run_checks(project))
+    assert plan.base.glibc == "2.35"
+    target = wheel_target(plan)
+    assert str(target) == "cp310 linux/amd64 glibc 2.35"
+    tags = target.platform_tags()
+    assert tags[0] == "manylinux_2_35_x86_64"
+    assert not [t for t in tags if t.startswith(("manylinux_2_36", "manylinux_2_37"))]
+    assert target.rank("joblib-9-py3-none-manylinux_2_36_x86_64.whl") is None
+    assert target.rank("joblib-9-py3-none-manylinux_2_35_x86_64.whl") is not None

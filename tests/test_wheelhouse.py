@@ -21,8 +21,8 @@ from imagekit.wheelhouse import (
 )
 
 CP311 = Version("3.11")
-AMD64 = Target(python=CP311, platform="linux/amd64")
-ARM64 = Target(python=CP311, platform="linux/arm64")
+AMD64 = Target(python=CP311, platform="linux/amd64", glibc=(2, 36))
+ARM64 = Target(python=CP311, platform="linux/arm64", glibc=(2, 36))
 SIX = "six-1.16.0-py2.py3-none-any.whl"
 SIX_SHA256 = "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254"
 NUMPY_ARM64 = "numpy-2.1.3-cp311-cp311-manylinux_2_17_aarch64.manylinux2014_aarch64.whl"
@@ -129,7 +129,7 @@ def test_an_unknown_platform_is_refused() -> None:
     with pytest.raises(
         WheelhouseError, match=r"^unknown platform 'linux/s390x' \(use one of: linux/amd64, "
     ):
-        Target(python=CP311, platform="linux/s390x")
+        Target(python=CP311, platform="linux/s390x", glibc=(2, 36))
 
 
 def test_default_cache_is_under_the_user_cache_dir() -> None:

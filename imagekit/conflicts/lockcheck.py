@@ -93,7 +93,7 @@ def check_lock_conflicts(
     env = TargetEnv(python=base.python.version, platform=platform).marker_environment()
     packages = installed(lock, env)
     collector = ErrorCollector()
-    target = Target(python=base.python.version, platform=platform)
+    target = Target(python=base.python.version, platform=platform, glibc=base.os.glibc)
     metadata = _read_metadata(packages, target, cache_dir, collector)
     providers = _providers(packages, base)
     edges = requirement_edges(metadata, providers, env, wanted_extras(lock, packages))

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imagekit.baseimage import (
-    _GLIBC,
     SOURCE_DATE_EPOCH,
     _mmdebstrap_command,
     base_env,
@@ -234,7 +233,7 @@ def _packages_layer(job: _Job) -> LayerBlob:
     target = Target(
         python=base.python.version,
         platform=host_platform(base),
-        glibc=_GLIBC.get((base.os.distro, base.os.release), (2, 17)),
+        glibc=base.os.glibc,
     )
     requests = [
         WheelRequest(name=p.name, version=p.version, hashes=frozenset(p.sha256))
