@@ -8,9 +8,12 @@ import time
 from pathlib import Path
 
 import pytest
+from _projects import EXAMPLE, copy_project, edit_spec
 from packaging.version import Version
+from typer.testing import CliRunner
 
 from imagekit.checks import check_lock
+from imagekit.cli import app
 from imagekit.errors import ErrorCollector
 from imagekit.lockfile import Lock, LockedPackage, packages_for, read_lock
 from imagekit.lockfile.select import MAX_COMBINATIONS, resolve
@@ -64,6 +67,22 @@ def test_the_real_poetry_lock_passes_the_lock_checks() -> None:
     installed = check_lock(read_lock(TORCH / "poetry.lock"), AMD64_311, collector)
     assert collector.findings == ()
     assert len(installed) == 30
+
+
+def _project(tmp_path: Path, lock: Path) -> Path:
+    """The example model on its Debian base (CPython 3.11.2), locked by `lock`."""
+    project = copy_project(EXAMPLE, tmp_path / "model")
+    (project / "requirements.lock").unlink()
+    (project / "poetry.lock").write_bytes(lock.read_bytes())
+    edit_spec(project, 'lockfile = "requirements.lock"', 'lockfile = "poetry.lock"')
+    edit_spec(project, 'critical = ["numpy", "scipy", "scikit-learn"]', 'critical = ["numpy"]')
+    return project
+
+
+def test_imagekit_check_passes_the_real_poetry_torch_lock(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["check", str(_project(tmp_path, TORCH / "poetry.lock"))])
+    assert result.exit_code == 0, result.output
+    assert "conflict" not in result.output
 
 
 @pytest.mark.parametrize(
@@ -134,6 +153,11 @@ def test_no_version_satisfies_both_requirements_so_both_are_kept_and_refused(
         f"b ==2.0 conflicts with ==1.0 at {lock.path}:13: package[1]",
         "c needs b>=2, the lock has 1.0",
     ]
+    project = _project(tmp_path, lock.path)
+    edit_spec(project, 'critical = ["numpy"]', "critical = []")
+    result = CliRunner().invoke(app, ["check", str(project)])
+    assert result.exit_code == 1, result.output
+    assert "error: b ==2.0 conflicts with ==1.0 at " in result.stderr
 
 
 def test_the_newest_version_every_requirement_accepts_is_chosen(tmp_path: Path) -> None:
