@@ -44,8 +44,10 @@ def _min_driver_table() -> dict[str, str]:
 
 MIN_DRIVER: dict[str, str] = _min_driver_table()  # major.minor -> its GA release's driver
 
-# nvidia-cuda-runtime-cu12 12.4.127 -> CUDA 12.4; torch 2.5.1+cu124 -> CUDA 12.4
-_RUNTIME = re.compile(r"^nvidia-cuda-runtime-cu(?P<major>\d+)$")
+# nvidia-cuda-runtime-cu12 12.4.127 -> CUDA 12.4; nvidia-cuda-runtime 13.0.96 (CUDA 13 wheels drop
+# the suffix) -> CUDA 13.0; the cuda-toolkit metapackage 13.0.3 -> CUDA 13.0; torch 2.5.1+cu124
+# -> CUDA 12.4. The runtime decides: other components (nvidia-nvjitlink 13.5) never do.
+_RUNTIME = re.compile(r"^(?:nvidia-cuda-runtime(?:-cu\d+)?|cuda-toolkit)$")
 _LOCAL_CU = re.compile(r"^cu(?P<major>\d{2})(?P<minor>\d)$")
 
 

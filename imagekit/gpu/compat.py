@@ -132,7 +132,7 @@ def _min_cc_refusal(s: CudaSummary, pool: Pool, kb: KnowledgeBase) -> str | None
     return None
 
 
-def _too_old(s: CudaSummary, pool: Pool, from_ptx: bool) -> str:
+def _too_old(s: CudaSummary, pool: Pool, from_ptx: bool, kb: KnowledgeBase) -> str:
     needed = s.min_driver or s.minor_compat_driver
     text = f"pool {pool.name}: driver {pool.driver} is older than {needed} that CUDA {s.cuda} needs"
     minor = s.minor_compat_driver
@@ -144,8 +144,14 @@ def _too_old(s: CudaSummary, pool: Pool, from_ptx: bool) -> str:
             )
         else:
             text += f" ({minor} with minor version compatibility)"
+    branch = kb.driver_branch(pool.driver.branch)
     if not pool.datacenter and pool.cuda_compat:
         text += "; cuda_compat is set, but forward compatibility needs a data-centre GPU"
+    elif pool.cuda_compat and branch is not None and not branch.forward_compatible:
+        text += (
+            f"; cuda_compat is set, but R{branch.branch} is a {branch.designation} branch: "
+            "forward compatibility needs a long-term support or production branch"
+        )
     return text
 
 
@@ -170,15 +176,22 @@ def _driver_verdict(
         )
         limits = notes + kb.minor_compat_limits
         return PoolVerdict(pool=pool, verdict=Verdict.MINOR_COMPAT, reason=reason, limits=limits)
-    if pool.cuda_compat and pool.datacenter:
+    branch = kb.driver_branch(pool.driver.branch)
+    if pool.cuda_compat and pool.datacenter and (branch is None or branch.forward_compatible):
         package = kb.forward_compat.package_for(cuda)
         reason = (
             f"driver {pool.driver} is older than {full or minor} for CUDA {cuda}; forward "
             f"compatibility through {package} on a data-centre GPU, {pool.label}"
         )
         limits = notes + kb.forward_compat.limits_for(cuda)
+        if branch is None:
+            limits += (
+                f"the knowledge base does not know how NVIDIA designates driver branch "
+                f"R{pool.driver.branch}: forward compatibility needs a long-term support or "
+                "production branch",
+            )
         return PoolVerdict(pool=pool, verdict=Verdict.FORWARD_COMPAT, reason=reason, limits=limits)
-    return PoolVerdict(pool=pool, verdict=Verdict.REFUSED, reason=_too_old(s, pool, from_ptx))
+    return PoolVerdict(pool=pool, verdict=Verdict.REFUSED, reason=_too_old(s, pool, from_ptx, kb))
 
 
 def judge(s: CudaSummary, pool: Pool, kb: KnowledgeBase) -> PoolVerdict:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from packaging.version import Version
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from imagekit.gpu.versions import (
     Arch,
@@ -134,6 +137,60 @@ class CudaWheel:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ToolkitWheel:
+    """One release of the `cuda-toolkit` metapackage: its version is the toolkit release
+    (13.0.3 is CUDA 13.0 Update 3), and its METADATA pins the component wheels of that release."""
+
+    toolkit: str  # the wheel's version, as PyPI spells it: "13.0.3.0"
+    pins: tuple[str, ...]  # its exact Requires-Dist pins: "nvidia-cufft==12.0.0.61.*"
+    source: str
+
+    @property
+    def version(self) -> Version:
+        return Version(self.toolkit)
+
+    @property
+    def cuda(self) -> CudaVersion:
+        return CudaVersion(major=self.version.major, minor=self.version.minor)
+
+    def pinned(self, wheel: str) -> Requirement | None:
+        """The pin of a component wheel (canonical name) in this release, if it has one."""
+        return next((r for r in map(_requirement, self.pins) if r.name == wheel), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"toolkit": self.toolkit, "pins": list(self.pins), "source": self.source}
+
+
+@cache
+def _requirement(text: str) -> Requirement:
+    """A pin parsed once (the knowledge base's pins are validated when it is loaded), its
+    name canonical."""
+    req = Requirement(text)
+    req.name = canonicalize_name(req.name)
+    return req
+
+
+DESIGNATIONS = ("long-term-support", "production", "new-feature", "evaluation")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DriverBranch:
+    """A data-centre driver branch and NVIDIA's designation of it."""
+
+    branch: int  # 580
+    designation: str  # one of DESIGNATIONS
+    source: str
+
+    @property
+    def forward_compatible(self) -> bool:
+        """Forward compatibility (cuda-compat) is supported from LTS and production branches."""
+        return self.designation in ("long-term-support", "production")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"branch": self.branch, "designation": self.designation, "source": self.source}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TorchRelease:
     torch: str  # "2.5"
     cudnn_major: int
@@ -191,6 +248,26 @@ class Gpu:
         }
 
 
+def _exact(toolkit: ToolkitWheel, wheel: str) -> Version | None:
+    """The version a toolkit release pins a component to with `==` (a `.*` pin names its
+    prefix, which is the component's full version in NVIDIA's pins)."""
+    pin = toolkit.pinned(wheel)
+    specs = [s for s in pin.specifier if s.operator == "=="] if pin else []
+    if not specs:
+        return None
+    try:
+        return Version(specs[0].version.removesuffix(".*"))
+    except InvalidVersion:
+        return None
+
+
+def _pins(toolkit: ToolkitWheel, wheel: str, version: Version) -> bool:
+    pin = toolkit.pinned(wheel)
+    if pin is None or _exact(toolkit, wheel) is None:
+        return False
+    return pin.specifier.contains(version, prereleases=True)
+
+
 def words(text: str) -> tuple[str, ...]:
     """A device name as upper-case words: "NVIDIA A100-SXM4-40GB" -> (NVIDIA, A100, SXM4, 40GB)."""
     return tuple(w for w in re.split(r"[\s\-_/()]+", text.upper()) if w)
@@ -215,6 +292,8 @@ class KnowledgeBase:
     forward_compat: ForwardCompat
     cuda_min_cc: tuple[CudaMinCc, ...]
     cuda_wheels: tuple[CudaWheel, ...]
+    toolkit_wheels: tuple[ToolkitWheel, ...]
+    driver_branches: tuple[DriverBranch, ...]
     torch_releases: tuple[TorchRelease, ...]
     torch_builds: tuple[TorchBuild, ...]
     gpus: tuple[Gpu, ...]
@@ -246,6 +325,27 @@ class KnowledgeBase:
 
     def wheel(self, component: str) -> CudaWheel | None:
         return next((w for w in self.cuda_wheels if w.component == component), None)
+
+    def toolkit_wheel(self, version: Version) -> ToolkitWheel | None:
+        """The cuda-toolkit release of that version (13.0.3 and 13.0.3.0 are one)."""
+        return next((t for t in self.toolkit_wheels if t.version == version), None)
+
+    def component_cuda(self, wheel: str, version: Version) -> CudaVersion | None:
+        """The CUDA release a component wheel belongs to, from the cuda-toolkit pins: the
+        oldest release pinning exactly `version`; else the CUDA major of the releases pinning
+        the same component major (nvidia-cufft 12.x is CUDA 13); None when no release pins it."""
+        exact = [t for t in self.toolkit_wheels if _pins(t, wheel, version)]
+        if exact:
+            return min(exact, key=lambda t: t.version).cuda
+        majors = {
+            t.cuda.major
+            for t in self.toolkit_wheels
+            if (pin := _exact(t, wheel)) is not None and pin.major == version.major
+        }
+        return CudaVersion(major=majors.pop()) if len(majors) == 1 else None
+
+    def driver_branch(self, branch: int) -> DriverBranch | None:
+        return next((b for b in self.driver_branches if b.branch == branch), None)
 
     def torch_release(self, version: Version) -> TorchRelease | None:
         key = f"{version.major}.{version.minor}"
@@ -285,6 +385,8 @@ class KnowledgeBase:
             "forward_compat": self.forward_compat.to_dict(),
             "cuda_min_cc": [m.to_dict() for m in self.cuda_min_cc],
             "cuda_wheels": [w.to_dict() for w in self.cuda_wheels],
+            "toolkit_wheels": [t.to_dict() for t in self.toolkit_wheels],
+            "driver_branches": [b.to_dict() for b in self.driver_branches],
             "torch_releases": [t.to_dict() for t in self.torch_releases],
             "torch_builds": [b.to_dict() for b in self.torch_builds],
             "gpus": [g.to_dict() for g in self.gpus],

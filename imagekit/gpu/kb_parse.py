@@ -8,19 +8,23 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
 from imagekit._toml import Table
 from imagekit.errors import ErrorCollector, InputError
 from imagekit.gpu.kb_model import (
+    DESIGNATIONS,
     CudaMinCc,
     CudaRelease,
     CudaWheel,
+    DriverBranch,
     ForwardCompat,
     Gpu,
     KnowledgeBase,
     MinorCompat,
     Source,
+    ToolkitWheel,
     TorchBuild,
     TorchRelease,
     words,
@@ -109,6 +113,39 @@ def _row_wheel(t: Table) -> CudaWheel:
     )
 
 
+def _row_toolkit(t: Table) -> ToolkitWheel:
+    text = t.req_str("toolkit")
+    try:
+        Version(text)
+    except InvalidVersion as e:
+        raise InputError(t.location("toolkit"), f"{text!r} is not a version", "copy it") from e
+    pins = t.str_list("pins")
+    for pin in pins:
+        try:
+            req = Requirement(pin)
+        except InvalidRequirement as e:
+            raise InputError(t.location("pins"), f"{pin!r}: {e}", "copy the pin") from e
+        if [s.operator for s in req.specifier] != ["=="]:
+            raise InputError(
+                t.location("pins"),
+                f"{pin!r} is not an exact pin",
+                "list only the ==X.Y.Z.* pins of the METADATA",
+            )
+    return ToolkitWheel(toolkit=text, pins=pins, source=_source(t))
+
+
+def _row_branch(t: Table) -> DriverBranch:
+    branch = t.get_int("branch")
+    if branch is None or branch < 1:
+        raise InputError(t.location("branch"), "must be a driver branch (580)", "add it")
+    designation = t.req_str("designation")
+    if designation not in DESIGNATIONS:
+        raise InputError(
+            t.location("designation"), f"unknown {designation!r}", f"use one of {DESIGNATIONS}"
+        )
+    return DriverBranch(branch=branch, designation=designation, source=_source(t))
+
+
 def _torch_key(t: Table) -> str:
     text = t.req_str("torch")
     try:
@@ -192,6 +229,8 @@ def parse_kb(t: Table, collector: ErrorCollector) -> KnowledgeBase | None:
         "minor_compat": _rows(t, "minor_compat", _row_minor, collector),
         "cuda_min_cc": _rows(t, "cuda_min_cc", _row_min_cc, collector),
         "cuda_wheels": _rows(t, "cuda_wheels", _row_wheel, collector),
+        "toolkit_wheels": _rows(t, "toolkit_wheels", _row_toolkit, collector),
+        "driver_branches": _rows(t, "driver_branches", _row_branch, collector),
         "torch_releases": _rows(t, "torch_releases", _row_torch, collector),
         "torch_builds": _rows(t, "torch_builds", _row_build, collector),
         "gpus": _rows(t, "gpus", _row_gpu, collector),
@@ -231,6 +270,8 @@ def _assemble(tables: dict[str, Any], singles: dict[str, Any]) -> KnowledgeBase:
         forward_compat=singles["forward"],
         cuda_min_cc=_values(tables["cuda_min_cc"]),
         cuda_wheels=_values(tables["cuda_wheels"]),
+        toolkit_wheels=_values(tables["toolkit_wheels"]),
+        driver_branches=_values(tables["driver_branches"]),
         torch_releases=_values(tables["torch_releases"]),
         torch_builds=_values(tables["torch_builds"]),
         gpus=_values(tables["gpus"]),
@@ -243,6 +284,8 @@ _SORT_KEYS: dict[str, Callable[[Any], Any]] = {
     "minor_compat": lambda m: m.major,
     "cuda_min_cc": lambda m: m.major,
     "cuda_wheels": lambda w: w.component,
+    "toolkit_wheels": lambda t: t.version,
+    "driver_branches": lambda b: b.branch,
     "torch_releases": lambda r: Version(r.torch),
     "torch_builds": lambda b: (Version(b.torch), CudaVersion.from_tag(b.cuda).sort_key),
     "gpus": lambda g: g.name,
@@ -277,7 +320,16 @@ def _check_sorted(
 
 def _cited(tables: dict[str, Any]) -> list[tuple[Table, str]]:
     cited: list[tuple[Table, str]] = []
-    names = ("minor_compat", "cuda_min_cc", "cuda_wheels", "torch_releases", "torch_builds", "gpus")
+    names = (
+        "minor_compat",
+        "cuda_min_cc",
+        "cuda_wheels",
+        "toolkit_wheels",
+        "driver_branches",
+        "torch_releases",
+        "torch_builds",
+        "gpus",
+    )
     for name in names:
         cited += [(row, v.source) for row, v in tables[name]]
     return cited
@@ -330,7 +382,9 @@ def _check_torch(kb: KnowledgeBase, tables: dict[str, Any], c: ErrorCollector) -
     for row, b in tables["torch_builds"]:
         if b.torch not in releases:
             c.error(row.location("torch"), RULE, f"torch {b.torch} has no release row", "add it")
-        if kb.ga(b.cuda_version) is None:
+        v, newest = b.cuda_version, kb.newest  # a build newer than the table gets its floor
+        beyond = v.major == newest.major and v.sort_key > newest.sort_key
+        if kb.ga(v) is None and not beyond:
             c.error(row.location("cuda"), RULE, f"CUDA {b.cuda_version} is unknown", "add it")
     for row, r in tables["torch_releases"]:
         if not any(b.torch == r.torch and b.cuda == r.pypi for b in kb.torch_builds):

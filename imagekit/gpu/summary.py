@@ -2,6 +2,12 @@
 (full, and with minor version compatibility), the framework's architectures, and the findings
 about runtimes that do not belong together (two CUDA majors, duplicate runtimes, a framework
 built for a newer CUDA than the libraries beside it, cuDNN majors that differ).
+
+One rule sets the image's CUDA version: the runtime decides (libcudart, from a toolkit, a wheel
+or the cuda-toolkit metapackage). The other components are facts with their own versions: a
+newer one of the same major (nvidia-nvjitlink 13.5 beside cudart 13.0) runs through minor version
+compatibility and is reported as a limit, never raising the floor. Only when the image has no
+runtime does a framework build, and then any component, tell the CUDA version.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ class CudaSummary:
     origin: str
     runtimes: tuple[CudaRuntime, ...]
     frameworks: tuple[FrameworkBuild, ...]
-    cuda: CudaVersion | None  # the newest CUDA any part needs; None: no CUDA at all
+    cuda: CudaVersion | None  # the runtime's CUDA (see the module's rule); None: no CUDA at all
     min_driver: DriverVersion | None  # without any compatibility mode; None: not known
     min_driver_release: str | None  # the table row it comes from: "CUDA 12.4 GA"
     minor_compat_driver: DriverVersion | None  # with minor version compatibility
@@ -64,14 +70,30 @@ def _newest(found: Iterable[tuple[CudaVersion, str]]) -> CudaVersion | None:
     return max(versions, key=lambda v: v.sort_key)
 
 
+def image_cuda(facts: CudaFacts) -> CudaVersion | None:
+    """The image's CUDA version: its newest runtime (one whose minor is known, if any); without
+    a runtime, its newest framework build; without either, its newest component."""
+    runtimes = [r.cuda for r in facts.runtimes if r.decides]
+    if runtimes:
+        exact = [v for v in runtimes if v.minor is not None]
+        return _newest((v, "") for v in exact or runtimes)
+    builds = [(f.cuda, f.label) for f in facts.frameworks if f.cuda is not None]
+    return _newest(builds) if builds else _newest(_versions(facts))
+
+
 def _where(facts: CudaFacts, key: str) -> Location:
     return Location(file=Path(facts.origin), key=key or None)
 
 
 def _check_majors(facts: CudaFacts, c: ErrorCollector) -> None:
+    """Two majors only when two runtimes of different majors are present; a component of
+    another major than the runtime is a warning of its own."""
     majors: dict[int, list[str]] = {}
-    for version, label in _versions(facts):
-        majors.setdefault(version.major, []).append(label)
+    for r in facts.runtimes:
+        if r.decides:
+            majors.setdefault(r.cuda.major, []).append(r.label)
+    if len(majors) == 1:
+        _check_component_majors(facts, next(iter(majors)), c)
     if len(majors) > 1:
         parts = "; ".join(
             f"CUDA {m}: {', '.join(sorted(set(v)))}" for m, v in sorted(majors.items())
@@ -82,6 +104,39 @@ def _check_majors(facts: CudaFacts, c: ErrorCollector) -> None:
             f"two CUDA majors in one image ({parts})",
             "lock one CUDA major: the framework build and the nvidia-*-cuNN wheels must agree",
         )
+
+
+def _check_component_majors(facts: CudaFacts, major: int, c: ErrorCollector) -> None:
+    for r in facts.runtimes:
+        if not r.decides and r.cuda.major != major:
+            c.warn(
+                _where(facts, r.where),
+                "cuda-component-major",
+                f"{r.label} is a CUDA {r.cuda.major} library beside the CUDA {major} runtime: "
+                "it will not load against it",
+                f"lock the CUDA {major} build of {r.library} (or drop it if nothing uses it)",
+            )
+
+
+def _newer_components(facts: CudaFacts, cuda: CudaVersion, kb: KnowledgeBase) -> list[str]:
+    """Limits for components of the runtime's major from a newer minor: minor version
+    compatibility runs them on the runtime's driver, without what the newer minor added."""
+    notes = []
+    for r in facts.runtimes:
+        if r.decides or r.cuda.major != cuda.major or r.cuda.minor is None:
+            continue
+        if cuda.minor is not None and r.cuda.minor > cuda.minor:
+            own = kb.ga(r.cuda) or kb.floor_at_most(r.cuda)
+            full = ""
+            if own is not None:
+                least = "" if own.version == r.cuda else "at least "
+                full = f"; CUDA {r.cuda} itself needs {least}{own.driver}"
+            notes.append(
+                f"{r.label} is from CUDA {r.cuda}, newer than the CUDA {cuda} runtime: minor "
+                f"version compatibility runs it without the features CUDA {r.cuda} added, "
+                f"and the floor stays the runtime's{full}"
+            )
+    return notes
 
 
 def _check_duplicates(facts: CudaFacts, c: ErrorCollector) -> None:
@@ -100,6 +155,23 @@ def _check_duplicates(facts: CudaFacts, c: ErrorCollector) -> None:
             )
 
 
+def _check_framework_major(facts: CudaFacts, c: ErrorCollector) -> None:
+    runtimes = [r for r in facts.runtimes if r.decides]
+    for fw in facts.frameworks:
+        if fw.cuda is None or not runtimes:
+            continue
+        if not any(r.cuda.major == fw.cuda.major for r in runtimes):
+            listed = ", ".join(f"{r.label} (CUDA {r.cuda})" for r in runtimes)
+            c.error(
+                _where(facts, fw.where),
+                "framework-runtime-major",
+                f"{fw.label} is built for CUDA {fw.cuda}, but the CUDA runtime beside it is "
+                f"{listed}",
+                f"lock the CUDA {fw.cuda.major} runtime {fw.name} requires, or a build of "
+                f"{fw.name} for CUDA {runtimes[0].cuda.major}",
+            )
+
+
 def _check_framework_runtime(facts: CudaFacts, c: ErrorCollector) -> None:
     for fw in facts.frameworks:
         if fw.cuda is None or fw.cuda.minor is None:
@@ -107,7 +179,7 @@ def _check_framework_runtime(facts: CudaFacts, c: ErrorCollector) -> None:
         cudarts = [
             r
             for r in facts.runtimes
-            if r.library == "cudart" and r.cuda.major == fw.cuda.major and r.cuda.minor is not None
+            if r.decides and r.cuda.major == fw.cuda.major and r.cuda.minor is not None
         ]
         newest = _newest((r.cuda, r.label) for r in cudarts)
         if newest is not None and newest.sort_key < fw.cuda.sort_key:
@@ -144,10 +216,17 @@ def _check_cudnn(facts: CudaFacts, c: ErrorCollector) -> None:
 def summarize(facts: CudaFacts, kb: KnowledgeBase) -> CudaSummary:
     """What the CUDA in `facts` needs from a driver, and what is wrong with it."""
     collector = ErrorCollector()
-    for check in (_check_majors, _check_duplicates, _check_framework_runtime, _check_cudnn):
+    checks = (
+        _check_majors,
+        _check_duplicates,
+        _check_framework_major,
+        _check_framework_runtime,
+        _check_cudnn,
+    )
+    for check in checks:
         check(facts, collector)
-    cuda = _newest(_versions(facts))
-    notes: list[str] = []
+    cuda = image_cuda(facts)
+    notes: list[str] = _newer_components(facts, cuda, kb) if cuda else []
     row = None
     if cuda is not None and cuda.minor is not None:
         row = kb.ga(cuda) or kb.floor_at_most(cuda)

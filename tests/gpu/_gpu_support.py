@@ -245,3 +245,47 @@ def fake(monkeypatch: pytest.MonkeyPatch, host: str) -> FakeNvml:
     nvml = FakeNvml(HOSTS[host])
     nvml.install(monkeypatch)
     return nvml
+
+
+METADATA = GPU_DATA / "metadata"  # real METADATA of PyPI wheels, see its README.md
+
+
+def metadata_rootfs(root: Path, *names: str) -> Path:
+    """A root file system holding the real METADATA files `names` (`torch-2.13.0`, ...) of
+    tests/data/gpu/metadata, each in the dist-info folder pip gives it."""
+    for name in names:
+        text = (METADATA / f"{name}.METADATA").read_text(encoding="utf-8")
+        fields = dict(
+            line.split(": ", 1)
+            for line in text.splitlines()
+            if line.startswith(("Name:", "Version:"))
+        )
+        folder = f"{fields['Name'].replace('-', '_')}-{fields['Version']}.dist-info"
+        info = root / SITE.lstrip("/") / folder
+        info.mkdir(parents=True, exist_ok=True)
+        (info / "METADATA").write_text(text, encoding="utf-8")
+        (info / "RECORD").write_text("", encoding="utf-8")
+        (info / "INSTALLER").write_text("pip\n", encoding="utf-8")
+    return root
+
+
+# What `pip install torch==2.13.0` installs on Linux x86_64 from PyPI: torch, the cuda-toolkit
+# metapackage and the component wheels its extras pin, and the -cu13 wheels torch pins itself.
+TORCH_2_13_CUDA = (
+    "torch-2.13.0",
+    "cuda-toolkit-13.0.3",
+    "nvidia-cublas-13.1.1.3",
+    "nvidia-cuda-cupti-13.0.85",
+    "nvidia-cuda-nvrtc-13.0.88",
+    "nvidia-cuda-runtime-13.0.96",
+    "nvidia-cufft-12.0.0.61",
+    "nvidia-cufile-1.15.1.6",
+    "nvidia-curand-10.4.0.35",
+    "nvidia-cusolver-12.0.4.66",
+    "nvidia-cusparse-12.6.3.3",
+    "nvidia-nvtx-13.0.85",
+    "nvidia-cudnn-cu13-9.20.0.48",
+    "nvidia-cusparselt-cu13-0.8.1",
+    "nvidia-nccl-cu13-2.29.7",
+    "nvidia-nvshmem-cu13-3.4.5",
+)

@@ -112,14 +112,26 @@ TORCH_BUILDS = {
     "2.7": {"cu118", "cu126", "cu128"},
     "2.8": {"cu126", "cu128", "cu129"},
     "2.9": {"cu126", "cu128", "cu130"},
+    "2.10": {"cu126", "cu128", "cu129", "cu130"},
+    "2.11": {"cu126", "cu128", "cu129", "cu130"},
+    "2.12": {"cu126", "cu128", "cu129", "cu130", "cu132"},
+    "2.13": {"cu126", "cu129", "cu130", "cu132"},
+    "2.14": {"cu126", "cu130", "cu132"},
+    "2.15": {"cu126", "cu130", "cu132"},
 }
+# The build PyPI hosts, from each release's METADATA (tests/data/gpu/metadata has 2.13.0's):
+# 2.10 pins nvidia-cuda-runtime-cu12==12.8.90, 2.11-2.14 cuda-toolkit 13.0.x, 2.15 13.2.2.
+PYPI_BUILDS = {"2.10": "cu128", "2.11": "cu130", "2.13": "cu130", "2.14": "cu130", "2.15": "cu132"}
 
 
-def test_torch_builds_of_2_1_to_2_9() -> None:
+def test_torch_builds_of_2_1_to_2_15() -> None:
     found: dict[str, set[str]] = {}
     for b in KB.torch_builds:
         found.setdefault(b.torch, set()).add(b.cuda)
     assert found == TORCH_BUILDS
+    for torch, tag in PYPI_BUILDS.items():
+        release = KB.torch_release(Version(torch))
+        assert release is not None and (release.pypi, release.cudnn_major) == (tag, 9)
 
 
 @pytest.mark.parametrize(
@@ -130,6 +142,11 @@ def test_torch_builds_of_2_1_to_2_9() -> None:
         ("2.7", "cu128", "7.5;8.0;8.6;9.0;10.0;12.0+PTX"),  # Maxwell, Pascal, Volta dropped
         ("2.8", "cu128", "7.0;7.5;8.0;8.6;9.0;10.0;12.0"),  # Volta back (pytorch#157517)
         ("2.9", "cu130", "7.5;8.0;8.6;9.0;10.0;12.0+PTX"),  # CUDA 13 has no sm_70
+        ("2.10", "cu128", "7.0;7.5;8.0;8.6;9.0;10.0;12.0"),
+        ("2.11", "cu128", "7.5;8.0;8.6;9.0;10.0;12.0"),  # sm_70 dropped from cu128
+        ("2.11", "cu126", "5.0;6.0;7.0;7.5;8.0;8.6;9.0"),  # the build that keeps Volta
+        ("2.13", "cu130", "7.5;8.0;8.6;9.0;10.0;12.0"),  # release builds without PTX
+        ("2.15", "cu132", "7.5;8.0;8.6;9.0;10.0;12.0+PTX"),
     ],
 )
 def test_torch_arch_lists(torch: str, cuda: str, arch_list: str) -> None:
@@ -155,6 +172,26 @@ def test_torch_arch_lists(torch: str, cuda: str, arch_list: str) -> None:
         ("NVIDIA GeForce GTX 1080", "GTX 1080", "6.1", False),
         ("NVIDIA GeForce GTX 1080 Ti", "GTX 1080 Ti", "6.1", False),
         ("NVIDIA RTX 6000 Ada Generation", "RTX 6000 Ada", "8.9", False),
+        ("NVIDIA A10G", "A10G", "8.6", True),
+        ("Tesla V100S-PCIE-32GB", "V100S", "7.0", True),
+        ("NVIDIA H20", "H20", "9.0", True),
+        ("NVIDIA H800 PCIe", "H800", "9.0", True),
+        ("NVIDIA A800-SXM4-80GB", "A800", "8.0", True),
+        ("NVIDIA L20", "L20", "8.9", True),
+        ("NVIDIA GB300", "GB300", "10.3", True),
+        ("NVIDIA GB10", "GB10", "12.1", True),
+        (
+            "NVIDIA RTX PRO 6000 Blackwell Server Edition",
+            "RTX PRO 6000 Blackwell Server Edition",
+            "12.0",
+            True,
+        ),
+        (
+            "NVIDIA RTX PRO 6000 Blackwell Max-Q Workstation Edition",
+            "RTX PRO 6000 Blackwell Workstation Edition",
+            "12.0",
+            False,
+        ),
     ],
 )
 def test_gpus_by_nvml_name(name: str, table: str, cc: str, datacenter: bool) -> None:
@@ -177,6 +214,16 @@ def test_unknown_gpu() -> None:
         ("nvidia-cudnn-cu12", "9.1.0.70", "12"),
         ("nvidia-nvjitlink-cu12", "12.4.127", "12.4"),
         ("nvidia-cuda-runtime", "13.0.48", "13.0"),  # CUDA 13 wheels drop the -cuNN suffix
+        ("nvidia-cufft", "12.0.0.61", "13.0"),  # own version: cuda-toolkit 13.0.x pins it
+        ("nvidia-curand", "10.4.0.35", "13.0"),
+        ("nvidia-cusolver", "12.0.4.66", "13.0"),
+        ("nvidia-cusparse", "12.6.3.3", "13.0"),
+        ("nvidia-cufile", "1.15.1.6", "13.0"),
+        ("nvidia-cublas", "13.1.1.3", "13.0"),  # CUDA 13.0 Update 3's cuBLAS
+        ("nvidia-cufft", "12.2.0.57", "13.2"),  # cuda-toolkit 13.2.2
+        ("nvidia-nvjitlink", "13.5.37", "13.5"),
+        ("cuda-toolkit", "13.0.3.0", "13.0"),
+        ("cuda-toolkit", "12.8.1", "12.8"),
     ],
 )
 def test_nvidia_wheels_map_to_cuda(name: str, version: str, cuda: str) -> None:
@@ -227,15 +274,33 @@ def edit(path: Path, old: str, new: str) -> None:
             'source = "cuda-gpus"',
             'name = "T4"\naliases = ["T4", "Tesla T4"]\ncc = "7.5"\nsegment = "datacenter"\n'
             'source = "nvidia-blog"',
-            r"gpus\[31\]\.source: unknown source 'nvidia-blog'",
+            r"gpus\[39\]\.source: unknown source 'nvidia-blog'",
         ),
         (
             'torch = "2.9"\ncudnn_major = 9\npypi = "cu128"',
             'torch = "2.9"\ncudnn_major = 9\npypi = "cu129"',
             r"torch_releases\[8\]\.pypi: no cu129 build of 2\.9",
         ),
+        (
+            'toolkit = "13.0.2"\npins = [\n    "nvidia-cublas==13.1.0.3.*",',
+            'toolkit = "13.0.2"\npins = [\n    "nvidia-cublas>=13.1.0.3",',
+            r"toolkit_wheels\[12\]\.pins: 'nvidia-cublas>=13\.1\.0\.3' is not an exact pin",
+        ),
+        (
+            'branch = 590\ndesignation = "new-feature"',
+            'branch = 590\ndesignation = "beta"',
+            r"driver_branches\[8\]\.designation: unknown 'beta'",
+        ),
     ],
-    ids=["bad-driver", "unsorted", "bad-arch", "unknown-source", "pypi-build-missing"],
+    ids=[
+        "bad-driver",
+        "unsorted",
+        "bad-arch",
+        "unknown-source",
+        "pypi-build-missing",
+        "range-pin",
+        "unknown-designation",
+    ],
 )
 def test_checker_names_file_and_key(
     kb_copy: tuple[Path, Path],
