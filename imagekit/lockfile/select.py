@@ -91,19 +91,50 @@ def resolve(lock: Lock, environment: Mapping[str, str]) -> Resolution:
     edges = tuple(r for r in _applied(offered, environment) if r.dependency.name in several)
     # Without the graph (requirements.txt, pylock.toml) nothing says which version is meant.
     has_graph = all(p.dependencies is not None for p in offered)
-    chosen = _choose(several, edges) if has_graph else None
-    if chosen is not None:
-        left_out = {id(p) for versions in several.values() for p in versions} - chosen
-        return Resolution(packages=tuple(p for p in offered if id(p) not in left_out))
-    unresolved = tuple(
-        Unresolved(
-            name=name,
-            offered=tuple(versions),
-            requirements=tuple(r for r in edges if r.dependency.name == name),
-        )
-        for name, versions in several.items()
+    left_out: set[int] = set()
+    unresolved: list[Unresolved] = []
+    for group in _independent(several, edges) if has_graph else [several]:
+        chosen = _choose(group, edges) if has_graph else None
+        if chosen is not None:
+            left_out |= {id(p) for versions in group.values() for p in versions} - chosen
+            continue
+        unresolved += [
+            Unresolved(
+                name=name,
+                offered=tuple(versions),
+                requirements=tuple(r for r in edges if r.dependency.name == name),
+            )
+            for name, versions in group.items()
+        ]
+    return Resolution(
+        packages=tuple(p for p in offered if id(p) not in left_out),
+        unresolved=tuple(unresolved),
     )
-    return Resolution(packages=offered, unresolved=unresolved)
+
+
+def _independent(
+    several: Mapping[NormalizedName, Sequence[LockedPackage]], edges: Sequence[Requirement]
+) -> list[dict[NormalizedName, Sequence[LockedPackage]]]:
+    """The names offered several times, in groups whose choices do not bear on each other.
+
+    Two names are in one group when a version of one asks for the other; each group is
+    chosen on its own, so a conflict in one leaves the others resolved.
+    """
+    parent = {name: name for name in several}
+
+    def root(name: NormalizedName) -> NormalizedName:
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]
+            name = parent[name]
+        return name
+
+    for r in edges:
+        if r.by.name in parent:
+            parent[root(r.by.name)] = root(r.dependency.name)
+    groups: dict[NormalizedName, dict[NormalizedName, Sequence[LockedPackage]]] = {}
+    for name, versions in several.items():
+        groups.setdefault(root(name), {})[name] = versions
+    return list(groups.values())
 
 
 def _offered(lock: Lock, environment: Mapping[str, str]) -> tuple[LockedPackage, ...]:
@@ -130,21 +161,22 @@ def _offered(lock: Lock, environment: Mapping[str, str]) -> tuple[LockedPackage,
 
 
 def _choose(
-    several: Mapping[NormalizedName, Sequence[LockedPackage]], edges: Sequence[Requirement]
+    group: Mapping[NormalizedName, Sequence[LockedPackage]], edges: Sequence[Requirement]
 ) -> set[int] | None:
-    """The ids of the newest-first combination of offered versions every edge accepts.
+    """The ids of the newest-first combination of the group's versions every edge accepts.
 
-    An edge counts when the package asking is installed: always for a name offered once,
-    only when it is the version chosen for a name offered several times.
+    An edge into the group counts when the package asking is installed: always for a name
+    offered once, only when it is the version chosen for a name of the group.
     """
-    newest_first = [sorted(v, key=_version_key, reverse=True) for v in several.values()]
-    offered_ids = {id(p) for versions in several.values() for p in versions}
+    ours = [r for r in edges if r.dependency.name in group]
+    newest_first = [sorted(v, key=_version_key, reverse=True) for v in group.values()]
+    offered_ids = {id(p) for versions in group.values() for p in versions}
     for combination in itertools.islice(itertools.product(*newest_first), MAX_COMBINATIONS):
         chosen = {id(p) for p in combination}
         version = {p.name: p.version for p in combination}
         if all(
             _accepts(r.dependency, version[r.dependency.name])
-            for r in edges
+            for r in ours
             if id(r.by) in chosen or id(r.by) not in offered_ids
         ):
             return chosen

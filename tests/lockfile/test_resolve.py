@@ -221,13 +221,28 @@ def test_versions_whose_markers_fail_are_not_offered(tmp_path: Path) -> None:
     assert _resolved(lock) == ["b==2.0"]
 
 
-def test_a_lock_of_many_doubled_names_is_refused_within_the_bound(tmp_path: Path) -> None:
-    """2^20 combinations exist; at most MAX_COMBINATIONS are tried."""
+def test_a_conflict_in_one_name_leaves_the_others_resolved(tmp_path: Path) -> None:
     names = [f"p{i}" for i in range(20)]
     doubled = [_package(n, v) for n in names for v in ("1.0", "2.0")]
     picky = _package(
         "z", "1.0", "\n".join(f'{n} = "==1.0"' for n in names[:-1]) + '\np19 = "==3.0"'
     )
+    resolution = resolve(_lock(tmp_path, *doubled, picky), AMD64_311.marker_environment())
+    assert [u.name for u in resolution.unresolved] == ["p19"]
+    assert _pins(resolution.packages) == sorted(
+        [*(f"{n}==1.0" for n in names[:-1]), "p19==1.0", "p19==2.0", "z==1.0"]
+    )
+
+
+def test_a_lock_of_many_linked_doubled_names_is_refused_within_the_bound(tmp_path: Path) -> None:
+    """Twenty names that ask for each other: 2^20 combinations, at most MAX_COMBINATIONS tried."""
+    names = [f"p{i}" for i in range(20)]
+    doubled = [
+        _package(n, v, f'{names[i + 1]} = "*"' if i + 1 < len(names) else "")
+        for i, n in enumerate(names)
+        for v in ("1.0", "2.0")
+    ]
+    picky = _package("z", "1.0", 'p0 = "==1.0"\np19 = "==3.0"')
     lock = _lock(tmp_path, *doubled, picky)
     start = time.monotonic()
     resolution = resolve(lock, AMD64_311.marker_environment())
