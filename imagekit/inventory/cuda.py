@@ -50,6 +50,8 @@ def _wheel(dist: PythonDist) -> CudaComponent | None:
         return None
     component, major = match["component"], match["major"]
     tracks = component.startswith(_TRACKS_CUDA[0]) or component in _TRACKS_CUDA[1:]
+    if component == "cublas" and major is None:
+        tracks = False  # CUDA 13's cuBLAS numbers itself: nvidia-cublas 13.1.1.3 is CUDA 13.0's
     if major is None and not tracks:
         return None  # nvidia-ml-py and friends: not CUDA
     own = _major_minor(dist.version)

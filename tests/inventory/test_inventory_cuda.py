@@ -117,3 +117,18 @@ def test_old_toolkit_version_txt() -> None:
 def test_no_cuda() -> None:
     view = view_of(layer(file("usr/lib/libc.so.6", "c")))
     assert read_cuda(view, ()) == ()
+
+
+def test_cuda_13_wheels_without_the_suffix() -> None:
+    """CUDA 13 wheels drop -cuNN. The runtime, nvJitLink and NVTX carry their release in their
+    version; cuBLAS (13.1.1.3 in CUDA 13.0) and cuFFT (12.0.0.61) number themselves, so the
+    reader claims no CUDA version for them (compat maps them through the cuda-toolkit pins)."""
+    members = [
+        *wheel("nvidia-cuda-runtime", "13.0.96"),
+        *wheel("nvidia-nvjitlink", "13.5.37"),
+        *wheel("nvidia-cublas", "13.1.1.3"),
+        *wheel("nvidia-cufft", "12.0.0.61"),
+    ]
+    view = view_of(layer(*(file(path, data) for path, data in members)))
+    found = {c.name: c.cuda_version for c in read_cuda(view, read_python(view))}
+    assert found == {"nvidia-cuda-runtime": "13.0", "nvidia-nvjitlink": "13.5"}
