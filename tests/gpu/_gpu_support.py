@@ -75,7 +75,22 @@ RTX_4090 = RecordedGpu(
     "NVIDIA GeForce RTX 4090", "GPU-9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d", 24564, (8, 9), None, 0
 )
 
+# Cloud GPUs, named and sized as public `nvidia-smi --query-gpu=name,memory.total,compute_cap`
+# outputs show them: "NVIDIA A10G, 23028 MiB, 8.6"; "Tesla V100S-PCIE-32GB ... 7.0";
+# "NVIDIA H800 PCIe, 81559 MiB" with torch capability (9, 0); "NVIDIA L20, 46068 MiB, 8.9".
+A10G = RecordedGpu(
+    "NVIDIA A10G", "GPU-2b3c4d5e-6f70-4a81-92b3-c4d5e6f70819", 23028, (8, 6), None, 1
+)
+V100S = RecordedGpu(
+    "Tesla V100S-PCIE-32GB", "GPU-3c4d5e6f-7081-4b92-a3c4-d5e6f7081920", 32768, (7, 0), None, 1
+)
+H800 = RecordedGpu(
+    "NVIDIA H800 PCIe", "GPU-4d5e6f70-8192-4ca3-b4d5-e6f708192a3b", 81559, (9, 0), (0, 0), 1
+)
+L20 = RecordedGpu("NVIDIA L20", "GPU-5e6f7081-92a3-4db4-c5e6-f708192a3b4c", 46068, (8, 9), None, 1)
+
 HOSTS = {
+    "cloud-580": RecordedHost("580.82.07", 13000, (A10G, V100S, H800, L20)),
     "h100-550": RecordedHost("550.54.15", 12040, (H100, H100)),
     "a100-525": RecordedHost("525.85.12", 12000, (A100,)),
     "a100-mig-550": RecordedHost("550.54.15", 12040, (A100_MIG,)),

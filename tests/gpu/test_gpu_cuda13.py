@@ -13,6 +13,7 @@ from _gpu_support import (
     GPU_DATA,
     TORCH_2_13_CUDA,
     dist,
+    fake,
     inventory,
     metadata_rootfs,
     pool,
@@ -30,11 +31,13 @@ from imagekit.gpu import (
     Pool,
     Verdict,
     compat_of_inventory,
+    host_pools,
     knowledge_base,
     load_fleet,
 )
 from imagekit.gpu.facts import wheel_runtime
 from imagekit.gpu.kb_model import TorchBuild
+from imagekit.gpu.probe import probe
 from imagekit.gpu.versions import format_arch_list
 from imagekit.inventory import read_inventory
 from imagekit.lockfile import LockedPackage
@@ -350,3 +353,30 @@ def test_the_plan_takes_its_cuda_from_the_runtime_not_nvjitlink() -> None:
     )
     runtime_only = cuda_of_packages(lock[1:])
     assert runtime_only is not None and runtime_only.version == "13.0"
+
+
+def test_nvml_names_of_cloud_gpus_keep_the_data_centre_flag(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    fake(monkeypatch, "cloud-580")
+    pools = host_pools(probe(), KB)
+    assert [(p.gpu, KB.gpu(p.gpu or "") is not None, p.datacenter) for p in pools] == [
+        ("NVIDIA A10G", True, True),
+        ("Tesla V100S-PCIE-32GB", True, True),
+        ("NVIDIA H800 PCIe", True, True),
+        ("NVIDIA L20", True, True),
+    ]
+    assert [(g.name if (g := KB.gpu(p.gpu or "")) else None) for p in pools] == [
+        "A10G",
+        "V100S",
+        "H800",
+        "L20",
+    ]
+    root = metadata_rootfs(tmp_path / "rootfs", *TORCH_2_13_CUDA, "nvidia-nvjitlink-13.0.88")
+    report = compat_of_inventory(read_inventory(str(root)), pools)
+    assert [v.verdict for v in report.pools] == [
+        Verdict.RUNS,
+        Verdict.REFUSED,  # sm_70: neither torch 2.13's cu130 build nor CUDA 13 has code for it
+        Verdict.RUNS,
+        Verdict.RUNS,
+    ]

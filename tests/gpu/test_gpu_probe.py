@@ -141,4 +141,6 @@ def test_real_probe_on_this_machine() -> None:
         assert gpu.uuid.startswith(("GPU-", "MIG-"))
         assert gpu.memory_total > 2**30
         assert gpu.compute_capability >= ComputeCapability(major=3, minor=5)
+        known = knowledge_base().gpu(gpu.name)  # the table must agree with the device itself
+        assert known is None or known.cc == gpu.compute_capability, (gpu.name, known)
     assert host_pools(host, knowledge_base())
