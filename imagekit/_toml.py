@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from imagekit.errors import InputError, Location
-from imagekit.limits import check_toml_depth
+from imagekit.limits import check_toml_depth, shown
 from imagekit.paths import read_regular
 
 T = TypeVar("T")
@@ -52,6 +52,8 @@ def load_toml(path: Path) -> dict[str, Any]:
         raise InputError(
             Location(file=path, line=line), f"malformed TOML: {msg}", "fix the TOML syntax"
         ) from e
+    except ValueError as e:  # an integer of more than 4,300 digits: int() refuses it
+        raise InputError(path, f"unreadable TOML: {shown(e, 80)}", "fix the value") from e
 
 
 class Table:

@@ -46,6 +46,10 @@ def parse_toml(path: Path, text: str) -> dict[str, Any]:
             f"malformed TOML: {msg}",
             "fix the TOML syntax or regenerate the lock",
         ) from e
+    except ValueError as e:  # an integer of more than 4,300 digits: int() refuses it
+        raise LockError(
+            path, f"unreadable TOML: {shown(e, 80)}", "this is not a real lock; regenerate it"
+        ) from e
 
 
 def entry_lines(text: str, key: str, count: int) -> list[int | None]:
@@ -109,7 +113,7 @@ def sha256_digest(value: str, where: Location) -> Sha256:
     if not _SHA256.fullmatch(digest):
         raise LockError(
             where,
-            f"malformed sha256 digest {shown(repr(value))} (expected 64 hex digits)",
+            f"malformed sha256 digest '{shown(value)}' (expected 64 hex digits)",
             "regenerate the lock's hashes",
         )
     return Sha256(digest)
@@ -124,7 +128,7 @@ def prefixed_sha256(value: str, where: Location) -> Sha256 | None:
     if not sep or not algorithm or not digest:
         raise LockError(
             where,
-            f"malformed hash {shown(repr(value))} (expected sha256:<64 hex digits>)",
+            f"malformed hash '{shown(value)}' (expected sha256:<64 hex digits>)",
             "regenerate the lock's hashes",
         )
     if algorithm.lower() != "sha256":
@@ -146,7 +150,7 @@ def version_of(text: str, where: Location) -> Version:
     try:
         return Version(text)
     except InvalidVersion as e:
-        raise LockError(where, f"invalid version {shown(repr(text))}", "regenerate the lock") from e
+        raise LockError(where, f"invalid version '{shown(text)}'", "regenerate the lock") from e
 
 
 def marker_of(text: str | None, where: Location) -> Marker | None:
@@ -158,7 +162,7 @@ def marker_of(text: str | None, where: Location) -> Marker | None:
     except InvalidMarker as e:
         reason = shown(str(e).splitlines()[0] if str(e) else "")
         raise LockError(
-            where, f"invalid marker {shown(repr(text))}: {reason}", "regenerate the lock"
+            where, f"invalid marker '{shown(text)}': {reason}", "regenerate the lock"
         ) from e
 
 
@@ -170,7 +174,7 @@ def specifier_of(text: str | None, where: Location) -> SpecifierSet | None:
         return SpecifierSet(text)
     except InvalidSpecifier as e:
         raise LockError(
-            where, f"invalid specifier {shown(repr(text))}", "regenerate the lock"
+            where, f"invalid specifier '{shown(text)}'", "regenerate the lock"
         ) from e
 
 
@@ -192,13 +196,13 @@ def check_wheel(
         wheel_name, wheel_version, _, _ = parse_wheel_filename(file.filename)
     except InvalidWheelFilename as e:
         raise LockError(
-            where, f"invalid wheel file name {shown(repr(file.filename))}", "regenerate the lock"
+            where, f"invalid wheel file name '{shown(file.filename)}'", "regenerate the lock"
         ) from e
     if wheel_name != name or (version is not None and wheel_version != version):
         pinned = f"{name} {version}" if version is not None else name
         raise LockError(
             where,
-            f"wheel {shown(repr(file.filename))} is not a wheel of {pinned}",
+            f"wheel '{shown(file.filename)}' is not a wheel of {pinned}",
             "regenerate the lock; a hand-edited or tampered lock names the wrong file",
         )
 

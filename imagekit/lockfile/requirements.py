@@ -221,7 +221,7 @@ def _take_option(tokens: list[str], i: int, where: Location) -> tuple[str, str, 
     token = tokens[i]
     if not token.startswith("-"):
         raise LockError(
-            where, f"unexpected {shown(repr(token))} among options", "one requirement a line"
+            where, f"unexpected '{shown(token)}' among options", "one requirement a line"
         )
     if token.startswith("--"):
         name, eq, value = token.partition("=")
@@ -265,7 +265,7 @@ def _requirement_line(line: str, where: Location) -> LockedPackage:
         reason = shown(str(e).splitlines()[0] if str(e) else "")
         raise LockError(
             where,
-            f"not a valid requirement: {shown(repr(text))} ({reason})",
+            f"not a valid requirement: '{shown(text)}' ({reason})",
             "write `name==version --hash=sha256:...` or regenerate the file",
         ) from e
     name = canonicalize_name(req.name)
