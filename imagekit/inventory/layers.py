@@ -71,10 +71,12 @@ Keep = Callable[[str], bool | Kept]
 
 @dataclass(slots=True)
 class Budget:
-    """What the walk of one image may still keep in memory and decompress, in bytes."""
+    """The bounds of one image's walk, and what has been spent of them, in bytes."""
 
-    kept: int = MAX_KEPT_TOTAL
-    unpacked: int = MAX_UNPACKED
+    max_kept: int = MAX_KEPT_TOTAL
+    max_unpacked: int = MAX_UNPACKED
+    kept: int = 0
+    unpacked: int = 0
 
     @classmethod
     def from_environment(cls) -> Budget:
@@ -85,12 +87,12 @@ class Budget:
         value = os.environ.get(UNPACKED_VARIABLE, "").strip()
         if not value:
             return cls()
-        if not value.isdigit() or int(value[:30]) <= 0:
+        if not (value.isascii() and value.isdigit()) or len(value) > 30 or int(value) <= 0:
             raise InventoryError(
                 f"${UNPACKED_VARIABLE}={shown(value, 40)} is not a positive number of bytes "
                 f"(set it to, say, {MAX_UNPACKED * 2} to read images up to 128 GiB unpacked)"
             )
-        return cls(unpacked=int(value[:30]))
+        return cls(max_unpacked=int(value))
 
 
 class EntryKind(enum.StrEnum):
@@ -196,13 +198,14 @@ def _kept_size(state: _Scanning, path: str, size: int) -> int:
         state.warnings.append(f"{path}: {size} bytes, too large to read; skipped")
         return -1
     kept = min(size, limit)
-    if kept > state.budget.kept:
+    budget = state.budget
+    if budget.kept + kept > budget.max_kept:
         raise InventoryError(
             f"{state.where}: {path}: the files the inventory reads add up to more than "
-            f"{MAX_KEPT_TOTAL} bytes (MAX_KEPT_TOTAL); no real image keeps this much: "
+            f"{budget.max_kept} bytes (MAX_KEPT_TOTAL); no real image keeps this much: "
             "the image is malformed or hostile"
         )
-    state.budget.kept -= kept
+    budget.kept += kept
     return kept
 
 
@@ -275,15 +278,16 @@ def scan_layer(
     try:
         compression, plain = decompressed(layer.stream, where)
         too_large = (
-            f"{where}: the image unpacks to more than its limit of {budget.unpacked} bytes "
-            f"(MAX_UNPACKED; set ${UNPACKED_VARIABLE} to read a larger image)"
+            f"{where}: the image unpacks to more than {budget.max_unpacked} bytes "
+            f"(MAX_UNPACKED; set ${UNPACKED_VARIABLE} to read a larger image); not read further"
         )
-        hashed = HashingReader(plain, limit=(budget.unpacked, too_large))
+        left = budget.max_unpacked - budget.unpacked
+        hashed = HashingReader(plain, limit=(left, too_large))
         with tarfile.open(fileobj=hashed, mode="r|", bufsize=TAR_BUFSIZE) as tar:
             for member in tar:
                 _scan_member(state, tar, member)
         hashed.drain()  # the end-of-archive padding is part of the diff id
-        budget.unpacked -= hashed.size
+        budget.unpacked += hashed.size
     except tarfile.TarError as e:
         raise InventoryError(f"{where}: not a readable tar ({e}); the image is corrupt") from e
     except DECOMPRESS_ERRORS as e:
