@@ -22,6 +22,8 @@ import docker
 import docker.errors
 
 from imagekit.checks import sha256_file as file_sha256
+from imagekit.errors import InputError
+from imagekit.limits import MAX_JSON_DOCUMENT, load_json, shown
 from imagekit.oci.compress import compress_tar
 from imagekit.oci.layout import blob_path, read_layout, staged_dir, write_image, write_index
 from imagekit.oci.model import (
@@ -32,6 +34,7 @@ from imagekit.oci.model import (
     ImageConfig,
     LayerBlob,
     OciError,
+    parse_json,
 )
 from imagekit.oci.tarlayer import Entry, EntryKind, Tree, bytes_entry, write_tar
 
@@ -101,9 +104,9 @@ def load_into_daemon(client: docker.DockerClient, archive: Path) -> None:
 
 def _archive_json(tar: tarfile.TarFile, name: str, where: Path) -> Any:
     try:
-        return json.loads(_archive_bytes(tar, name, where))
-    except ValueError as e:
-        raise OciError(f"{where}: {name} is not JSON; not a docker-archive") from e
+        return load_json(_archive_bytes(tar, name, where), f"{where}: {name}")
+    except InputError as e:
+        raise OciError(f"{e}; not a docker-archive") from e
 
 
 def _layer(tar: tarfile.TarFile, name: str, layout: Path, where: Path) -> LayerBlob:
@@ -154,9 +157,14 @@ def read_archive(archive: Path, dest: Path, ref_name: str) -> Image:
         if not isinstance(manifest, list) or not manifest or not isinstance(manifest[0], dict):
             raise OciError(f"{archive}: manifest.json lists no image")
         entry = manifest[0]
-        config_bytes = _archive_bytes(tar, str(entry.get("Config")), archive)
-        config = ImageConfig.from_dict(json.loads(config_bytes), f"{archive}: {entry['Config']}")
-        layers = tuple(_layer(tar, str(name), layout, archive) for name in entry.get("Layers", ()))
+        config_name = str(entry.get("Config"))
+        config_bytes = _archive_bytes(tar, config_name, archive)
+        where = f"{archive}: {shown(config_name)}"
+        config = ImageConfig.from_dict(parse_json(config_bytes, where), where)
+        names = entry.get("Layers") or []
+        if not isinstance(names, list):
+            raise OciError(f"{archive}: manifest.json: Layers is not a list")
+        layers = tuple(_layer(tar, str(name), layout, archive) for name in names)
         if tuple(layer.diff_id for layer in layers) != config.diff_ids:
             raise OciError(f"{archive}: its layers do not match the config's diff ids")
         image = write_image(layout, config, layers, {}, config_bytes=config_bytes)
@@ -172,12 +180,16 @@ def _open_archive(archive: Path) -> tarfile.TarFile:
 
 
 def _archive_bytes(tar: tarfile.TarFile, name: str, where: Path) -> bytes:
+    """A small (JSON) member's bytes, at most `MAX_JSON_DOCUMENT`; raises `OciError`."""
     try:
-        member = tar.extractfile(name)
+        info = tar.getmember(name)
     except KeyError as e:
-        raise OciError(f"{where}: {name} is missing; not a docker-archive") from e
+        raise OciError(f"{where}: {shown(name)} is missing; not a docker-archive") from e
+    if info.size > MAX_JSON_DOCUMENT:
+        raise OciError(f"{where}: {shown(name)} of {info.size} bytes is too large for JSON")
+    member = tar.extractfile(info)
     if member is None:
-        raise OciError(f"{where}: {name} is not a file")
+        raise OciError(f"{where}: {shown(name)} is not a file")
     return member.read()
 
 

@@ -8,7 +8,6 @@ previous layout (or none) and no half-written one.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -31,6 +30,7 @@ from imagekit.oci.model import (
     OciError,
     canonical_json,
     digest_of,
+    parse_json,
 )
 
 OCI_LAYOUT = b'{"imageLayoutVersion":"1.0.0"}'
@@ -142,15 +142,14 @@ def publish(tmp: Path, dest: Path) -> None:
 
 
 def _json(path: Path, data: bytes | None = None) -> dict[str, Any]:
+    """A JSON object of the layout, bounded in size and nesting; raises `OciError`."""
     try:
-        value = json.loads(data if data is not None else path.read_bytes())
+        raw = data if data is not None else path.read_bytes()
     except FileNotFoundError as e:
         raise OciError(f"{path}: missing; this is not a complete OCI layout") from e
-    except (ValueError, UnicodeDecodeError) as e:
-        raise OciError(f"{path}: not valid JSON ({e})") from e
-    if not isinstance(value, dict):
-        raise OciError(f"{path}: not a JSON object")
-    return value
+    except OSError as e:
+        raise OciError(f"{path}: cannot be read ({e.strerror})") from e
+    return parse_json(raw, str(path))
 
 
 def read_blob(layout: Path, descriptor: Descriptor) -> bytes:

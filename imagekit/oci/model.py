@@ -1,6 +1,7 @@
 """The OCI image format as frozen values: descriptors, the image config, the manifest.
 
-Each is parsed from its JSON at the boundary (`from_dict`) and written back with `to_dict`;
+Each is parsed from its JSON at the boundary (`parse_json`, bounded in size and depth, then
+`from_dict`, which checks every type it reads) and written back with `to_dict`;
 `canonical_json` gives the bytes whose sha256 is the blob's digest (sorted keys, no spaces),
 so the same values always give the same digests.
 """
@@ -15,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NewType
 
-from imagekit.errors import ImagekitError
+from imagekit.errors import ImagekitError, InputError
+from imagekit.limits import load_json, shown
 
 Digest = NewType("Digest", str)  # "sha256:<64 hex digits>"
 
@@ -57,6 +59,30 @@ def canonical_json(value: dict[str, Any]) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def parse_json(data: bytes, where: str) -> dict[str, Any]:
+    """A JSON object read from an untrusted file or blob, bounded in size and nesting
+    (`imagekit.limits.load_json`); raises `OciError` naming `where`."""
+    try:
+        value = load_json(data, where)
+    except InputError as e:
+        raise OciError(str(e)) from e
+    if not isinstance(value, dict):
+        raise OciError(f"{where}: not a JSON object")
+    return value
+
+
+def _object(value: object, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise OciError(f"{where}: not a JSON object")
+    return value
+
+
+def _list(value: object, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise OciError(f"{where}: not a JSON list")
+    return value
+
+
 def rfc3339(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -90,9 +116,10 @@ class Descriptor:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], where: str) -> Descriptor:
+        d = _object(d, where)
         size = d.get("size")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise OciError(f"{where}: descriptor size {size!r} is not a byte count")
+            raise OciError(f"{where}: descriptor size {shown(size, 40)} is not a byte count")
         return cls(
             media_type=str(d.get("mediaType", "")),
             digest=parse_digest(d.get("digest"), where),
@@ -125,7 +152,8 @@ class History:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> History:
+    def from_dict(cls, d: dict[str, Any], where: str = "history") -> History:
+        d = _object(d, where)
         return cls(
             created=str(d.get("created", "")),
             created_by=str(d.get("created_by", "")),
@@ -181,6 +209,8 @@ class ImageConfig:
         if not isinstance(config, dict) or not isinstance(rootfs, dict):
             raise OciError(f"{where}: config or rootfs is not an object")
         entrypoint, cmd = config.get("Entrypoint"), config.get("Cmd")
+        history = _list(d.get("history") or [], f"{where}: history")
+        ports = _object(config.get("ExposedPorts") or {}, f"{where}: ExposedPorts")
         return cls(
             architecture=str(d.get("architecture", "")),
             os=str(d.get("os", "")),
@@ -188,14 +218,16 @@ class ImageConfig:
             diff_ids=tuple(
                 parse_digest(x, f"{where}: rootfs") for x in _str_list(rootfs, "diff_ids", where)
             ),
-            history=tuple(History.from_dict(h) for h in d.get("history") or ()),
+            history=tuple(
+                History.from_dict(h, f"{where}: history[{i}]") for i, h in enumerate(history)
+            ),
             env=_str_list(config, "Env", where),
             labels=_str_map(config, "Labels", where),
             user=str(config.get("User") or ""),
             workdir=str(config.get("WorkingDir") or ""),
             entrypoint=None if entrypoint is None else _str_list(config, "Entrypoint", where),
             cmd=None if cmd is None else _str_list(config, "Cmd", where),
-            exposed_ports=tuple(sorted(config.get("ExposedPorts") or {})),
+            exposed_ports=tuple(sorted(str(port) for port in ports)),
         )
 
 
@@ -224,7 +256,7 @@ class Manifest:
             config=Descriptor.from_dict(d["config"], f"{where}: config"),
             layers=tuple(
                 Descriptor.from_dict(x, f"{where}: layers[{i}]")
-                for i, x in enumerate(d.get("layers") or ())
+                for i, x in enumerate(_list(d.get("layers") or [], f"{where}: layers"))
             ),
             annotations=_str_map(d, "annotations", where),
         )

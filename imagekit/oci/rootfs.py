@@ -10,8 +10,10 @@ import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from imagekit.errors import InputError
+from imagekit.limits import load_json, shown
 from imagekit.oci.compress import open_layer
 from imagekit.oci.layout import blob_path
 from imagekit.oci.model import Image, OciError
@@ -21,6 +23,9 @@ FACT_FILES = ("etc/group", "etc/passwd", "var/lib/dpkg/status")
 FACTS_REVISION = 1
 _WHITEOUT = ".wh."
 _MAX_LINKS = 40
+# The largest fact file is dpkg's status: about 0.9 kB per package (670 kB for 729 packages on
+# Debian 12), a few MB for the largest real installs.
+MAX_FACT_FILE = 32 << 20
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,8 +99,17 @@ def _apply_layer(blob: Path, media_type: str, files: dict[str, str], links: dict
             if member.issym():
                 links[name] = member.linkname
             elif name in FACT_FILES and member.isfile():
-                content = tar.extractfile(member)
-                files[name] = content.read().decode("utf-8") if content else ""
+                files[name] = _fact_text(tar.extractfile(member), member.size, f"{where}: {name}")
+
+
+def _fact_text(content: IO[bytes] | None, size: int, where: str) -> str:
+    """A fact file's text; raises `OciError` if it is larger than any real one or not UTF-8."""
+    if size > MAX_FACT_FILE:
+        raise OciError(f"{where}: {size} bytes, more than {MAX_FACT_FILE}; the base is malformed")
+    try:
+        return content.read().decode("utf-8") if content else ""
+    except UnicodeDecodeError as e:
+        raise OciError(f"{where}: not UTF-8 ({shown(e)}); the base is malformed") from e
 
 
 def read_facts(layout: Path, image: Image) -> BaseFacts:
@@ -113,10 +127,10 @@ def base_facts(layout: Path, image: Image, cache: Path) -> BaseFacts:
     """`read_facts`, cached in `cache` by the image's manifest digest."""
     path = cache / f"{image.manifest_digest.removeprefix('sha256:')}.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = load_json(path.read_bytes(), path)
         if data.get("revision") == FACTS_REVISION:
             return BaseFacts.from_dict(data)
-    except (OSError, ValueError, KeyError, AttributeError):
+    except (OSError, InputError, KeyError, AttributeError):
         pass  # absent or unreadable: read the layers again
     facts = read_facts(layout, image)
     cache.mkdir(parents=True, exist_ok=True)
