@@ -3,19 +3,33 @@ compared with what the tools themselves install, and hand-written locks for the 
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 from _projects import EXAMPLE, copy_project, edit_spec
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName
 from packaging.version import Version
 from typer.testing import CliRunner
 
 from imagekit.checks import check_lock
 from imagekit.cli import app
-from imagekit.errors import ErrorCollector
-from imagekit.lockfile import Lock, LockedPackage, packages_for, read_lock
+from imagekit.errors import ErrorCollector, Location
+from imagekit.lockfile import (
+    Dependency,
+    Lock,
+    LockedPackage,
+    LockFormat,
+    canonical,
+    packages_for,
+    read_lock,
+)
 from imagekit.lockfile.select import MAX_COMBINATIONS, resolve
 from imagekit.target import TargetEnv
 
@@ -249,3 +263,59 @@ def test_a_lock_of_many_linked_doubled_names_is_refused_within_the_bound(tmp_pat
     assert time.monotonic() - start < 5
     assert MAX_COMBINATIONS < 2**20
     assert [u.name for u in resolution.unresolved] == names
+
+
+_SPECIFIERS = ("", "==1.0", ">=2.0", "<3.0", "!=2.0")
+
+
+@st.composite
+def _graph_locks(draw: st.DrawFn) -> Lock:
+    """Up to four names in one to three versions each, every version asking for some others."""
+    names = draw(st.lists(st.sampled_from("abcd"), min_size=1, max_size=4, unique=True))
+    packages: list[LockedPackage] = []
+    for name in names:
+        for version in draw(st.sets(st.sampled_from(("1.0", "2.0", "3.0")), min_size=1)):
+            wanted = draw(st.dictionaries(st.sampled_from(names), st.sampled_from(_SPECIFIERS)))
+            packages.append(
+                LockedPackage(
+                    name=canonical(name),
+                    raw_name=name,
+                    location=Location(file=Path("poetry.lock"), line=len(packages) + 1),
+                    version=Version(version),
+                    specifier=f"=={version}",
+                    dependencies=tuple(
+                        Dependency(name=canonical(n), specifier=SpecifierSet(s))
+                        for n, s in sorted(wanted.items())
+                        if n != name
+                    ),
+                )
+            )
+    return Lock(path=Path("poetry.lock"), format=LockFormat.POETRY, packages=tuple(packages))
+
+
+def _all_accepted(installed: Sequence[LockedPackage], doubled: set[NormalizedName]) -> bool:
+    version = {p.name: p.version for p in installed}
+    return all(
+        d.specifier.contains(str(version[d.name]))
+        for p in installed
+        for d in p.dependencies or ()
+        if d.name in doubled
+    )
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(_graph_locks())
+def test_a_choice_is_made_exactly_when_one_satisfies_every_edge(lock: Lock) -> None:
+    """Checked against trying every combination of the doubled names' versions."""
+    resolution = resolve(lock, AMD64_311.marker_environment())
+    by_name = lock.by_name()
+    doubled = {n for n, versions in by_name.items() if len(versions) > 1}
+    single = [v[0] for n, v in by_name.items() if n not in doubled]
+    exists = any(
+        _all_accepted([*single, *combination], doubled)
+        for combination in itertools.product(*(by_name[n] for n in sorted(doubled)))
+    )
+    assert (resolution.unresolved == ()) == exists
+    if exists:
+        assert sorted(p.name for p in resolution.packages) == sorted(by_name)
+        assert _all_accepted(resolution.packages, doubled)
