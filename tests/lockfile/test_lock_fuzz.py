@@ -13,9 +13,9 @@ import re
 import tempfile
 import tomllib
 from pathlib import Path
-from typing import Any
 
 import pytest
+from _fuzz import EDITS, VALUES, key_paths, mutate, substitute, to_toml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -121,56 +121,6 @@ SEEDS = {
     "poetry.lock": POETRY_LOCK,
 }
 
-# What an attacker splices in: each has crashed a reader somewhere, or could.
-SNIPPETS = [
-    b"\x00",
-    b"\r",
-    b"\r\n",
-    b"\\\n",
-    b"\n",
-    b"\x0b",
-    b"\x0c",
-    b"\x1c",
-    b"\xc2\x85",  # U+0085, a line break to str.splitlines()
-    b"\xe2\x80\xa8",  # U+2028
-    b"\xef\xbb\xbf",  # a BOM in the middle
-    b"\xff\xfe",
-    b"\xed\xa0\x80",  # an encoded surrogate: not UTF-8
-    b"9" * 5000,
-    b"1." + b"0" * 4400,
-    b"[" * 300,
-    b"{" * 300,
-    b"[[package]]\n",
-    b"[[packages]]\n",
-    b'"',
-    b"'",
-    b"'''",
-    b'"""',
-    b"=",
-    b"#",
-    b";",
-    b"@",
-    b" --hash=sha256:",
-    b"\n-r /etc/passwd\n",
-    b"\n-r ../../../etc/passwd\n",
-    b"\n-c /dev/zero\n",
-    b"\n-r /proc/self/environ\n",
-    b"\n-r requirements.txt\n",
-    b"file:///etc/passwd",
-    b"x" * 2000,
-    b"\x1b[2J",
-]
-
-_EDITS = st.lists(
-    st.tuples(
-        st.floats(min_value=0, max_value=1),
-        st.integers(min_value=0, max_value=12),
-        st.one_of(st.sampled_from(SNIPPETS), st.binary(max_size=6)),
-    ),
-    min_size=1,
-    max_size=5,
-)
-
 FUZZ = settings(
     max_examples=150,
     deadline=None,
@@ -178,15 +128,6 @@ FUZZ = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-
-
-def mutate(seed: bytes, edits: list[tuple[float, int, bytes]]) -> bytes:
-    """Splice each snippet in at a relative position, deleting a few bytes there."""
-    data = seed
-    for where, delete, snippet in edits:
-        at = int(where * len(data))
-        data = data[:at] + snippet + data[at + delete :]
-    return data
 
 
 def read_or_refuse(name: str, data: bytes) -> Lock | InputError:
@@ -211,7 +152,7 @@ def test_the_seeds_are_valid_locks(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(SEEDS))
 @FUZZ
-@given(edits=_EDITS)
+@given(edits=EDITS)
 @example(edits=[(0.5, 0, b"\x00")])
 @example(edits=[(0.0, 0, b"[" * 5000)])
 @example(edits=[(0.3, 0, b"9" * 5000)])
@@ -220,94 +161,6 @@ def test_mutated_locks_read_or_refuse(name: str, edits: list[tuple[float, int, b
 
 
 # --- values substituted into the parsed TOML locks -----------------------------------------
-
-_STRINGS = st.one_of(
-    st.text(max_size=30),
-    st.sampled_from(
-        [
-            "",
-            "\x00",
-            "1." + "9" * 5000,
-            "9" * 5000,
-            "a\rb",
-            "x\ny",
-            "../../etc/passwd",
-            "/etc/passwd",
-            "sha256:zz",
-            "sha256:" + "A" * 64,
-            "md5:" + "0" * 32,
-            "not a marker ==",
-            "python_version >= '3.11' and",
-            "===",
-            "x" * 3000,
-        ]
-    ),
-)
-_SCALARS = st.one_of(
-    _STRINGS,
-    st.integers(min_value=-(2**63), max_value=2**63),
-    st.booleans(),
-    st.floats(allow_nan=True),
-)
-_VALUES = st.recursive(
-    _SCALARS,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(_STRINGS, inner, max_size=3)
-    ),
-    max_leaves=8,
-)
-
-
-def _toml_string(text: str) -> str:
-    out = []
-    for ch in text:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04x}")
-        elif 0xD800 <= ord(ch) <= 0xDFFF:
-            out.append("?")  # TOML cannot hold a lone surrogate
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
-def to_toml_value(value: Any) -> str:
-    """A TOML inline value (strings escaped, tables inline); enough for fuzzed documents."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return _toml_string(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(to_toml_value(v) for v in value) + "]"
-    items = (f"{_toml_string(k)} = {to_toml_value(v)}" for k, v in value.items())
-    return "{" + ", ".join(items) + "}"
-
-
-def to_toml(document: dict[str, Any]) -> str:
-    return "".join(f"{_toml_string(k)} = {to_toml_value(v)}\n" for k, v in document.items())
-
-
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every key path of a parsed document (list indexes included)."""
-    out = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for k, v in value.items():
-            out.extend(_paths(v, (*prefix, k)))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            out.extend(_paths(v, (*prefix, i)))
-    return out
-
-
-def substitute(document: Any, path: tuple[Any, ...], value: Any) -> None:
-    target = document
-    for part in path[:-1]:
-        target = target[part]
-    target[path[-1]] = value
-
 
 TOML_LOCKS = ["pylock.toml", "uv.lock", "poetry.lock"]
 
@@ -325,8 +178,8 @@ def test_the_serializer_round_trips_the_seeds(name: str) -> None:
 def test_hostile_values_read_or_refuse(name: str, data: st.DataObject) -> None:
     document = tomllib.loads(SEEDS[name])
     for _ in range(data.draw(st.integers(min_value=1, max_value=3))):
-        path = data.draw(st.sampled_from(_paths(document)))
-        substitute(document, path, data.draw(_VALUES))
+        path = data.draw(st.sampled_from(key_paths(document)))
+        substitute(document, path, data.draw(VALUES))
     read_or_refuse(name, to_toml(document).encode())
 
 
