@@ -23,6 +23,8 @@ MAX_JSON_DEPTH = 128
 MAX_TOML_DEPTH = 64
 # Manifests, configs, plan.json, direct_url.json, OSV records and index files are kilobytes.
 MAX_JSON_DOCUMENT = 16 << 20
+# SBOMs list every component with its hashes and licences: a large image's runs to tens of MB.
+MAX_SBOM_DOCUMENT = 256 << 20
 # Longest run of input text echoed inside one message (a lock line, a name from an image).
 MAX_ECHO = 200
 # PEP 440 versions of real packages are short; CPython refuses to turn over 4,300 digits into an

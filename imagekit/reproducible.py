@@ -27,6 +27,7 @@ from imagekit.errors import ImagekitError
 from imagekit.oci import Image, read_layout
 from imagekit.oci.compress import open_layer
 from imagekit.oci.layout import blob_path, read_blob
+from imagekit.oci.model import parse_json
 from imagekit.oci.tarlayer import iter_members
 
 END = "(end of layer)"
@@ -178,7 +179,8 @@ def compare_layouts(a: Path, b: Path) -> Difference | None:
 
 
 def _config_json(layout: Path, image: Image) -> Any:
-    return json.loads(read_blob(layout, image.manifest.config))
+    where = str(blob_path(layout, image.manifest.config.digest))
+    return parse_json(read_blob(layout, image.manifest.config), where)
 
 
 def first_json_difference(a: Any, b: Any, path: str) -> tuple[str, str, str] | None:

@@ -8,7 +8,6 @@ that is no file is an image in the Docker daemon.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,9 @@ from packaging.utils import canonicalize_name
 from imagekit.cuda import cuda_of_packages
 from imagekit.diff.cyclonedx import snapshot_from_cyclonedx
 from imagekit.diff.model import Artifact, DiffInputError, Ecosystem, InputKind, Package, Snapshot
+from imagekit.errors import InputError
 from imagekit.inventory import Inventory, read_inventory
+from imagekit.limits import MAX_SBOM_DOCUMENT, load_json
 from imagekit.lockfile import Lock, read_lock
 from imagekit.sbom.components import is_runtime
 from imagekit.sbom.licensing import DeclaredLicense, declared_by_dist
@@ -49,11 +50,21 @@ def load_snapshot(reference: str) -> Snapshot:
 
 def _from_json(path: Path, reference: str) -> Snapshot:
     try:
-        data: Any = json.loads(path.read_bytes())
+        size = path.stat().st_size
+        raw = path.read_bytes() if size <= MAX_SBOM_DOCUMENT else b""
     except OSError as e:
         raise DiffInputError(path, f"cannot read: {e.strerror}") from e
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise DiffInputError(path, f"not valid JSON ({e})", "pass a CycloneDX JSON SBOM") from e
+    if size > MAX_SBOM_DOCUMENT:
+        raise DiffInputError(
+            path, f"{size} bytes, more than any SBOM ({MAX_SBOM_DOCUMENT})", "pass a real SBOM"
+        )
+    try:
+        data: Any = load_json(raw, path, max_bytes=MAX_SBOM_DOCUMENT)
+    except InputError as e:
+        line = f", line {e.location.line}" if e.location.line else ""
+        raise DiffInputError(
+            path, f"not valid JSON ({e.message}{line})", "pass a CycloneDX JSON SBOM"
+        ) from e
     if isinstance(data, dict) and data.get("bomFormat") == "CycloneDX":
         return snapshot_from_cyclonedx(data, path, reference)
     if isinstance(data, dict) and "image" in data and "python" in data:

@@ -16,6 +16,7 @@ from typing import Any
 
 from imagekit.errors import InputError, Location
 from imagekit.inventory.model import Inventory
+from imagekit.limits import MAX_SBOM_DOCUMENT, load_json
 from imagekit.sbom import NOASSERTION, SbomFormat, render_sbom, spdx
 from imagekit.sbom.components import PROVIDED_BY
 
@@ -127,15 +128,21 @@ def components_from_sbom(data: Mapping[str, Any], source: Path) -> tuple[License
 def read_sbom(path: Path) -> tuple[LicensedComponent, ...]:
     """The judged components of a CycloneDX JSON file; raises `InputError`."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+        raw = path.read_bytes() if size <= MAX_SBOM_DOCUMENT else b""
     except FileNotFoundError as e:
         raise InputError(path, "file not found", "correct the path") from e
-    except (OSError, UnicodeDecodeError) as e:
+    except OSError as e:
         raise InputError(path, f"cannot read: {e}", "pass a readable UTF-8 file") from e
-    except json.JSONDecodeError as e:
+    if size > MAX_SBOM_DOCUMENT:
         raise InputError(
-            Location(file=path, line=e.lineno), f"not JSON: {e.msg}", "pass a CycloneDX JSON SBOM"
-        ) from e
+            path, f"{size} bytes, more than any SBOM ({MAX_SBOM_DOCUMENT})", "pass a real SBOM"
+        )
+    try:
+        data = load_json(raw, path, max_bytes=MAX_SBOM_DOCUMENT)
+    except InputError as e:
+        message = e.message.removeprefix("malformed JSON: ")
+        raise InputError(e.location, f"not JSON: {message}", "pass a CycloneDX JSON SBOM") from e
     if not isinstance(data, dict):
         raise InputError(path, "not a JSON object", "pass a CycloneDX JSON SBOM")
     return components_from_sbom(data, path)

@@ -33,6 +33,9 @@ from _inventory_helpers import (
     view_of,
 )
 
+from imagekit.diff.inputs import load_snapshot
+from imagekit.diff.model import DiffInputError
+from imagekit.errors import InputError
 from imagekit.inventory import (
     DigestKind,
     InventoryError,
@@ -51,6 +54,8 @@ from imagekit.inventory.layers import (
 )
 from imagekit.inventory.python import METADATA_HEAD, read_python
 from imagekit.inventory.sources import DockerArchiveSource, OciLayoutSource, RootfsSource
+from imagekit.licenses.components import read_sbom
+from imagekit.limits import MAX_SBOM_DOCUMENT
 
 SITE = "usr/lib/python3/dist-packages"
 INDEX = "application/vnd.oci.image.index.v1+json"
@@ -517,3 +522,31 @@ def test_a_root_file_system_has_no_digest(tmp_path: Path) -> None:
     (tmp_path / "etc").mkdir()
     image = read_inventory(str(tmp_path)).image
     assert (image.digest, image.digest_kind) == (None, "")
+
+
+# --- SBOMs and inventories read beside images --------------------------------------------------
+
+
+def test_a_deep_sbom_is_one_error_for_diff_and_licences(tmp_path: Path) -> None:
+    path = tmp_path / "deep.cdx.json"
+    path.write_bytes(b'{"bomFormat": "CycloneDX", "components": ' + DEEP + b"}")
+    with pytest.raises(
+        DiffInputError,
+        match=rf"^{path}: not valid JSON \(JSON nested deeper than 128 levels\) \(pass a ",
+    ):
+        load_snapshot(str(path))
+    with pytest.raises(
+        InputError, match=rf"^{path}: not JSON: JSON nested deeper than 128 levels \(pass a "
+    ):
+        read_sbom(path)
+
+
+def test_an_sbom_larger_than_any_real_one_is_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "huge.cdx.json"
+    with path.open("wb") as f:  # sparse: nothing is written but its size
+        f.truncate(MAX_SBOM_DOCUMENT + 1)
+    message = rf"^{path}: {MAX_SBOM_DOCUMENT + 1} bytes, more than any SBOM \({MAX_SBOM_DOCUMENT}\)"
+    with pytest.raises(DiffInputError, match=message):
+        load_snapshot(str(path))
+    with pytest.raises(InputError, match=message):
+        read_sbom(path)
