@@ -19,7 +19,7 @@ combination does.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from packaging.markers import Marker
@@ -31,6 +31,8 @@ from imagekit.lockfile.interface import Dependency, Lock, LockedPackage
 # The most combinations of offered versions tried before a lock is reported unresolved: a
 # real lock offers two versions of a handful of names; this bounds a hostile one.
 MAX_COMBINATIONS = 4096
+# The dependency groups installed unless others are asked for: Poetry's `main`.
+MAIN = frozenset({"main"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,17 +73,25 @@ class Resolution:
     unresolved: tuple[Unresolved, ...] = ()
 
 
-def packages_for(lock: Lock, environment: Mapping[str, str]) -> tuple[LockedPackage, ...]:
+def packages_for(
+    lock: Lock, environment: Mapping[str, str], groups: Collection[str] = MAIN
+) -> tuple[LockedPackage, ...]:
     """The packages `environment` (PEP 508 marker variables) installs, in lock order.
 
     A dependency the lock has no entry for is skipped here; `imagekit.checks` reports it.
     """
-    return resolve(lock, environment).packages
+    return resolve(lock, environment, groups).packages
 
 
-def resolve(lock: Lock, environment: Mapping[str, str]) -> Resolution:
-    """One version of each package of `lock` for `environment`, as the lock's installer chooses."""
-    offered = _offered(lock, environment)
+def resolve(
+    lock: Lock, environment: Mapping[str, str], groups: Collection[str] = MAIN
+) -> Resolution:
+    """One version of each package of `lock` for `environment`, as the lock's installer chooses.
+
+    Of a lock that records dependency groups (poetry.lock), only the packages of `groups`
+    are offered.
+    """
+    offered = tuple(p for p in _offered(lock, environment) if _in_groups(p, groups))
     by_name: dict[NormalizedName, list[LockedPackage]] = {}
     for package in offered:
         by_name.setdefault(package.name, []).append(package)
@@ -135,6 +145,10 @@ def _independent(
     for name, versions in several.items():
         groups.setdefault(root(name), {})[name] = versions
     return list(groups.values())
+
+
+def _in_groups(package: LockedPackage, groups: Collection[str]) -> bool:
+    return not package.groups or any(g in groups for g in package.groups)
 
 
 def _offered(lock: Lock, environment: Mapping[str, str]) -> tuple[LockedPackage, ...]:

@@ -125,11 +125,11 @@ def test_poetry_export_of_the_lock_keeps_both_versions_and_says_so() -> None:
     ]
 
 
-def _package(name: str, version: str, deps: str = "", marker: str = "") -> str:
+def _package(name: str, version: str, deps: str = "", marker: str = "", group: str = "main") -> str:
     markers = f"markers = {marker!r}\n" if marker else ""
     text = (
         f'[[package]]\nname = "{name}"\nversion = "{version}"\noptional = false\n'
-        f'python-versions = "*"\ngroups = ["main"]\n{markers}'
+        f'python-versions = "*"\ngroups = ["{group}"]\n{markers}'
         f'files = [{{file = "{name}-{version}-py3-none-any.whl", hash = "sha256:{H}"}}]\n'
     )
     return text + (f"\n[package.dependencies]\n{deps}\n" if deps else "") + "\n"
@@ -233,6 +233,20 @@ def test_versions_whose_markers_fail_are_not_offered(tmp_path: Path) -> None:
         _package("b", "2.0", marker='platform_machine == "x86_64"'),
     )
     assert _resolved(lock) == ["b==2.0"]
+
+
+def test_only_the_main_group_is_offered_unless_others_are_asked_for(tmp_path: Path) -> None:
+    lock = _lock(
+        tmp_path,
+        _package("a", "1.0", 'b = "*"'),
+        _package("b", "1.0", group="dev"),
+        _package("b", "2.0"),
+        _package("c", "1.0", 'b = "==1.0"', group="dev"),
+    )
+    env = AMD64_311.marker_environment()
+    assert _resolved(lock) == ["a==1.0", "b==2.0"]
+    both = resolve(lock, env, groups={"main", "dev"})
+    assert (_pins(both.packages), both.unresolved) == (["a==1.0", "b==1.0", "c==1.0"], ())
 
 
 def test_a_conflict_in_one_name_leaves_the_others_resolved(tmp_path: Path) -> None:
