@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from imagekit.plan import BuildPlan
 from imagekit.planner import make_plan
 from imagekit.sbom import write_sbom
 from imagekit.spec import ModelSpec
+from imagekit.workdir import owned_dir
 
 RECORD_NAME = "build.json"
 SBOM_NAME = "sbom.cdx.json"
@@ -82,8 +82,7 @@ def build_project(
         plan = planned.with_base_digest(base_id)
         out_dir = output or project / ".imagekit"
         out_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="context-", dir=out_dir) as tmp:
-            context = Path(tmp)
+        with owned_dir(out_dir, "context-") as context:  # swept by the next build if killed
             count = sum(len(x.packages) for x in plan.python_layers)
             progress(f"fetching wheels for {count} packages")
             assemble(plan, project, context, cache_dir=cache_dir)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
@@ -20,6 +21,7 @@ from imagekit.errors import ImagekitError
 from imagekit.plan import PLAN_PATH_IN_IMAGE, BuildPlan, Layer, LayerKind, PlannedPackage
 from imagekit.render import render_dockerfile, render_dockerignore
 from imagekit.wheelhouse import FetchedWheel, Target, WheelRequest, fetch_wheels
+from imagekit.workdir import write_problem
 
 DEFAULT_EPOCH = 315532800  # 1980-01-01, the earliest time a zip (wheel) entry can hold
 
@@ -73,15 +75,31 @@ def _copy_verified(source: Path, dest: Path, sha256: str, what: str) -> None:
 def _normalize(root: Path, epoch: int) -> None:
     for dirpath, dirnames, filenames in os.walk(root):
         for name in filenames:
-            path = Path(dirpath) / name
-            path.chmod(0o755 if path.stat().st_mode & 0o100 else 0o644)
-            os.utime(path, (epoch, epoch))
+            _settle(Path(dirpath) / name, epoch)
         for name in dirnames:
             (Path(dirpath) / name).chmod(0o755)
     for dirpath, dirnames, _ in os.walk(root, topdown=False):
         for name in dirnames:
             os.utime(Path(dirpath) / name, (epoch, epoch))
     os.utime(root, (epoch, epoch))
+
+
+def _settle(path: Path, epoch: int) -> None:
+    """Give the file `path` its fixed mode and the epoch as mtime.
+
+    A wheel is a hard link into the user's wheel cache: changing its mode or mtime would change
+    the cached file too, so a link that needs a change is first replaced by a copy of its own.
+    """
+    st = path.stat()
+    mode = 0o755 if st.st_mode & 0o100 else 0o644
+    if stat.S_IMODE(st.st_mode) == mode and st.st_mtime == epoch:
+        return
+    if st.st_nlink > 1:
+        copy = path.with_name(f".{path.name}.copy")
+        shutil.copyfile(path, copy)
+        copy.replace(path)
+    path.chmod(mode)
+    os.utime(path, (epoch, epoch))
 
 
 _DEB_ARCH = {"linux/amd64": "amd64", "linux/arm64": "arm64"}
@@ -124,8 +142,19 @@ def assemble(
     """Write the whole build context of `plan` into the empty folder `context`.
 
     Raises `WheelhouseError` (fetch, hash or platform problems), `DebError` (system packages)
-    or `ContextError` (a model artifact or application file that changed after the checks).
+    or `ContextError` (a model artifact or application file that changed after the checks, or
+    a write that failed, such as on a full disk).
     """
+    try:
+        return _assemble(plan, project, context, cache_dir)
+    except OSError as e:
+        where = Path(e.filename) if isinstance(e.filename, str) else context
+        raise ContextError(write_problem(where, "the build context", e)) from e
+
+
+def _assemble(
+    plan: BuildPlan, project: Path, context: Path, cache_dir: Path | None
+) -> tuple[FetchedWheel, ...]:
     target = wheel_target(plan)
     tools = fetch_wheels(_requests(plan.build_tools), target, context / "tools", cache_dir)
     fetched: list[FetchedWheel] = list(tools)

@@ -38,6 +38,10 @@ _TAGS_SHOWN = 3
 _GOT_HASH = re.compile(r"Got\s+([0-9a-f]{64})")
 _UNREACHABLE = re.compile(r"after connection broken by|Could not fetch URL")
 _PIP_FILE = re.compile(r"/([^/\s#]+\.whl)\b")
+# A cached wheel is stored as a build context wants it (mode 0644, mtime 1980-01-01, the default
+# SOURCE_DATE_EPOCH), so the context's hard link to it needs no change and the cache none either.
+CACHED_MODE = 0o644
+CACHED_MTIME = 315532800
 
 
 class WheelhouseError(ImagekitError):
@@ -334,6 +338,8 @@ def _store(path: Path, digest: str, cache: Path) -> Path:
         with tempfile.NamedTemporaryFile(dir=entry, prefix=".tmp-", delete=False) as tmp:
             partial = Path(tmp.name)
         shutil.copyfile(path, partial)
+        partial.chmod(CACHED_MODE)
+        os.utime(partial, (CACHED_MTIME, CACHED_MTIME))
         partial.replace(final)
     return final
 

@@ -8,7 +8,6 @@ optional. The same plan and context give the same manifest digest, which is the 
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import docker
@@ -23,6 +22,7 @@ from imagekit.oci import (
     LayerCache,
     ModelBuild,
     OciBase,
+    OciError,
     assemble_image,
     base_facts,
     default_cache_root,
@@ -31,6 +31,7 @@ from imagekit.oci import (
     write_archive,
 )
 from imagekit.plan import BuildPlan
+from imagekit.workdir import owned_dir, write_problem
 
 
 class OciBackend:
@@ -113,7 +114,7 @@ def export_layout(
     epoch = source_date_epoch()
     if outputs.archive is not None:
         progress(f"docker-archive {outputs.archive}")
-        write_archive(layout, image, tag, outputs.archive, mtime=epoch)
+        _write_archive(layout, image, tag, outputs.archive, epoch)
     if not outputs.load:
         return client
     client = client or docker_client()
@@ -121,8 +122,16 @@ def export_layout(
     if outputs.archive is not None:
         load_into_daemon(client, outputs.archive)
         return client
-    with tempfile.TemporaryDirectory(prefix=".load-", dir=layout.parent) as tmp:
-        archive = Path(tmp) / "image.tar"
-        write_archive(layout, image, tag, archive, mtime=epoch)
+    with owned_dir(layout.parent, ".load-") as tmp:
+        archive = tmp / "image.tar"
+        _write_archive(layout, image, tag, archive, epoch)
         load_into_daemon(client, archive)
     return client
+
+
+def _write_archive(layout: Path, image: Image, tag: str, dest: Path, epoch: int) -> None:
+    """`write_archive`, with a failed write (a full disk) as one `OciError`; no partial file."""
+    try:
+        write_archive(layout, image, tag, dest, mtime=epoch)
+    except OSError as e:
+        raise OciError(write_problem(dest, "the docker-archive", e)) from e

@@ -11,7 +11,6 @@ workdir, entrypoint, cmd, exposed ports; `created` and every history entry carry
 from __future__ import annotations
 
 import sys
-import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from imagekit.oci.system import system_tree
 from imagekit.oci.tarlayer import Tree, bytes_entry, write_layer
 from imagekit.oci.wheels import layer_tree
 from imagekit.plan import PLAN_PATH_IN_IMAGE, BuildPlan, Layer, LayerKind
+from imagekit.workdir import owned_dir, write_problem
 
 Progress = Callable[[str], None]
 
@@ -220,23 +220,30 @@ def _check_platform(build: ModelBuild) -> None:
 def assemble_image(build: ModelBuild, dest: Path, tag: str) -> Image:
     """Write the model image as the OCI layout `dest` (atomically), naming it `tag`.
 
-    Raises `OciError` (an unsafe wheel, a package the backend cannot install, a write error);
-    the layout is then left as it was.
+    Raises `OciError` (an unsafe wheel, a package the backend cannot install, a write error
+    such as a full disk); the layout is then left as it was.
     """
     _check_platform(build)
+    try:
+        return _assemble(build, dest, tag)
+    except OSError as e:
+        raise OciError(write_problem(dest, "the OCI layout", e)) from e
+
+
+def _assemble(build: ModelBuild, dest: Path, tag: str) -> Image:
     base = build.base
     layers, history = list(base.image.layers), list(base.image.config.history)
     created = rfc3339(build.epoch)
     with (
         staged_dir(dest) as layout,
-        tempfile.TemporaryDirectory(prefix=".work-", dir=dest.parent) as work,
+        owned_dir(dest.parent, ".work-") as work,
         ExitStack() as stack,
     ):
         for layer in layers:
             digest = layer.descriptor.digest
             link_blob(blob_path(base.layout, digest), layout, digest)
         for step in _steps(build):
-            layers.append(_layer(build, step, layout, Path(work), stack))
+            layers.append(_layer(build, step, layout, work, stack))
             history.append(History(created=created, created_by=step.created_by))
         image = write_image(
             layout, _config(build, layers, history), tuple(layers), _annotations(build)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import platform
 import shutil
 import tarfile
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +50,7 @@ from imagekit.oci.model import (
 from imagekit.oci.tarlayer import Tree, write_layer
 from imagekit.oci.wheels import layer_tree
 from imagekit.wheelhouse import Target, WheelRequest, fetch_wheels
+from imagekit.workdir import owned_dir
 
 REVISION = "1"  # bumped whenever what a recipe gives changes, so older bases are rebuilt
 REVISION_ANNOTATION = "io.imagekit.base.oci-revision"
@@ -133,12 +133,12 @@ def ensure_base(
     layout.parent.mkdir(parents=True, exist_ok=True)
     with (
         staged_dir(layout) as tmp,
-        tempfile.TemporaryDirectory(prefix=".work-", dir=layout.parent) as work,
+        owned_dir(layout.parent, ".work-") as work,
     ):
         job = _Job(
             base=base,
             layout=tmp,
-            work=Path(work),
+            work=work,
             wheel_cache=wheel_cache,
             compression=compression,
             log=log,

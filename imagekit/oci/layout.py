@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +31,7 @@ from imagekit.oci.model import (
     digest_of,
     parse_json,
 )
+from imagekit.workdir import owned_dir
 
 OCI_LAYOUT = b'{"imageLayoutVersion":"1.0.0"}'
 
@@ -120,25 +120,21 @@ def staged_dir(dest: Path) -> Iterator[Path]:
 
     An existing `dest` is replaced only then; on any error (or Ctrl-C) the folder is removed.
     """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
-    tmp.chmod(0o755)  # mkdtemp makes it private; the layout is not
-    try:
+    # Locked while in use, so a killed build's folder is swept by the next (imagekit.workdir).
+    with owned_dir(dest.parent, f".{dest.name}-") as tmp:
+        tmp.chmod(0o755)  # the layout is not private
         yield tmp
         publish(tmp, dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def publish(tmp: Path, dest: Path) -> None:
     """Rename the complete folder `tmp` to `dest`, moving an older `dest` aside first."""
-    old = None
-    if dest.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{dest.name}-old-", dir=dest.parent))
+    if not dest.exists():
+        tmp.replace(dest)
+        return
+    with owned_dir(dest.parent, f".{dest.name}-old-") as old:
         dest.replace(old / "layout")
-    tmp.replace(dest)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        tmp.replace(dest)
 
 
 def _json(path: Path, data: bytes | None = None) -> dict[str, Any]:

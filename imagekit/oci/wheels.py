@@ -30,12 +30,13 @@ from typing import TYPE_CHECKING, BinaryIO
 from installer import install
 from installer.destinations import SchemeDictionaryDestination
 from installer.exceptions import InstallerError
-from installer.records import Hash, RecordEntry
+from installer.records import Hash, InvalidRecordEntry, RecordEntry
 from installer.scripts import Script
 from installer.sources import WheelFile
 from installer.utils import Scheme
 from packaging.version import Version
 
+from imagekit.limits import shown
 from imagekit.oci.model import OciError
 from imagekit.oci.pyc import compile_all, compiles_bytecode, pyc_path
 from imagekit.oci.tarlayer import EXEC_MODE, FILE_MODE, Entry, EntryKind, Opener, Tree, bytes_entry
@@ -46,6 +47,11 @@ if TYPE_CHECKING:
 INSTALLER_NAME = b"imagekit\n"
 _IN_MEMORY = 1 << 20  # files larger than this are spilled to the work folder
 _TEST_DIRS = frozenset({"tests", "test"})
+# Bounds on what a wheel declares, checked before anything is read (zipfile reads no more than
+# a member declares). torch's RECORD is about 2 MB; the largest CUDA wheels unpack to a few GB.
+MAX_RECORD_BYTES = 64 << 20
+MAX_SYMLINK_TARGET = 4096  # PATH_MAX
+MAX_WHEEL_UNPACKED = 16 << 30
 
 
 class UnsafeWheelError(OciError):
@@ -54,7 +60,7 @@ class UnsafeWheelError(OciError):
 
 def _refuse(wheel: Path, path: str, why: str) -> UnsafeWheelError:
     return UnsafeWheelError(
-        f"{wheel.name}: {path!r} {why}; the wheel is refused (a broken or malicious wheel: "
+        f"{wheel.name}: '{shown(path)}' {why}; the wheel is refused (a broken or malicious wheel: "
         "lock another version or report it to its publisher)"
     )
 
@@ -70,18 +76,34 @@ def _check_path(wheel: Path, path: str) -> None:
 def _check_symlink(wheel: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     if not stat.S_ISLNK(info.external_attr >> 16):
         return
+    if info.file_size > MAX_SYMLINK_TARGET:
+        raise _refuse(wheel, info.filename, f"is a symlink of {info.file_size} bytes")
     target = archive.read(info).decode("utf-8", "replace")
     resolved = posixpath.normpath(posixpath.join(posixpath.dirname(info.filename), target))
     if target.startswith("/") or resolved == ".." or resolved.startswith("../"):
-        raise _refuse(wheel, info.filename, f"is a symlink to {target!r}, outside the root")
+        raise _refuse(wheel, info.filename, f"is a symlink to '{shown(target)}', outside the root")
 
 
-def _record_paths(archive: zipfile.ZipFile) -> list[str]:
-    records = [n for n in archive.namelist() if n.endswith(".dist-info/RECORD")]
+def _check_sizes(wheel: Path, archive: zipfile.ZipFile) -> None:
+    total = sum(info.file_size for info in archive.infolist())
+    if total > MAX_WHEEL_UNPACKED:
+        raise _refuse(
+            wheel, "*", f"unpacks to {total} bytes, over the limit of {MAX_WHEEL_UNPACKED}"
+        )
+
+
+def _record_paths(wheel: Path, archive: zipfile.ZipFile) -> list[str]:
+    records = [i for i in archive.infolist() if i.filename.endswith(".dist-info/RECORD")]
     paths: list[str] = []
-    for name in records:
-        text = archive.read(name).decode("utf-8", "replace")
-        paths += [row[0] for row in csv.reader(io.StringIO(text)) if row]
+    for info in records:
+        if info.file_size > MAX_RECORD_BYTES:
+            raise _refuse(wheel, info.filename, f"is {info.file_size} bytes, over the limit of "
+                          f"{MAX_RECORD_BYTES}")  # fmt: skip
+        lines = archive.read(info).decode("utf-8", "replace").splitlines()
+        try:  # read as installer reads it (its parse_record_file), so both see the same paths
+            paths += [row[0] for row in csv.reader(lines, lineterminator="\n") if row]
+        except csv.Error as e:
+            raise _refuse(wheel, info.filename, f"is not a valid CSV file ({e})") from e
     return paths
 
 
@@ -90,13 +112,14 @@ def check_wheel(wheel: Path) -> None:
     RECORD entry is absolute or climbs out of the root, or a symlink escapes the root."""
     try:
         with zipfile.ZipFile(wheel) as archive:
+            _check_sizes(wheel, archive)
             for info in archive.infolist():
                 _check_path(wheel, info.filename)
                 _check_symlink(wheel, archive, info)
-            for path in _record_paths(archive):
+            for path in _record_paths(wheel, archive):
                 _check_path(wheel, path)
-    except (zipfile.BadZipFile, OSError) as e:
-        raise OciError(f"{wheel}: not a readable wheel ({e})") from e
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as e:
+        raise OciError(f"{wheel}: not a readable wheel ({shown(e)})") from e
 
 
 def scheme(venv: str, python: Version, name: str) -> dict[str, str]:
@@ -177,8 +200,9 @@ def install_wheel(wheel: Path, destination: TreeDestination, *, venv: str, pytho
             destination.scheme_dict = scheme(venv, python, source.distribution)
             # REQUESTED as pip writes it for what a requirements file names: every wheel here
             install(source, destination, {"INSTALLER": INSTALLER_NAME, "REQUESTED": b""})
-    except (InstallerError, ValueError, OSError, zipfile.BadZipFile) as e:
-        raise OciError(f"{wheel.name}: installing it failed ({e})") from e
+    except (InstallerError, InvalidRecordEntry, ValueError, OSError, zipfile.BadZipFile,
+            csv.Error) as e:  # fmt: skip
+        raise OciError(f"{wheel.name}: installing it failed ({shown(e)})") from e
 
 
 def _compiled(path: str, prefix: str) -> bool:
