@@ -183,9 +183,12 @@ def read_layout(layout: Path, ref_name: str | None = None) -> Image:
     Raises `OciError` for a missing or malformed index, manifest or config.
     """
     index = _json(layout / "index.json")
+    listed = index.get("manifests") or []
+    if not isinstance(listed, list):
+        raise OciError(f"{layout}/index.json: manifests is not a list")
     manifests = [
         Descriptor.from_dict(m, f"{layout}/index.json: manifests[{i}]")
-        for i, m in enumerate(index.get("manifests") or ())
+        for i, m in enumerate(listed)
     ]
     if ref_name is not None:
         manifests = [m for m in manifests if dict(m.annotations).get(REF_NAME) == ref_name]
