@@ -1,13 +1,14 @@
 """`imagekit update`: dependency updates tested against the model's behaviour.
 
-`update_project` recompiles the lock with uv in a candidate copy of the model folder, builds
+`update_project` re-locks with the tool that made the lock (uv for requirements, pylock.toml
+and uv.lock; poetry for poetry.lock) in a candidate copy of the model folder, builds
 the candidate image, checks, scans, diffs and verifies it against the current image, and
 replaces the lock only when the model's outputs still match (or `force` gives a reason).
 """
 
 from __future__ import annotations
 
-from imagekit.update.lock import LockLayout, PackageChange, UpdateError, find_layout
+from imagekit.update.lock import LockLayout, PackageChange, Recipe, UpdateError, find_layout
 from imagekit.update.report import UpdateReport, Verdict, render_update
 from imagekit.update.run import CANDIDATE_DIR, UpdateRequest, update_project
 from imagekit.update.security import Vulnerable, vulnerable_in
@@ -16,6 +17,7 @@ __all__ = [
     "CANDIDATE_DIR",
     "LockLayout",
     "PackageChange",
+    "Recipe",
     "UpdateError",
     "UpdateReport",
     "UpdateRequest",

@@ -23,10 +23,11 @@ class Verdict(enum.StrEnum):
 class UpdateReport:
     project: Path
     lock: Path
-    command: tuple[str, ...]  # the uv command, relative to the model folder
+    command: tuple[str, ...]  # the re-lock command (uv or poetry), relative to the model folder
     verdict: Verdict
     reasons: tuple[str, ...]
     promoted: bool = False  # whether the lock was replaced
+    companions: tuple[Path, ...] = ()  # files replaced with the lock (uv export's uv.lock)
     forced: str | None = None  # --force REASON
     requested: tuple[str, ...] = ()  # what uv was allowed to upgrade; (): everything
     pinned: tuple[str, ...] = ()  # requested packages that requirements.in pins with ==

@@ -84,6 +84,7 @@ def update_project(
         vulnerable=vulnerable,
         forced=request.force,
         pinned=pinned_directly(layout.source, request.packages),
+        companions=layout.companions(),
     )
     if request.security_only and not vulnerable:
         return replace(report, reasons=("no known vulnerability in the lock",))
@@ -236,9 +237,13 @@ def _decide(
 
 
 def _promote(report: UpdateReport, candidate: Path) -> UpdateReport:
-    """Replace the project's lock with the candidate's, atomically."""
-    source = candidate / report.lock.relative_to(report.project)
-    tmp = report.lock.with_name(report.lock.name + ".imagekit-update")
-    shutil.copyfile(source, tmp)
-    tmp.replace(report.lock)
+    """Replace the project's lock (and the files re-locked with it) with the candidate's, each
+    atomically."""
+    for path in (*report.companions, report.lock):
+        source = candidate / path.relative_to(report.project)
+        if not source.is_file():
+            continue
+        tmp = path.with_name(path.name + ".imagekit-update")
+        shutil.copyfile(source, tmp)
+        tmp.replace(path)
     return replace(report, promoted=True)
