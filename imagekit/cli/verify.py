@@ -147,9 +147,9 @@ def update(
     report: ReportOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Propose an updated lock (uv), build and verify it in a copy of the project, and replace
-    the lock only if the model's outputs still match; exit 0 promoted or nothing to do, 1 not
-    promoted, 2 bad input."""
+    """Propose an updated lock (uv or poetry, the lock's own tool), build and verify it in a
+    copy of the project, and replace the lock only if the model's outputs still match; exit 0
+    promoted or nothing to do, 1 not promoted, 2 bad input."""
     if force is not None and not force.strip():
         raise _usage("--force needs a reason, recorded in the report")
     if security_only and osv is None:
