@@ -4,8 +4,23 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 EXAMPLE ?= examples/iris
 DOCKERD_DIR ?= /tmp/imagekit-dockerd
+REGISTRY_DIR ?= /tmp/imagekit-registry
+REGISTRY_ADDR ?= 127.0.0.1:5000
 
-.PHONY: setup test lint format bench demo clean kb kb-check
+# `make test` after `make demo`: the demo's private daemon (and a registry .ci/registry-start.sh
+# started) are used when the caller's environment names none.
+ifeq ($(origin DOCKER_HOST),undefined)
+ifneq ($(wildcard $(DOCKERD_DIR)/docker.sock),)
+export DOCKER_HOST := unix://$(DOCKERD_DIR)/docker.sock
+endif
+endif
+ifeq ($(origin IMAGEKIT_TEST_REGISTRY),undefined)
+ifneq ($(wildcard $(REGISTRY_DIR)/registry.pid),)
+export IMAGEKIT_TEST_REGISTRY := $(REGISTRY_ADDR)
+endif
+endif
+
+.PHONY: setup test lint format bench demo clean kb kb-check daemon-env daemon-stop
 
 $(BIN)/imagekit: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +59,21 @@ bench: setup
 # Installs what is missing (apt: docker.io, mmdebstrap), starts a private Docker daemon when
 # none answers, builds the example model's image and runs it on its reference inputs.
 demo: setup
-	@bash examples/demo.sh $(EXAMPLE)
+	@IMAGEKIT_DOCKERD_DIR=$(DOCKERD_DIR) bash examples/demo.sh $(EXAMPLE)
+
+# `eval "$$(make -s daemon-env)"`: the demo's daemon (and a running test registry) in your shell.
+daemon-env:
+	@if [ -S $(DOCKERD_DIR)/docker.sock ]; then \
+		echo "export DOCKER_HOST=unix://$(DOCKERD_DIR)/docker.sock"; \
+	else \
+		echo "make daemon-env: no daemon in $(DOCKERD_DIR); run make demo or: sudo .ci/dockerd-start.sh" >&2; \
+		exit 1; \
+	fi
+	@if [ -f $(REGISTRY_DIR)/registry.pid ]; then echo "export IMAGEKIT_TEST_REGISTRY=$(REGISTRY_ADDR)"; fi
+
+# Stops the demo's daemon (SIGTERM, 15 s, then KILL) and removes its docker0 bridge and NAT rules.
+daemon-stop:
+	@bash .ci/dockerd-stop.sh $(DOCKERD_DIR)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache dist build

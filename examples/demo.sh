@@ -20,11 +20,11 @@ if ((${#missing[@]})); then
         "${missing[@]}" >/dev/null
 fi
 
+started=""
 if ! docker version >/dev/null 2>&1; then
     echo "demo: no Docker daemon answers; starting a private one in $dockerd_dir" >&2
     eval "$(as_root .ci/dockerd-start.sh "$dockerd_dir")"
-    echo "demo: stop it later with: sudo .ci/dockerd-stop.sh $dockerd_dir" >&2
-    echo "demo: use it with:        export DOCKER_HOST=$DOCKER_HOST" >&2
+    started=yes
 fi
 
 "$imagekit" check "$example"
@@ -33,3 +33,16 @@ image="$("$imagekit" plan --json "$example" | python3 -c \
     'import json, sys; d = json.load(sys.stdin); print(d["name"] + ":" + d["version"])')"
 echo "demo: predictions of $image on its reference inputs (no network, non-root):" >&2
 docker run --rm --network none "$image"
+
+# The daemon outlives the demo: say how to reuse it (and imagekit) from the user's own shell.
+echo
+echo "demo: done. To use imagekit and this Docker daemon from your shell:"
+echo "    source .venv/bin/activate        # puts imagekit on PATH"
+if [[ -n "${DOCKER_HOST:-}" ]]; then
+    echo "    export DOCKER_HOST=$DOCKER_HOST"
+fi
+echo "    make test                        # finds the demo's daemon by itself"
+if [[ -n "$started" ]]; then
+    echo "demo: the daemon keeps running (pid $(cat "$dockerd_dir/dockerd.pid" 2>/dev/null || echo '?'));" \
+        "stop it, its docker0 bridge and NAT rules with: sudo .ci/dockerd-stop.sh $dockerd_dir"
+fi

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import docker
 import pytest
+from _skip_summary import pytest_unconfigure  # noqa: F401  (a hook: skips counted at the end)
 
 from imagekit.baseimage import BaseBuildResult, build_base
 from imagekit.catalog import BaseImage, Catalog
