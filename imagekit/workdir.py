@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from stat import S_ISDIR
+from typing import BinaryIO
 
 LOCK_SUFFIX = ".lock"
 # A lock-less work folder (from an imagekit before locks) this old belongs to no running build.
@@ -44,6 +45,47 @@ def owned_dir(parent: Path, prefix: str) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
         _lock_of(folder).unlink(missing_ok=True)
         os.close(fd)
+
+
+@contextlib.contextmanager
+def owned_file(parent: Path, prefix: str) -> Iterator[tuple[BinaryIO, Path]]:
+    """A new empty file `parent/<prefix>XXXXXXXX`, open for writing and locked (its own flock)
+    until the block ends; the caller renames or removes it. Files with the same prefix whose
+    writer died (no lock held) are removed first."""
+    parent.mkdir(parents=True, exist_ok=True)
+    sweep_files(parent, prefix)
+    while True:
+        fd, name = tempfile.mkstemp(prefix=prefix, dir=parent)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if _same_file(fd, Path(name)):  # a sweeper did not take it between mkstemp and flock
+            break
+        os.close(fd)
+    with os.fdopen(fd, "w+b") as f:
+        yield f, Path(name)
+
+
+def sweep_files(parent: Path, prefix: str) -> list[Path]:
+    """Remove the files `parent/<prefix>*` whose writer is gone (their flock is free)."""
+    try:
+        paths = sorted(p for p in parent.iterdir() if p.name.startswith(prefix))
+    except OSError:
+        return []
+    removed: list[Path] = []
+    for path in paths:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if _same_file(fd, path):
+                path.unlink()
+                removed.append(path)
+        except OSError:  # BlockingIOError: a live writer holds it
+            pass
+        finally:
+            os.close(fd)
+    return removed
 
 
 def _lock_of(folder: Path) -> Path:

@@ -50,7 +50,7 @@ from imagekit.oci.model import (
 from imagekit.oci.tarlayer import Tree, write_layer
 from imagekit.oci.wheels import layer_tree
 from imagekit.wheelhouse import Target, WheelRequest, fetch_wheels
-from imagekit.workdir import owned_dir
+from imagekit.workdir import owned_dir, write_problem
 
 REVISION = "1"  # bumped whenever what a recipe gives changes, so older bases are rebuilt
 REVISION_ANNOTATION = "io.imagekit.base.oci-revision"
@@ -130,20 +130,23 @@ def ensure_base(
             wheel_cache=wheel_cache,
             compression=compression,
         )
-    layout.parent.mkdir(parents=True, exist_ok=True)
-    with (
-        staged_dir(layout) as tmp,
-        owned_dir(layout.parent, ".work-") as work,
-    ):
-        job = _Job(
-            base=base,
-            layout=tmp,
-            work=work,
-            wheel_cache=wheel_cache,
-            compression=compression,
-            log=log,
-        )
-        _write_base(job, parent)
+    try:
+        layout.parent.mkdir(parents=True, exist_ok=True)
+        with (
+            staged_dir(layout) as tmp,
+            owned_dir(layout.parent, ".work-") as work,
+        ):
+            job = _Job(
+                base=base,
+                layout=tmp,
+                work=work,
+                wheel_cache=wheel_cache,
+                compression=compression,
+                log=log,
+            )
+            _write_base(job, parent)
+    except OSError as e:  # a full cache disk: one line, and no half-written base
+        raise OciError(write_problem(layout, f"the base {base.name}", e)) from e
     log(f"{base.name}: built {layout}")
     return OciBase(layout=layout, image=read_layout(layout, base.local_tag))
 

@@ -13,7 +13,6 @@ import hashlib
 import importlib
 import io
 import os
-import tempfile
 import zlib
 from collections import deque
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol, assert_never, cast
 
 from imagekit.oci.model import Compression, Descriptor, Digest, LayerBlob, OciError
+from imagekit.workdir import owned_file
 
 GZIP_LEVEL = 1  # best speed, as go-containerregistry and ko write layers: about 15% larger
 ZSTD_LEVEL = 3
@@ -147,9 +147,8 @@ def write_blob(
     blobs.mkdir(parents=True, exist_ok=True)
     with (
         ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool,
-        tempfile.NamedTemporaryFile(dir=blobs, prefix=".layer-", delete=False) as f,
+        owned_file(blobs, ".layer-") as (f, tmp),  # a killed writer's file goes with the next
     ):
-        tmp = Path(f.name)
         try:
             writer = _HashingWriter(f, _compressor(compression, pool))
             buffered = io.BufferedWriter(writer, BLOCK)  # compress in large chunks
@@ -159,9 +158,9 @@ def write_blob(
         except BaseException:
             tmp.unlink()
             raise
-    digest = Digest(f"sha256:{writer.blob.hexdigest()}")
-    tmp.chmod(0o644)
-    tmp.replace(blobs / digest.removeprefix("sha256:"))
+        digest = Digest(f"sha256:{writer.blob.hexdigest()}")
+        tmp.chmod(0o644)
+        tmp.replace(blobs / digest.removeprefix("sha256:"))  # while locked: no sweep takes it
     descriptor = Descriptor(media_type=compression.media_type, digest=digest, size=writer.size)
     return LayerBlob(descriptor=descriptor, diff_id=Digest(f"sha256:{writer.diff.hexdigest()}"))
 

@@ -1,5 +1,5 @@
 """Faults on the build side, without a full build: hostile wheels refused in one line, and the
-work folders of killed builds swept while those of live builds are left alone.
+work folders and partial layer blobs of killed builds swept while live builds keep theirs.
 
 Wheels are written byte by byte with zipfile; live and killed owners are real processes (a
 `python -c` child holding a work folder, killed with SIGKILL where the test needs it dead).
@@ -15,11 +15,13 @@ import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 from packaging.version import Version
 
-from imagekit.oci.model import OciError
+from imagekit.oci.compress import write_blob
+from imagekit.oci.model import Compression, OciError
 from imagekit.oci.wheels import (
     MAX_RECORD_BYTES,
     MAX_SYMLINK_TARGET,
@@ -210,3 +212,41 @@ def test_two_processes_sweeping_at_once_keep_each_others_folders(tmp_path: Path)
             _stop(child)
     assert len(sweep(tmp_path, "context-")) == 2
     assert list(tmp_path.iterdir()) == []
+
+
+_HOLD_BLOB = """
+import sys, time
+from pathlib import Path
+from imagekit.workdir import owned_file
+with owned_file(Path(sys.argv[1]), ".layer-") as (f, path):
+    f.write(b"half a layer")
+    f.flush()
+    print(path, flush=True)
+    time.sleep(600)
+"""
+
+
+def _fill(f: IO[bytes]) -> None:
+    f.write(b"layer")
+
+
+def test_a_killed_writers_partial_blob_goes_with_the_next_layer(tmp_path: Path) -> None:
+    def writer() -> tuple[subprocess.Popen[str], Path]:
+        child = subprocess.Popen(
+            [sys.executable, "-c", _HOLD_BLOB, str(tmp_path)], stdout=subprocess.PIPE, text=True
+        )
+        assert child.stdout is not None
+        return child, Path(child.stdout.readline().strip())
+
+    dead, dead_part = writer()
+    _stop(dead)
+    live, live_part = writer()
+    try:
+        blob = write_blob(tmp_path, Compression.GZIP, _fill)
+        assert not dead_part.exists()
+        assert live_part.read_bytes() == b"half a layer"
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+            [live_part.name, blob.descriptor.digest.removeprefix("sha256:")]
+        )
+    finally:
+        _stop(live)
