@@ -1,5 +1,5 @@
-"""What a wheel says it requires: the Requires-Dist lines of its METADATA, read from the zip
-without installing anything."""
+"""What a wheel says of itself: the Requires-Dist and licence fields of its METADATA, read from
+the zip without installing anything, or from the index's PEP 658 metadata file (the same bytes)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,14 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name, parse_wheel_filename
+from packaging.version import InvalidVersion, Version
 
 from imagekit.errors import InputError
+from imagekit.limits import shown
 
 _METADATA = re.compile(r"^(?P<dir>[^/]+)\.dist-info/METADATA$")
 _MAX_METADATA = 8 << 20  # no honest METADATA is larger; a bigger one is not read
+_MAX_LICENSE_LINE = 200
 
 
 class MetadataError(InputError):
@@ -24,39 +27,93 @@ class MetadataError(InputError):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WheelMetadata:
-    """The requirements one wheel declares."""
+    """The requirements and licences one wheel declares."""
 
     name: NormalizedName
     version: str
     requires: tuple[Requirement, ...]
-    wheel: Path
+    wheel: Path  # the wheel, or the cached metadata file it was read from
+    license_expression: str | None = None  # PEP 639 License-Expression, as written
+    license_texts: tuple[str, ...] = ()  # the License field, then licence classifiers
 
 
 def read_wheel_metadata(wheel: Path) -> WheelMetadata:
-    """The Requires-Dist of a wheel's `*.dist-info/METADATA`.
+    """The Requires-Dist and licence fields of a wheel's `*.dist-info/METADATA`.
 
     Raises `MetadataError` for a file that is not a wheel, a wheel without exactly one
     METADATA of its own name, or a Requires-Dist that is not a PEP 508 requirement.
     """
     name, version, _, _ = parse_wheel_filename(wheel.name)
+    return parse_metadata(read_member(wheel), wheel, name=name, version=str(version))
+
+
+def read_member(wheel: Path) -> bytes:
+    """The bytes of a wheel's own `*.dist-info/METADATA`; raises `MetadataError`."""
+    name, _, _, _ = parse_wheel_filename(wheel.name)
     try:
         with zipfile.ZipFile(wheel) as archive:
             member = _metadata_member(archive, name, wheel)
             if archive.getinfo(member).file_size > _MAX_METADATA:
                 raise MetadataError(wheel, f"{member} is larger than 8 MiB", "rebuild the wheel")
-            data = archive.read(member)
+            return archive.read(member)
     except (zipfile.BadZipFile, OSError) as e:
         raise MetadataError(wheel, f"not a readable wheel: {e}", "delete it from the cache") from e
+
+
+def parse_metadata(
+    data: bytes, source: Path, *, name: NormalizedName, version: str
+) -> WheelMetadata:
+    """The fields of METADATA bytes that `source` (a wheel or a metadata file) holds for
+    `name` `version`.
+
+    Raises `MetadataError` for a file larger than any honest METADATA, one whose Name or
+    Version is not the wheel's, or a Requires-Dist that is not a PEP 508 requirement.
+    """
+    if len(data) > _MAX_METADATA:
+        raise MetadataError(source, "METADATA is larger than 8 MiB", "rebuild the wheel")
     headers = BytesHeaderParser().parsebytes(data)
+    said = (str(headers.get("Name") or ""), str(headers.get("Version") or ""))
+    if canonicalize_name(said[0]) != name or not _same_version(said[1], version):
+        raise MetadataError(
+            source,
+            f"METADATA names {shown(said[0])} {shown(said[1])}, not {name} {version}",
+            "delete it from the cache; if it comes from the index, the index is wrong",
+        )
     requires = []
     for text in headers.get_all("Requires-Dist") or ():
         try:
             requires.append(Requirement(str(text)))
         except InvalidRequirement as e:
             raise MetadataError(
-                wheel, f"Requires-Dist {text!r} is not a PEP 508 requirement: {e}"
+                source, f"Requires-Dist {shown(text)} is not a PEP 508 requirement: {e}"
             ) from e
-    return WheelMetadata(name=name, version=str(version), requires=tuple(requires), wheel=wheel)
+    expression = str(headers.get("License-Expression") or "").strip() or None
+    texts = [_first_line(str(headers.get("License") or ""))]
+    texts += [
+        str(c).strip()
+        for c in headers.get_all("Classifier") or ()
+        if str(c).strip().startswith("License ::")
+    ]
+    return WheelMetadata(
+        name=name,
+        version=version,
+        requires=tuple(requires),
+        wheel=source,
+        license_expression=expression,
+        license_texts=tuple(dict.fromkeys(t for t in texts if t)),
+    )
+
+
+def _same_version(said: str, version: str) -> bool:
+    try:
+        return Version(said.strip()) == Version(version)
+    except InvalidVersion:
+        return False
+
+
+def _first_line(text: str) -> str:
+    """A License field's first non-empty line (some hold the whole licence text)."""
+    return next((x.strip() for x in text.splitlines() if x.strip()), "")[:_MAX_LICENSE_LINE]
 
 
 def _metadata_member(archive: zipfile.ZipFile, name: NormalizedName, wheel: Path) -> str:
