@@ -37,6 +37,7 @@ from imagekit.oci.model import (
     parse_json,
 )
 from imagekit.oci.tarlayer import Entry, EntryKind, Tree, bytes_entry, write_tar
+from imagekit.workdir import owned_file
 
 
 def _file_entry(path: Path, name: str, mtime: int) -> Entry:
@@ -81,16 +82,15 @@ def archive_tree(layout: Path, image: Image, tag: str, *, mtime: int) -> Tree:
 def write_archive(layout: Path, image: Image, tag: str, dest: Path, *, mtime: int) -> None:
     """Write the docker-archive of `image` to `dest`, atomically (a temp file renamed)."""
     tree = archive_tree(layout, image, tag, mtime=mtime)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=dest.parent, prefix=f".{dest.name}-", delete=False) as f:
-        tmp = Path(f.name)
+    # Locked while written, so a killed build's partial archive goes with the next one.
+    with owned_file(dest.parent, f".{dest.name}-") as (f, tmp):
         try:
             write_tar(tree, f, mtime=mtime)
         except BaseException:
             tmp.unlink()
             raise
-    tmp.chmod(0o644)
-    tmp.replace(dest)
+        tmp.chmod(0o644)
+        tmp.replace(dest)
 
 
 def load_into_daemon(client: docker.DockerClient, archive: Path) -> None:
