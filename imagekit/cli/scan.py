@@ -10,7 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from imagekit.cli._output import err, handle_errors, print_findings
+from imagekit.cli._faults import one_line
+from imagekit.cli._output import err, handle_errors, out, out_block, print_findings
 from imagekit.inventory.model import Inventory
 from imagekit.vulns import (
     Level,
@@ -44,13 +45,17 @@ def _severity(finding: VulnFinding) -> str:
 
 
 def _rows(findings: tuple[VulnFinding, ...]) -> list[tuple[str, ...]]:
+    """One row per finding, each cell one line (names and versions come from the target)."""
     return [
-        (
-            f.package.display_name,
-            f.package.version,
-            f.id + (f" ({', '.join(f.aliases)})" if f.aliases else ""),
-            _severity(f),
-            ", ".join(f.fixed) or "-",
+        tuple(
+            one_line(cell)
+            for cell in (
+                f.package.display_name,
+                f.package.version,
+                f.id + (f" ({', '.join(f.aliases)})" if f.aliases else ""),
+                _severity(f),
+                ", ".join(f.fixed) or "-",
+            )
         )
         for f in findings
     ]
@@ -59,7 +64,7 @@ def _rows(findings: tuple[VulnFinding, ...]) -> list[tuple[str, ...]]:
 def _table(rows: list[tuple[str, ...]]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        out("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 def _summary(report: ScanReport) -> str:
@@ -76,17 +81,23 @@ def _print_report(report: ScanReport) -> None:
     header = ("PACKAGE", "INSTALLED", "VULNERABILITY", "SEVERITY", "FIXED IN")
     if report.active:
         _table([header, *_rows(report.active)])
+        for f in report.active:
+            if f.matched_on:
+                out(f"  {f.id} in {f.package.display_name}: {f.matched_on}")
     if report.ignored:
-        typer.echo("\nIgnored:")
+        out()
+        out("Ignored:")
         for f in report.ignored:
             rule = f.ignored_by
             if rule is None:  # report.ignored holds only findings with a rule
                 continue
-            typer.echo(
+            out(
                 f"  {f.id} in {f.package.display_name} {f.package.version}: {rule.reason} "
                 f"(until {rule.expires.isoformat()}, {rule.location})"
             )
-    typer.echo(("\n" if report.findings else "") + _summary(report))
+    if report.findings:
+        out()
+    out(_summary(report))
 
 
 def _document(loaded: Target, inventory: Inventory | None) -> dict[str, Any]:
@@ -140,7 +151,7 @@ def scan(
         write(_document(loaded, inventory), report, sbom_out, target)
     print_findings(report.warnings)
     if as_json:
-        typer.echo(json.dumps(report.to_dict(), indent=2))
+        out_block(json.dumps(report.to_dict(), indent=2))
     else:
         _print_report(report)
     if sbom_out:
@@ -151,4 +162,10 @@ def scan(
             f"{len(failing)} vulnerabilities not ignored at or above {fail_on} or of unknown "
             "severity (--fail-on)"
         )
+    # A skipped record may hold an advisory that was never evaluated: like an unknown severity,
+    # it is not known to be below the threshold.
+    unread = report.unread if fail_on else ()
+    if unread:
+        err(f"{len(unread)} OSV records could not be read, so the scan is incomplete (--fail-on)")
+    if failing or unread:
         raise typer.Exit(1)

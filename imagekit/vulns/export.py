@@ -5,26 +5,35 @@ Only records that name a scanned package are parsed whole (an export holds tens 
 a bad record among them is a warning naming its file. Zip members are read in memory, never
 extracted; a member whose name is absolute or climbs out (`../x.json`, `/etc/x.json`,
 `C:\\x.json`) is refused with a warning and never read.
+
+A file or member larger than `MAX_RECORD_BYTES`, nested deeper than `MAX_JSON_DEPTH` or holding a
+version longer than `MAX_VERSION_LENGTH` is not a real advisory: it is skipped with a warning
+naming the file (and the record's id when it could be read). A skipped record is never silent:
+the warning is printed with every report, and `imagekit scan --fail-on` fails on it, as it does
+on a vulnerability of unknown severity, because the advisory it may hold was not evaluated.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from imagekit.errors import Finding, Location, Severity
+from imagekit.errors import Finding, InputError, Location, Severity
+from imagekit.limits import MAX_JSON_DOCUMENT, load_json, shown
 from imagekit.vulns.interface import Package, SourceKind, SourceResult, VulnSource, VulnSourceError
 from imagekit.vulns.match import package_key
 from imagekit.vulns.osv import OsvFormatError, OsvRecord
 
-MAX_RECORD_BYTES = 16 * 1024 * 1024  # a record is a few KB; anything this big is not one
+# One bound for a record file in a directory and a zip member alike: a record is a few KB (the
+# largest in osv.dev's PyPI export are tens of KB), so one this big is not a record.
+MAX_RECORD_BYTES = MAX_JSON_DOCUMENT
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 RULE_RECORD = "osv-record"
 RULE_ZIP_MEMBER = "osv-zip-member"
+SKIPPED_RULES = frozenset({RULE_RECORD, RULE_ZIP_MEMBER})  # warnings that mean a record was skipped
 
 
 def warning(file: Path, key: str | None, rule: str, message: str, fix: str) -> Finding:
@@ -77,34 +86,43 @@ class _Reading:
         self.warnings: list[Finding] = []
 
     def warn(self, file: Path, key: str | None, rule: str, message: str, fix: str) -> None:
-        self.warnings.append(warning(file, key, rule, message, fix))
+        # A member name is the archive's text: escaped and cut like any echoed input.
+        self.warnings.append(warning(file, None if key is None else shown(key), rule, message, fix))
 
-    def invalid(self, path: Path, member: str | None, why: str) -> None:
+    def invalid(self, path: Path, member: str | None, why: str, vuln_id: str | None = None) -> None:
+        named = f"record {vuln_id} is " if vuln_id else ""
         self.warn(
             path,
             member,
             RULE_RECORD,
-            f"not a valid OSV record ({why}); skipped",
+            f"{named}not a valid OSV record ({why}); skipped",
             "re-download the export, or remove the file",
         )
 
     def parse(self, path: Path, member: str | None, data: bytes) -> None:
         """Keep the record if it names a wanted package; a bad record is a warning. Only
         records that may matter are parsed whole: an export holds tens of thousands."""
+        where = f"{path}:{member}" if member else str(path)
         try:
-            raw = json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            self.invalid(path, member, f"not JSON: {e}")
+            raw = load_json(data, where, max_bytes=MAX_RECORD_BYTES)
+        except InputError as e:
+            self.invalid(path, member, e.message)
             return
         keys = affected_keys(raw)
         if keys is not None and not keys & self.wanted:
             return
         try:
-            record = OsvRecord.from_dict(raw, origin=f"{path}:{member}" if member else str(path))
+            record = OsvRecord.from_dict(raw, origin=where)
         except OsvFormatError as e:
-            self.invalid(path, member, str(e))
+            self.invalid(path, member, str(e), record_id(raw))
             return
         self.records.append(record)
+
+
+def record_id(raw: object) -> str | None:
+    """The `id` of a raw record, when it has a plain one, to name it in a warning."""
+    value = raw.get("id") if isinstance(raw, dict) else None
+    return shown(value, 80) if isinstance(value, str) else None
 
 
 class ExportSource(VulnSource):
@@ -132,7 +150,7 @@ def _read(path: Path, reading: _Reading) -> None:
     elif path.is_file() and zipfile.is_zipfile(path):
         _read_zip(path, reading)
     elif path.is_file() and path.suffix == ".json":
-        reading.parse(path, None, path.read_bytes())
+        _read_file(path, reading)
     elif not path.exists():
         raise VulnSourceError(
             f"{path}: OSV export not found (give a directory of *.json records or the "
@@ -147,14 +165,32 @@ def _read(path: Path, reading: _Reading) -> None:
 
 def _read_directory(root: Path, reading: _Reading) -> None:
     for path in sorted(root.rglob("*.json")):
-        if not path.is_file():
-            continue
-        try:
-            data = path.read_bytes()
-        except OSError as e:
-            reading.warn(path, None, RULE_RECORD, f"cannot read: {e.strerror}", "check the file")
-            continue
-        reading.parse(path, None, data)
+        if path.is_file():  # FIFOs, devices and folders named *.json are not records
+            _read_file(path, reading)
+
+
+def _read_file(path: Path, reading: _Reading) -> None:
+    """Parse one record file, read no further than `MAX_RECORD_BYTES` (a 3 GB sparse file costs
+    one stat, not 3 GB of memory)."""
+    try:
+        if path.stat().st_size > MAX_RECORD_BYTES:
+            data = None
+        else:
+            with path.open("rb") as f:
+                data = f.read(MAX_RECORD_BYTES + 1)  # the file may grow after the stat
+    except OSError as e:
+        reading.warn(path, None, RULE_RECORD, f"cannot read: {e.strerror}", "check the file")
+        return
+    if data is None or len(data) > MAX_RECORD_BYTES:
+        reading.warn(
+            path,
+            None,
+            RULE_RECORD,
+            f"file is larger than {MAX_RECORD_BYTES} bytes, too large for an OSV record; skipped",
+            "check the export; remove the file if it is not an advisory",
+        )
+        return
+    reading.parse(path, None, data)
 
 
 def _read_zip(path: Path, reading: _Reading) -> None:

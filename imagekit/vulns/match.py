@@ -9,6 +9,18 @@ ECOSYSTEM ranges use the package ecosystem's order (PEP 440, dpkg), SEMVER range
 GIT ranges need the repository and are left to the `versions` list, as the schema says. What
 cannot be evaluated (an installed version or an event that is not valid in its order) is reported
 as a `Problem` rather than guessed.
+
+Local versions. PyPI refuses uploads with a local label, so advisories list public versions, while
+every CUDA build of torch is installed as `2.5.1+cu124`. PEP 440 orders `2.5.1+cu124` after
+`2.5.1` (so `last_affected: 2.5.1` and `versions: [2.5.1]` miss it) but says that a public version
+in a specifier matches a candidate's local versions ("If the specified version identifier is a
+public version identifier (no local version label), then the local version label of any candidate
+versions MUST be ignored when matching versions", PEP 440, Version matching). A PyPI package whose
+installed version has a local label that no record lists is therefore also evaluated at its public
+version, and the match says so (`Match.public_version`). osv-scanner's offline matcher compares the
+local label strictly (google/osv-scanner internal/semantic/version-pypi.go, `compareLocal`) and
+pip-audit sends the installed version to the OSV API unchanged (pypa/pip-audit
+pip_audit/_service/osv.py), so neither reports these; imagekit does, and names the version used.
 """
 
 from __future__ import annotations
@@ -19,7 +31,13 @@ from packaging.utils import canonicalize_name
 
 from imagekit.vulns.interface import PYPI, Package
 from imagekit.vulns.osv import Affected, EventKind, OsvRecord, Range, RangeType
-from imagekit.vulns.versions import Ordering, Scheme, VersionError, ordering_for
+from imagekit.vulns.versions import (
+    Ordering,
+    Scheme,
+    VersionError,
+    ordering_for,
+    public_version,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,12 +51,21 @@ class Problem:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Match:
     """A record that affects a package: the versions that fix it (after the installed one) and
-    the affected entries that matched (their severities may differ from the record's)."""
+    the affected entries that matched (their severities may differ from the record's).
+    `public_version` is set when only the public part of the installed version matched."""
 
     record: OsvRecord
     package: Package
     fixed: tuple[str, ...]
     affected: tuple[Affected, ...]
+    public_version: str | None = None
+
+    @property
+    def matched_on(self) -> str | None:
+        """ "matched on public version 2.5.1 of 2.5.1+cu124", or None for a direct match."""
+        if self.public_version is None:
+            return None
+        return f"matched on public version {self.public_version} of {self.package.version}"
 
 
 def package_key(ecosystem_base: str, name: str) -> str:
@@ -117,9 +144,10 @@ def in_versions(affected: Affected, version: str, order: Ordering | None) -> boo
 class _Evaluation:
     """One record against one package; collects problems instead of raising."""
 
-    def __init__(self, record: OsvRecord, package: Package) -> None:
+    def __init__(self, record: OsvRecord, package: Package, version: str) -> None:
         self.record = record
         self.package = package
+        self.version = version
         self.problems: list[Problem] = []
         self.fixed: list[str] = []
 
@@ -130,7 +158,7 @@ class _Evaluation:
         order = _range_ordering(rng, self.package)
         if order is None:
             return False
-        version = self.package.version
+        version = self.version
         try:
             order.check(version)
         except VersionError as e:
@@ -156,7 +184,7 @@ class _Evaluation:
 
     def affects(self, affected: Affected) -> bool:
         order = ordering_for(self.package.ecosystem_base)
-        listed = in_versions(affected, self.package.version, order)
+        listed = in_versions(affected, self.version, order)
         ranged = [self.range_affects(i, r) for i, r in enumerate(affected.ranges)]
         return listed or any(ranged)
 
@@ -176,15 +204,33 @@ def check_installed(package: Package) -> str | None:
 
 def evaluate(record: OsvRecord, package: Package) -> tuple[Match | None, tuple[Problem, ...]]:
     """Whether `record` affects the installed `package` (None if not; withdrawn records never
-    do), and what in the record could not be evaluated."""
+    do), and what in the record could not be evaluated. A PyPI version with a local label the
+    record does not match is tried again at its public version (see the module's docstring)."""
     if record.withdrawn:
         return None, ()
-    run = _Evaluation(record, package)
+    match, problems = _evaluate(record, package, package.version)
+    public = public_version(package.version) if package.ecosystem_base == PYPI else None
+    if match is not None or public is None:
+        return match, problems
+    match, more = _evaluate(record, package, public)
+    return match, problems + more
+
+
+def _evaluate(
+    record: OsvRecord, package: Package, version: str
+) -> tuple[Match | None, tuple[Problem, ...]]:
+    run = _Evaluation(record, package, version)
     hits = tuple(a for a in record.affected if concerns(a, package) and run.affects(a))
     if not hits:
         return None, tuple(run.problems)
-    fixed = sort_versions(run.fixed, package)
-    return Match(record=record, package=package, fixed=fixed, affected=hits), tuple(run.problems)
+    match = Match(
+        record=record,
+        package=package,
+        fixed=sort_versions(run.fixed, package),
+        affected=hits,
+        public_version=None if version == package.version else version,
+    )
+    return match, tuple(run.problems)
 
 
 def sort_versions(versions: list[str] | set[str], package: Package) -> tuple[str, ...]:

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from imagekit import __version__
-from imagekit.errors import Finding
+from imagekit.errors import Finding, InputError
+from imagekit.limits import MAX_JSON_DOCUMENT, load_json
 from imagekit.vulns.export import RULE_RECORD, warning
 from imagekit.vulns.interface import Package, SourceKind, SourceResult, VulnSource, VulnSourceError
 from imagekit.vulns.osv import OsvFormatError, OsvRecord
@@ -120,7 +121,7 @@ class ApiSource(VulnSource):
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                payload = response.read()
+                payload = response.read(MAX_JSON_DOCUMENT + 1)  # refused on parse if larger
         except urllib.error.HTTPError as e:
             raise VulnSourceError(f"{url}: HTTP {e.code} {e.reason} (check --osv-url)") from e
         except (urllib.error.URLError, TimeoutError, OSError) as e:
@@ -129,9 +130,9 @@ class ApiSource(VulnSource):
                 f"{url}: cannot reach the OSV API ({reason}); scan offline with --osv PATH"
             ) from e
         try:
-            answer = json.loads(payload)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise VulnSourceError(f"{url}: the answer is not JSON ({e})") from e
+            answer = load_json(payload, url)
+        except InputError as e:
+            raise VulnSourceError(f"{url}: the answer is not usable JSON ({e.message})") from e
         if not isinstance(answer, dict):
             raise VulnSourceError(f"{url}: the answer is not a JSON object")
         return answer

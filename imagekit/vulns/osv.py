@@ -9,10 +9,12 @@ with the JSON path of the problem; the caller turns that into a warning and goes
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from imagekit.errors import InputError
+from imagekit.limits import check_version_text, load_json
 
 T = TypeVar("T")
 
@@ -68,6 +70,10 @@ class _Obj:
         if not value:
             raise OsvFormatError(f"{self.at(key)} is missing (a non-empty string is required)")
         return value
+
+    def version(self, key: str) -> str:
+        """A required version string, no longer than `MAX_VERSION_LENGTH`."""
+        return _bounded_version(self.req_str(key), self.at(key))
 
     def strs(self, key: str) -> tuple[str, ...]:
         items = self.typed(key, list) or []
@@ -205,11 +211,11 @@ class OsvRecord:
 
     @classmethod
     def from_json(cls, text: str | bytes, *, origin: str) -> OsvRecord:
-        """Parse one record's JSON text; raises `OsvFormatError`."""
+        """Parse one record's JSON text (bounded in size and depth); raises `OsvFormatError`."""
         try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise OsvFormatError(f"not JSON: {e}") from e
+            data = load_json(text, origin)
+        except InputError as e:
+            raise OsvFormatError(e.message) from e
         return cls.from_dict(data, origin=origin)
 
     def to_dict(self) -> dict[str, object]:
@@ -246,7 +252,7 @@ def _event(obj: _Obj) -> Event:
             f"{obj.path} must have exactly one of introduced, fixed, last_affected, limit "
             f"(has {', '.join(sorted(keys)) or 'none'})"
         )
-    return Event(kind=EventKind(keys[0]), version=obj.req_str(keys[0]))
+    return Event(kind=EventKind(keys[0]), version=obj.version(keys[0]))
 
 
 def _range(obj: _Obj) -> Range:
@@ -264,6 +270,19 @@ def _affected(obj: _Obj) -> Affected:
         name=package.req_str("name") if package else None,
         purl=package.typed("purl", str) if package else None,
         ranges=tuple(_range(r) for r in obj.objs("ranges")),
-        versions=obj.strs("versions"),
+        versions=tuple(
+            _bounded_version(v, f"{obj.at('versions')}[{i}]")
+            for i, v in enumerate(obj.strs("versions"))
+        ),
         severity=_severities(obj),
     )
+
+
+def _bounded_version(version: str, path: str) -> str:
+    """`version`, unless it is longer than any real one (`MAX_VERSION_LENGTH`): a version of
+    thousands of digits would make PEP 440 parsing raise, so the record is refused first."""
+    try:
+        check_version_text(version, path)
+    except InputError as e:
+        raise OsvFormatError(f"{path}: {e.message}") from e
+    return version

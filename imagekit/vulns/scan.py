@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from imagekit.errors import Finding, Location, Severity
+from imagekit.vulns.export import SKIPPED_RULES
 from imagekit.vulns.ignore import RULE_IGNORE, IgnoreRule
 from imagekit.vulns.interface import Package, VulnSource
 from imagekit.vulns.match import (
@@ -29,6 +30,7 @@ from imagekit.vulns.severity import Level, Rating, rate
 from imagekit.vulns.targets import Target
 
 RULE_MATCH = "osv-match"
+RULE_DUPLICATE = "osv-duplicate"
 _ID_RANK = ("CVE-", "GHSA-", "PYSEC-")
 
 
@@ -52,6 +54,7 @@ class VulnFinding:
     summary: str | None
     records: tuple[OsvRecord, ...]
     ignored_by: IgnoreRule | None = None
+    matched_on: str | None = None  # "matched on public version 2.5.1 of 2.5.1+cu124"
 
     @property
     def ids(self) -> frozenset[str]:
@@ -67,6 +70,7 @@ class VulnFinding:
             "summary": self.summary,
             "records": [{"id": r.id, "origin": r.origin} for r in self.records],
             "ignored": self.ignored_by.to_dict() if self.ignored_by else None,
+            "matched_on": self.matched_on,
         }
 
 
@@ -86,6 +90,11 @@ class ScanReport:
     @property
     def ignored(self) -> tuple[VulnFinding, ...]:
         return tuple(f for f in self.findings if f.ignored_by is not None)
+
+    @property
+    def unread(self) -> tuple[Finding, ...]:
+        """Warnings about OSV records that were skipped: advisories the scan may be missing."""
+        return tuple(w for w in self.warnings if w.rule in SKIPPED_RULES)
 
     def failing(self, threshold: Level) -> tuple[VulnFinding, ...]:
         """Findings not ignored at or above `threshold`. An unknown severity fails at every
@@ -167,6 +176,7 @@ def _finding(package: Package, members: Sequence[Match], warnings: _Warnings) ->
         fixed=sort_versions({v for m in members for v in m.fixed}, package),
         summary=next((s[:200] for s in summaries if s), None),
         records=tuple(records),
+        matched_on=next((m.matched_on for m in members if m.matched_on), None),
     )
 
 
@@ -222,6 +232,39 @@ def _apply_ignores(
     return out, expired
 
 
+def _modified(record: OsvRecord) -> datetime.datetime | None:
+    try:
+        when = datetime.datetime.fromisoformat(record.modified or "")
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=datetime.UTC)
+
+
+def _merge(records: dict[str, OsvRecord], record: OsvRecord, warnings: _Warnings) -> None:
+    """Add `record` to `records` by id. The same record read twice (two files, a file and the
+    API) is kept once; two different records under one id keep the newer `modified` (the first
+    read when neither date decides) and the other is named in a warning, never dropped silently.
+    """
+    kept = records.get(record.id)
+    if kept is None:
+        records[record.id] = record
+        return
+    if kept.to_dict() == record.to_dict():
+        return
+    old, new = _modified(kept), _modified(record)
+    newer = record if old is not None and new is not None and new > old else kept
+    dropped = kept if newer is record else record
+    records[record.id] = newer
+    warnings.add(
+        Location(file=Path(dropped.origin), key=record.id),
+        f"another record {record.id} with different content is in {newer.origin} "
+        f"(modified {newer.modified or 'unknown'}); that one is used, this one "
+        f"(modified {dropped.modified or 'unknown'}) is not",
+        "keep one copy of each advisory in the export",
+        RULE_DUPLICATE,
+    )
+
+
 def _index(records: Iterable[OsvRecord]) -> dict[tuple[str, str], list[OsvRecord]]:
     """Records by (ecosystem, package key) of each package they name."""
     index: dict[tuple[str, str], list[OsvRecord]] = {}
@@ -259,7 +302,7 @@ def scan(
         result = source.fetch(target.packages)
         source_warnings.extend(result.warnings)
         for record in result.records:
-            records.setdefault(record.id, record)
+            _merge(records, record, warnings)
     index = _index(records.values())
     findings: list[VulnFinding] = []
     for package in target.packages:

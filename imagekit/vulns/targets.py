@@ -9,7 +9,6 @@ syft and imagekit write it), else the binary name; the release from `distro` (`d
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -23,6 +22,7 @@ from packaging.utils import canonicalize_name
 from imagekit.errors import Finding, InputError, Location, Severity
 from imagekit.inventory import read_inventory
 from imagekit.inventory.model import DebPackage, Inventory, OsRelease
+from imagekit.limits import MAX_SBOM_DOCUMENT, load_json
 from imagekit.sbom.components import deb_purl, pypi_purl
 from imagekit.vulns.interface import DEBIAN, PYPI, Component, Package
 
@@ -143,11 +143,11 @@ def _components(items: object) -> Iterator[dict[str, Any]]:
 def load_cyclonedx(path: Path) -> dict[str, Any]:
     """A CycloneDX JSON document; raises `InputError` for a file that is not one."""
     try:
-        doc = json.loads(path.read_bytes())
+        with path.open("rb") as f:  # no further than the bound: the size is checked on parse
+            data = f.read(MAX_SBOM_DOCUMENT + 1)
     except OSError as e:
         raise InputError(path, f"cannot read: {e.strerror}", "check the path") from e
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InputError(path, f"not JSON: {e}", "give a CycloneDX JSON SBOM") from e
+    doc = load_json(data, path, max_bytes=MAX_SBOM_DOCUMENT)
     if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
         raise InputError(
             path, 'not a CycloneDX SBOM (no "bomFormat": "CycloneDX")', "give a CycloneDX JSON SBOM"

@@ -124,6 +124,16 @@ class Ordering:
         return cmp_to_key(self.compare)
 
 
+def public_version(version: str) -> str | None:
+    """The public part of a PEP 440 version with a local label ("2.5.1" of "2.5.1+cu124"), or
+    None when it has none or is not PEP 440."""
+    try:
+        parsed = Version(version)
+    except InvalidVersion:
+        return None
+    return parsed.public if parsed.local is not None else None
+
+
 def ordering_for(ecosystem_base: str) -> Ordering | None:
     """The ECOSYSTEM ordering of an OSV ecosystem ("PyPI", "Debian"), or None if unknown."""
     return {"PyPI": Ordering(Scheme.PEP440), "Debian": Ordering(Scheme.DPKG)}.get(ecosystem_base)

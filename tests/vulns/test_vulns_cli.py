@@ -246,7 +246,7 @@ def cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     ("args", "message"),
     [
         (["image.cdx.json"], "error: no vulnerability data: give an OSV export with --osv PATH"),
-        (["bad.json", "--osv", str(RECORDS)], "error: bad.json: not JSON"),
+        (["bad.json", "--osv", str(RECORDS)], "error: bad.json:1: malformed JSON: Expecting value"),
         (
             ["other.json", "--osv", str(RECORDS)],
             'error: other.json: not a CycloneDX SBOM (no "bomFormat": "CycloneDX")',

@@ -52,7 +52,7 @@ def test_related_is_not_an_alias() -> None:
 
 
 def test_truncated_record_is_not_json() -> None:
-    with pytest.raises(OsvFormatError, match=r"^not JSON: Unterminated string"):
+    with pytest.raises(OsvFormatError, match=r"^malformed JSON: Unterminated string"):
         OsvRecord.from_json(
             (MALFORMED / "truncated.GHSA-8ghj-p4vj-mr35.json").read_bytes(), origin="x"
         )
