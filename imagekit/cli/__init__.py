@@ -2,6 +2,23 @@
 
 from __future__ import annotations
 
-from imagekit.cli.app import app, main
+from typing import TYPE_CHECKING
+
+from imagekit.cli._main import main
+
+if TYPE_CHECKING:
+    from imagekit.cli.app import app
 
 __all__ = ["app", "main"]
+
+
+def __getattr__(name: str) -> object:
+    """`app`, the Typer app, is imported on first use: importing it is the CLI's start-up."""
+    if name != "app":
+        raise AttributeError(name)
+    from imagekit.cli.app import app  # noqa: PLC0415 - see the docstring
+
+    # Importing the submodule bound `imagekit.cli.app` to the module; the package's `app` is the
+    # Typer app, as it always was.
+    globals()["app"] = app
+    return app

@@ -1,4 +1,11 @@
-"""Shared CLI rendering: findings and errors to stderr, one line each."""
+"""Shared CLI rendering: the one way text reaches the terminal, findings and errors on stderr.
+
+Everything the CLI prints goes through `out` (stdout) or `err` (stderr), line by line. Names,
+versions, licences and paths come from images, SBOMs and lockfiles that anyone may have written,
+so each line is made safe there (`_faults.one_line`): a newline that would forge a record, an
+escape sequence that would clear the screen or a bidi override is written as `\\xNN`/`\\uNNNN`,
+and an error line is cut at `MAX_MESSAGE`.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +16,37 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
+from imagekit.cli._faults import (
+    ENVIRONMENT_ERRNOS,
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    INTERRUPTED,
+    OUT_OF_MEMORY,
+    message_line,
+    one_line,
+    os_error_line,
+)
 from imagekit.errors import Finding, FindingsError, ImagekitError, Severity
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def err(text: str) -> None:
-    typer.echo(text, err=True)
+def out(text: object = "") -> None:
+    """Print one line on stdout; a newline inside `text` is shown as `\\n`, not obeyed."""
+    typer.echo(one_line(text))
+
+
+def out_block(text: str) -> None:
+    """Print a rendered block (a report, JSON) on stdout: its own line breaks are kept and each
+    line is made safe as `out` makes it; a renderer escapes what it puts inside one line."""
+    for line in text.splitlines():
+        out(line)
+
+
+def err(text: object) -> None:
+    """Print one line on stderr: control characters escaped, cut at `MAX_MESSAGE`."""
+    typer.echo(message_line(text), err=True)
 
 
 def print_findings(findings: Iterable[Finding]) -> None:
@@ -36,7 +66,8 @@ def findings_json(findings: Iterable[Finding]) -> str:
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Map imagekit's errors to a one-line message and the error's exit code."""
+    """Map imagekit's errors, Ctrl-C, environment faults (`ENVIRONMENT_ERRNOS`) and exhausted
+    memory to one line and an exit code."""
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -49,7 +80,16 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             err(f"error: {e}")
             raise typer.Exit(e.exit_code) from None
         except KeyboardInterrupt:
-            err("interrupted")
-            raise typer.Exit(130) from None
+            err(INTERRUPTED)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except MemoryError:
+            # A reader without a bound met a hostile input; what it held is freed by now.
+            err(OUT_OF_MEMORY)
+            raise typer.Exit(EXIT_INPUT) from None
+        except OSError as e:
+            if e.errno not in ENVIRONMENT_ERRNOS:
+                raise  # not the environment's fault: a bug, with its traceback
+            err(os_error_line(e))
+            raise typer.Exit(EXIT_INPUT) from None
 
     return wrapper

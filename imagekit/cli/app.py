@@ -1,4 +1,6 @@
-"""The root Typer app; each command group lives in its own module."""
+"""The root Typer app; each command group lives in its own module. Importing this module is the
+CLI's start-up (typer, every command group and the libraries they load): `imagekit.cli.main`
+does it, so that a Ctrl-C while it runs is one line."""
 
 from __future__ import annotations
 
@@ -61,7 +63,3 @@ def root(
     ] = False,
 ) -> None:
     """imagekit: model images that are reproducible and say what is inside them."""
-
-
-def main() -> None:
-    app()

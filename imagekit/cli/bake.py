@@ -9,7 +9,7 @@ import typer
 
 from imagekit.bake import write_bake
 from imagekit.catalog import Catalog
-from imagekit.cli._output import handle_errors
+from imagekit.cli._output import handle_errors, out
 
 
 @handle_errors
@@ -35,6 +35,6 @@ def bake(
         catalog=Catalog.load(catalog) if catalog else None,
     )
     for target in targets:
-        typer.echo(f"{target.name:<30} {target.plan.image_ref:<40} {target.context}")
+        out(f"{target.name:<30} {target.plan.image_ref:<40} {target.context}")
     bases = sorted({t.plan.base.reference for t in targets})
-    typer.echo(f"wrote {output} ({len(targets)} targets); bases needed: {', '.join(bases)}")
+    out(f"wrote {output} ({len(targets)} targets); bases needed: {', '.join(bases)}")

@@ -10,7 +10,7 @@ import typer
 
 from imagekit.baseimage import build_base
 from imagekit.catalog import BaseImage, Catalog
-from imagekit.cli._output import err, handle_errors
+from imagekit.cli._output import err, handle_errors, out, out_block
 from imagekit.daemon import docker_client
 
 app = typer.Typer(help="The base image catalog.", no_args_is_help=True)
@@ -49,7 +49,7 @@ def list_bases(
     """Show the base images of the catalog."""
     rows = [_row(b) for b in Catalog.load(catalog).bases.values()]
     if as_json:
-        typer.echo(json.dumps(rows, indent=2))
+        out_block(json.dumps(rows, indent=2))
         return
     header = ("NAME", "OS", "PYTHON", "CUDA", "MIN DRIVER", "FROM")
     table = [header] + [
@@ -65,7 +65,7 @@ def list_bases(
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
-        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        out("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 @app.command("build")
@@ -82,4 +82,4 @@ def build_base_command(
     finally:
         client.close()
     state = "reused" if result.reused else "built"
-    typer.echo(f"{state} {result.tag}  {result.image_id}")
+    out(f"{state} {result.tag}  {result.image_id}")

@@ -12,7 +12,8 @@ import typer
 from imagekit.backends import BackendKind, Outputs
 from imagekit.build import build_project
 from imagekit.catalog import Catalog
-from imagekit.cli._output import handle_errors, print_findings
+from imagekit.cli._faults import one_line
+from imagekit.cli._output import err, handle_errors, out, print_findings
 from imagekit.daemon import DaemonUnavailableError, docker_client
 from imagekit.gpu import CompatReport
 from imagekit.gpu.compat import NO_CUDA
@@ -29,9 +30,9 @@ class _Progress:
 
     def __call__(self, line: str) -> None:
         if not self.tty:
-            typer.echo(line, err=True)
+            err(line)
             return
-        text = line.strip().replace("\t", " ")[:100]
+        text = one_line(line.strip().replace("\t", " "))[:100]
         sys.stderr.write("\r" + text.ljust(self.width))
         sys.stderr.flush()
         self.width = len(text)
@@ -65,10 +66,10 @@ def _print_compat(report: CompatReport | None) -> None:
     if report is None:
         return
     if report.summary.cuda is None:
-        typer.echo(f"fleet: {NO_CUDA}")
+        out(f"fleet: {NO_CUDA}")
         return
     for verdict in report.pools:
-        typer.echo(f"pool {verdict.pool.name}: {verdict.verdict.value}: {verdict.reason}")
+        out(f"pool {verdict.pool.name}: {verdict.verdict.value}: {verdict.reason}")
 
 
 def _reason(text: str | None) -> str | None:
@@ -166,12 +167,10 @@ def build(
     print_findings(outcome.warnings)
     _print_compat(outcome.compat)
     result = outcome.result
-    typer.echo(
-        f"built {result.tag}  {result.image_id}  {_size(result.size)}  {len(result.layers)} layers"
-    )
-    typer.echo(f"record {outcome.record}")
+    out(f"built {result.tag}  {result.image_id}  {_size(result.size)}  {len(result.layers)} layers")
+    out(f"record {outcome.record}")
     if outcome.sbom is not None:
-        typer.echo(f"sbom   {outcome.sbom}")
+        out(f"sbom   {outcome.sbom}")
 
 
 def _refuse(given: Mapping[str, object], mode: str) -> None:
@@ -189,11 +188,11 @@ def _check(project: Path, backend: BackendKind, tag: str | None, catalog: Path |
         catalog=Catalog.load(catalog) if catalog else None,
     )
     if check.reproducible:
-        typer.echo(f"reproducible: {check.first}")
+        out(f"reproducible: {check.first}")
         return
-    typer.echo(f"not reproducible: {check.first} != {check.second}")
+    out(f"not reproducible: {check.first} != {check.second}")
     if check.difference is not None:
-        typer.echo(check.difference.describe())
+        out(check.difference.describe())
     raise typer.Exit(1)
 
 
@@ -214,7 +213,7 @@ def _build_all(
         catalog=Catalog.load(catalog) if catalog else None,
     )
     for line in summary_table(builds):
-        typer.echo(line)
+        out(line)
     if not all(b.ok for b in builds):
         raise typer.Exit(1)
 

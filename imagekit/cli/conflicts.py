@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from imagekit.catalog import Catalog
-from imagekit.cli._output import err, findings_json, handle_errors, print_findings
+from imagekit.cli._output import err, findings_json, handle_errors, out, out_block, print_findings
 from imagekit.conflicts import check_deployment, check_project_lock, load_registry
 from imagekit.errors import Finding, Severity
 
@@ -34,10 +34,10 @@ def _finish(findings: tuple[Finding, ...], as_json: bool, summary: str) -> None:
     """Print the findings (JSON on stdout, or lines on stderr) and exit 1 on any error."""
     errors = [f for f in findings if f.severity is Severity.ERROR]
     if as_json:
-        typer.echo(findings_json(findings))
+        out_block(findings_json(findings))
     else:
         print_findings(findings)
-        (err if errors else typer.echo)(summary)
+        (err if errors else out)(summary)
     if errors:
         raise typer.Exit(1)
 
@@ -89,7 +89,7 @@ def deploy(
             }
             for c in report.conflicts
         ]
-        typer.echo(json.dumps({"ok": not pairs, "conflicts": pairs}, indent=2))
+        out_block(json.dumps({"ok": not pairs, "conflicts": pairs}, indent=2))
         if pairs:
             raise typer.Exit(1)
         return

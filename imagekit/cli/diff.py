@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from imagekit.cli._output import err, handle_errors
+from imagekit.cli._output import err, handle_errors, out_block
 from imagekit.diff import diff as diff_inputs
 from imagekit.diff import to_json, to_markdown, to_text
 
@@ -50,4 +50,4 @@ def diff(
         raise typer.Exit(2)
     result = diff_inputs(old, new, risk=risk, osv=osv or ())
     render = to_json if as_json else to_markdown if markdown else to_text
-    typer.echo(render(result), nl=False)
+    out_block(render(result))

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from imagekit.cli._output import err, handle_errors, print_findings
+from imagekit.cli._output import err, handle_errors, out, out_block, print_findings
 from imagekit.errors import Severity
 from imagekit.gpu import CompatReport, Pool, compat_of_inventory, host_pools, knowledge_base
 from imagekit.gpu import load_fleet as read_fleet
@@ -45,13 +45,14 @@ def probe(as_json: JsonOption = False) -> None:
         host = run_probe()
     except NoDriverError as e:
         if as_json:
-            typer.echo(json.dumps({"driver": None, "error": "no-driver", "message": str(e)}))
+            out_block(json.dumps({"driver": None, "error": "no-driver", "message": str(e)}))
         err(str(e))
         raise typer.Exit(e.exit_code) from None
     if as_json:
-        typer.echo(json.dumps(host.to_dict(), indent=2))
+        out_block(json.dumps(host.to_dict(), indent=2))
         return
-    typer.echo("\n".join(_gpu_line(host)))
+    for line in _gpu_line(host):
+        out(line)
 
 
 def _summary_lines(report: CompatReport) -> list[str]:
@@ -114,8 +115,9 @@ def compat(
     report = compat_of_inventory(read_inventory(image), pools)
     if as_json:
         data: dict[str, Any] = report.to_dict()
-        typer.echo(json.dumps(data, indent=2))
+        out_block(json.dumps(data, indent=2))
     else:
-        typer.echo("\n".join(_summary_lines(report) + _pool_lines(report)))
+        for line in _summary_lines(report) + _pool_lines(report):
+            out(line)
         print_findings(report.summary.findings)
     raise typer.Exit(_exit_code(report, host or fleet is not None))

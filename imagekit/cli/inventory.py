@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from imagekit.cli._output import err, handle_errors
+from imagekit.cli._output import err, handle_errors, out, out_block
 from imagekit.inventory import Inventory, ModelArtifact, read_inventory
 
 
@@ -79,10 +79,10 @@ def inventory(
     """List what an image contains; exit 1 if a model artifact does not match its plan."""
     found = read_inventory(image, platform=platform)
     if as_json:
-        typer.echo(json.dumps(found.to_dict(), indent=2, sort_keys=True))
+        out_block(json.dumps(found.to_dict(), indent=2, sort_keys=True))
     else:
         for line in summary(found):
-            typer.echo(line)
+            out(line)
     for warning in found.warnings:
         err(f"warning: {warning}")
     failed = [a for a in found.artifacts if not a.verified]

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from imagekit.cli._output import handle_errors, print_findings
+from imagekit.cli._faults import one_line
+from imagekit.cli._output import handle_errors, out, out_block, print_findings
 from imagekit.cli.sbom import load_inventory
 from imagekit.licenses import (
     LicensePolicy,
@@ -30,13 +31,16 @@ def _cut(text: str) -> str:
 
 def _table(report: LicenseReport) -> list[str]:
     rows = [HEADER] + [
-        (
-            d.verdict.value,
-            d.component.kind,
-            d.component.name,
-            d.component.version or "-",
-            _cut(d.component.licence),
-            d.rule if d.licence == d.component.licence else f"{d.licence}: {d.rule}",
+        tuple(
+            one_line(cell)  # names, versions and licences come from the image or the SBOM
+            for cell in (
+                d.verdict.value,
+                d.component.kind,
+                d.component.name,
+                d.component.version or "-",
+                _cut(d.component.licence),
+                d.rule if d.licence == d.component.licence else f"{d.licence}: {d.rule}",
+            )
         )
         for d in report.decisions
     ]
@@ -84,11 +88,11 @@ def licenses(
         components = components_from_inventory(load_inventory(target))
     report = evaluate(components, rules)
     if as_json:
-        typer.echo(json.dumps(report.to_dict(), indent=2))
+        out_block(json.dumps(report.to_dict(), indent=2))
     else:
         for line in _table(report):
-            typer.echo(line.rstrip())
-        typer.echo(_summary(report))
+            out(line.rstrip())
+        out(_summary(report))
     if not report.ok:
         if not as_json:
             print_findings(d.finding() for d in report.of(Verdict.DENY))

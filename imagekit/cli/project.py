@@ -9,7 +9,7 @@ import typer
 
 from imagekit.catalog import Catalog
 from imagekit.checks import CheckResult, run_checks
-from imagekit.cli._output import err, findings_json, handle_errors, print_findings
+from imagekit.cli._output import err, findings_json, handle_errors, out, out_block, print_findings
 from imagekit.errors import UNREADABLE, FindingsError, Severity
 from imagekit.init import scaffold
 from imagekit.plan import BuildPlan
@@ -47,13 +47,13 @@ def check(
     result = run_checks(project, Catalog.load(catalog) if catalog else None)
     errors = [f for f in result.findings if f.severity is Severity.ERROR]
     if as_json:
-        typer.echo(findings_json(result.findings))
+        out_block(findings_json(result.findings))
     else:
         print_findings(result.findings)
         if not errors:
             lock = result.lock
             count = len(result.packages)
-            typer.echo(
+            out(
                 f"{result.spec.file if result.spec else project}: ok "
                 f"({count} packages from {lock.path.name if lock else '?'}, "
                 f"base {result.base.name if result.base else '?'})"
@@ -72,9 +72,9 @@ def plan(
     """Show the build plan: base, ordered layers, environment and labels."""
     build_plan = planned(project, catalog)
     if as_json:
-        typer.echo(build_plan.to_json(), nl=False)
+        out_block(build_plan.to_json())
         return
-    typer.echo(f"{build_plan.image_ref} on {build_plan.base.name} ({build_plan.platform})")
+    out(f"{build_plan.image_ref} on {build_plan.base.name} ({build_plan.platform})")
     for i, layer in enumerate(build_plan.layers, 1):
         what = (
             f"{len(layer.packages)} packages"
@@ -83,9 +83,9 @@ def plan(
             if layer.files
             else f"{len(layer.system)} apt"
         )
-        typer.echo(f"  {i}. {layer.name:<20} {what}")
+        out(f"  {i}. {layer.name:<20} {what}")
     if build_plan.cuda:
-        typer.echo(f"  CUDA {build_plan.cuda.version}, driver >= {build_plan.cuda.min_driver}")
+        out(f"  CUDA {build_plan.cuda.version}, driver >= {build_plan.cuda.min_driver}")
 
 
 @handle_errors
@@ -99,7 +99,7 @@ def render(
     """Write the Dockerfile and .dockerignore of the plan."""
     build_plan = planned(project, catalog)
     dockerfile, _ = write_rendered(build_plan, output or project / ".imagekit")
-    typer.echo(str(dockerfile))
+    out(str(dockerfile))
 
 
 @handle_errors
@@ -110,7 +110,7 @@ def init(
 ) -> None:
     """Write an imagekit.toml for a folder with a lockfile."""
     path = scaffold(project, base=base, force=force)
-    typer.echo(f"wrote {path}; review it, then run `imagekit check {project}`")
+    out(f"wrote {path}; review it, then run `imagekit check {project}`")
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from imagekit.cli._output import err, handle_errors
+from imagekit.cli._output import err, handle_errors, out
 from imagekit.registry import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_PLATFORM,
@@ -54,7 +54,7 @@ def push(
         f"pushed {result.reference}: {len(result.uploaded)} blobs uploaded, "
         f"{len(result.mounted)} mounted, {len(result.existing)} already there"
     )
-    typer.echo(result.digest)
+    out(result.digest)
 
 
 @handle_errors
@@ -76,4 +76,4 @@ def pull(
     """Pull an image into a new OCI image layout folder; print its manifest digest."""
     digest = pull_to_layout(reference, output, platform)
     err(f"pulled {reference} into {output}")
-    typer.echo(digest)
+    out(digest)

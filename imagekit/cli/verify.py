@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from imagekit.cli._output import err, handle_errors
+from imagekit.cli._output import err, handle_errors, out, out_block
 from imagekit.daemon import docker_client
 from imagekit.spec import load_spec
 from imagekit.update import UpdateReport, UpdateRequest, Verdict, render_update, update_project
@@ -82,7 +82,7 @@ def verify(
                 spec, candidate=candidate, golden=folder, client=client, limits=limits
             )
             names = ", ".join(o.name for o in manifest.outputs)
-            typer.echo(f"recorded {names} of {candidate} ({manifest.image_id}) in {folder}")
+            out(f"recorded {names} of {candidate} ({manifest.image_id}) in {folder}")
             return
         if baseline is None:
             result = verify_against_golden(
@@ -111,9 +111,9 @@ def _show(result: VerifyReport, report: Path | None, as_json: bool) -> None:
     if report is not None:
         report.write_text(render_markdown(result), encoding="utf-8")
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), indent=2))
+        out_block(json.dumps(result.to_dict(), indent=2))
     else:
-        typer.echo(render_text(result), nl=False)
+        out_block(render_text(result))
     if not result.ok:
         raise typer.Exit(1)
 
@@ -172,7 +172,7 @@ def update(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_update(result), encoding="utf-8")
     if as_json:
-        typer.echo(json.dumps(result.to_dict() | {"report": str(path)}, indent=2))
+        out_block(json.dumps(result.to_dict() | {"report": str(path)}, indent=2))
     else:
         _print_update(result, path)
     if result.verdict is Verdict.DO_NOT_PROMOTE:
@@ -186,10 +186,10 @@ def _progress(line: str) -> None:
 
 
 def _print_update(result: UpdateReport, path: Path) -> None:
-    typer.echo(f"{result.verdict.value}: {result.lock.name}")
+    out(f"{result.verdict.value}: {result.lock.name}")
     for change in result.changes:
-        typer.echo(f"  {change.name} {change.old or '-'} -> {change.new or '-'}")
+        out(f"  {change.name} {change.old or '-'} -> {change.new or '-'}")
     for reason in result.reasons:
-        typer.echo(f"  {reason}")
+        out(f"  {reason}")
     state = "replaced" if result.promoted else "left untouched"
-    typer.echo(f"{result.lock} {state}; report {path}")
+    out(f"{result.lock} {state}; report {path}")

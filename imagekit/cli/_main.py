@@ -1,0 +1,60 @@
+"""The console entry point: start the CLI, and turn what escapes it into one line and an exit.
+
+The command groups are imported inside `main`, so a Ctrl-C during start-up (typer, every command
+group and the libraries they load) is "interrupted" and exit 130 rather than a traceback.
+`imagekit.cli.app` holds the Typer app itself.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import NoReturn
+
+from imagekit.cli._faults import (
+    ENVIRONMENT_ERRNOS,
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    INTERRUPTED,
+    OUT_OF_MEMORY,
+    message_line,
+    os_error_line,
+)
+
+
+def main() -> None:
+    """Run the imagekit command line. Errors a command maps itself (`handle_errors`) never get
+    here; what does is mapped so: Ctrl-C (during start-up, or outside a command) exit 130; a
+    full disk, a failing device or missing rights (`ENVIRONMENT_ERRNOS`) exit 2 naming the path;
+    exhausted memory exit 2; a closed stdout (`| head`) a quiet exit. Any other exception is a
+    bug in imagekit and keeps its traceback."""
+    try:
+        from imagekit.cli.app import app  # noqa: PLC0415 - start-up, see the docstring
+
+        app()
+    except KeyboardInterrupt:
+        _fail(INTERRUPTED, EXIT_INTERRUPTED)
+    except MemoryError:
+        _fail(OUT_OF_MEMORY, EXIT_INPUT)
+    except BrokenPipeError:
+        _closed_stdout()
+    except OSError as e:
+        if e.errno not in ENVIRONMENT_ERRNOS:
+            raise
+        _fail(os_error_line(e), EXIT_INPUT)
+
+
+def _fail(line: str, code: int) -> NoReturn:
+    sys.stderr.write(message_line(line) + "\n")
+    sys.stderr.flush()
+    raise SystemExit(code)
+
+
+def _closed_stdout() -> NoReturn:
+    """The reader of stdout went away (`imagekit ... | head`): stop quietly, exit 1. stdout is
+    pointed at /dev/null so that flushing it at exit does not raise again: the recipe of
+    Python's docs ("Note on SIGPIPE", module `signal`), and what click does for a broken pipe
+    inside a command."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise SystemExit(1)
