@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -18,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from imagekit.errors import InputError
+from imagekit.limits import load_json, shown
 from imagekit.registry.errors import RegistryAuthError
 from imagekit.registry.reference import DOCKER_HUB
 
@@ -25,6 +26,9 @@ ENV_USER = "IMAGEKIT_REGISTRY_USER"
 ENV_PASSWORD = "IMAGEKIT_REGISTRY_PASSWORD"  # noqa: S105 (a variable name, not a secret)
 _HUB_KEYS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 _PARAM = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]+))')
+# What may follow "Bearer " in a header: visible ASCII (RFC 6750's b64token and the JWTs and
+# opaque tokens registries hand out); anything else could split or forge a header line.
+_TOKEN = re.compile(r"[\x21-\x7e]+")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,6 +71,30 @@ def parse_challenge(header: str | None) -> Challenge | None:
     return Challenge(scheme=scheme.lower(), params=params)
 
 
+def parse_token_answer(body: bytes, where: str) -> str:
+    """The bearer token in a token realm's JSON answer (`token`, else `access_token`).
+
+    Raises `RegistryAuthError` naming `where` for an answer that is not bounded JSON, holds no
+    token, or a token that could not go into a header as it is.
+    """
+    try:
+        document = load_json(body, where)
+    except InputError as e:
+        raise RegistryAuthError(f"{where}: sent no usable JSON ({e.message})") from e
+    token = (
+        (document.get("token") or document.get("access_token"))
+        if isinstance(document, dict)
+        else None
+    )
+    if not isinstance(token, str) or not token:
+        raise RegistryAuthError(f"{where}: sent no token")
+    if not _TOKEN.fullmatch(token):
+        raise RegistryAuthError(
+            f"{where}: sent a token with spaces or control characters ({shown(token, 40)})"
+        )
+    return token
+
+
 def find_credentials(
     registry: str, *, environ: Mapping[str, str] | None = None
 ) -> Credentials | None:
@@ -92,12 +120,16 @@ def docker_config_path(environ: Mapping[str, str]) -> Path:
 
 def _from_docker_config(registry: str, path: Path) -> Credentials | None:
     try:
-        config: Any = json.loads(path.read_text(encoding="utf-8"))
+        config: Any = load_json(path.read_bytes(), path)
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+    except OSError as e:
         raise RegistryAuthError(
-            f"{path}: cannot read Docker's config ({e}); fix or remove the file"
+            f"{path}: cannot read Docker's config ({e.strerror or e}); fix or remove the file"
+        ) from e
+    except InputError as e:
+        raise RegistryAuthError(
+            f"{path}: cannot read Docker's config ({e.message}); fix or remove the file"
         ) from e
     auths = config.get("auths") if isinstance(config, dict) else None
     if not isinstance(auths, dict):

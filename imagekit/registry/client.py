@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from imagekit.limits import shown
 from imagekit.registry.auth import Credentials, find_credentials
 from imagekit.registry.errors import (
     DigestMismatchError,
+    LayoutWriteError,
     RegistryResponseError,
     RegistryUnreachableError,
 )
@@ -23,7 +25,14 @@ from imagekit.registry.manifest import (
     parse_manifest,
 )
 from imagekit.registry.reference import Digest, Reference, sha256_digest
-from imagekit.registry.session import Observer, Reply, Session, error_text, with_query
+from imagekit.registry.session import (
+    TRANSFER_DEADLINE_S,
+    Observer,
+    Reply,
+    Session,
+    error_text,
+    with_query,
+)
 
 DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024
 _READ_SIZE = 1024 * 1024
@@ -40,16 +49,24 @@ class Transfer(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClientOptions:
-    """How to talk to the registry. `credentials=None` looks them up (`find_credentials`)."""
+    """How to talk to the registry. `credentials=None` looks them up (`find_credentials`).
+
+    `timeout_s` bounds each socket operation; `deadline_s` each whole exchange by the clock
+    (one blob download or upload request; manifests and tokens get the shorter of it and
+    `session.DOCUMENT_DEADLINE_S`), so a registry that drips bytes cannot stall a transfer.
+    """
 
     chunk_size: int = DEFAULT_CHUNK_SIZE  # larger blobs go up in chunks of this size
     credentials: Credentials | None = None
     observer: Observer | None = None  # sees every HTTP exchange (tests count them)
     timeout_s: float = 60.0
+    deadline_s: float = TRANSFER_DEADLINE_S
 
     def __post_init__(self) -> None:
         if self.chunk_size < 1:
             raise ValueError(f"chunk_size must be at least 1 byte, not {self.chunk_size}")
+        if not self.deadline_s > 0:
+            raise ValueError(f"deadline_s must be more than 0 seconds, not {self.deadline_s}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,6 +97,7 @@ class RegistryClient:
             credentials=opts.credentials or find_credentials(reference.registry),
             observer=opts.observer,
             timeout_s=opts.timeout_s,
+            deadline_s=opts.deadline_s,
         )
 
     def _url(self, kind: str, target: str) -> str:
@@ -134,7 +152,7 @@ class RegistryClient:
             self._check_size(path, blob, sent + len(chunk), partial=True)
             headers = {**_OCTETS, "Content-Range": f"{sent}-{sent + len(chunk) - 1}"}
             reply = self._session.request(
-                "PATCH", location, scope=self._scope, headers=headers, body=chunk
+                "PATCH", location, scope=self._scope, headers=headers, body=chunk, transfer=True
             )
             location = self._location(reply, f"uploading {blob.digest} at byte {sent}")
             sent += len(chunk)
@@ -152,7 +170,9 @@ class RegistryClient:
 
     def _finish(self, location: str, blob: Descriptor, body: bytes) -> None:
         url = with_query(location, {"digest": blob.digest})
-        reply = self._session.request("PUT", url, scope=self._scope, headers=_OCTETS, body=body)
+        reply = self._session.request(
+            "PUT", url, scope=self._scope, headers=_OCTETS, body=body, transfer=True
+        )
         if reply.status == http.client.BAD_REQUEST and b"DIGEST_INVALID" in reply.body:
             raise DigestMismatchError(
                 f"{self.reference}: the registry refused blob {blob.digest}: the uploaded "
@@ -175,7 +195,7 @@ class RegistryClient:
         stored = reply.header("Docker-Content-Digest")
         if stored and stored.startswith("sha256:") and stored != digest:
             raise DigestMismatchError(
-                f"{self.reference}: the registry stored manifest {digest} as {stored}"
+                f"{self.reference}: the registry stored manifest {digest} as {shown(stored)}"
             )
         return digest
 
@@ -198,7 +218,8 @@ class RegistryClient:
         declared = target if target.startswith("sha256:") else reply.header("Docker-Content-Digest")
         if declared and declared.startswith("sha256:") and declared != digest:
             raise DigestMismatchError(
-                f"{self.reference}: refused manifest {declared}: its content hashes to {digest}"
+                f"{self.reference}: refused manifest {shown(declared)}: its content hashes to "
+                f"{digest}"
             )
         where = f"{self.reference}: manifest {digest}"
         parsed = parse_manifest(reply.body, reply.header("Content-Type"), where)
@@ -209,26 +230,36 @@ class RegistryClient:
     def get_blob(self, blob: Descriptor, dest: Path) -> None:
         """Stream a blob into `dest`, verifying size and sha256 on the way.
 
-        It is written as `dest.partial` and renamed only when verified; on any failure
-        nothing is left at either name. Raises `DigestMismatchError` naming the digest.
+        It is written as `dest.partial` beside it and renamed only when verified; on any
+        failure nothing is left at either name. Raises `DigestMismatchError` naming the digest,
+        `LayoutWriteError` when the file cannot be written (a full disk), or another
+        `RegistryError`.
         """
         partial = dest.with_name(dest.name + ".partial")
         try:
-            url = self._url("blobs", blob.digest)
-            with self._session.open("GET", url, scope=self._scope) as response:
-                if response.status != http.client.OK:
-                    body = response.read(_READ_SIZE)
-                    reply = Reply(status=response.status, headers=response.headers, body=body)
-                    raise self._fail(reply, f"fetching blob {blob.digest}")
-                actual, size = self._stream(response, partial, blob)
-            if actual != blob.digest or size != blob.size:
-                raise DigestMismatchError(
-                    f"{self.reference}: refused blob {blob.digest}: got {size} bytes "
-                    f"({blob.size} expected) hashing to {actual}"
-                )
-            partial.replace(dest)
+            self._get_blob(blob, dest, partial)
+        except OSError as e:
+            raise LayoutWriteError(
+                f"{dest}: cannot write blob {blob.digest}: {e.strerror or e}; nothing was left "
+                "half-written (free space on that disk, or pull to another one)"
+            ) from e
         finally:
             partial.unlink(missing_ok=True)
+
+    def _get_blob(self, blob: Descriptor, dest: Path, partial: Path) -> None:
+        url = self._url("blobs", blob.digest)
+        with self._session.open("GET", url, scope=self._scope) as response:
+            if response.status != http.client.OK:
+                body = response.read(_READ_SIZE)
+                reply = Reply(status=response.status, headers=response.headers, body=body)
+                raise self._fail(reply, f"fetching blob {blob.digest}")
+            actual, size = self._stream(response, partial, blob)
+        if actual != blob.digest or size != blob.size:
+            raise DigestMismatchError(
+                f"{self.reference}: refused blob {blob.digest}: got {size} bytes "
+                f"({blob.size} expected) hashing to {actual}"
+            )
+        partial.replace(dest)
 
     def _stream(
         self, response: http.client.HTTPResponse, partial: Path, blob: Descriptor

@@ -35,3 +35,10 @@ class ManifestError(RegistryError):
 
 class LayoutError(RegistryError):
     """An OCI image layout (or image archive) is missing, malformed, or in the way."""
+
+
+class LayoutWriteError(LayoutError):
+    """A pulled blob or layout could not be written (a full disk, no permission); nothing of it
+    is left behind. Exit 3, like any output imagekit cannot write."""
+
+    exit_code = 3

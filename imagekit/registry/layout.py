@@ -13,7 +13,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from imagekit.registry.errors import DigestMismatchError, LayoutError, ManifestError
+from imagekit.limits import shown
+from imagekit.registry.errors import (
+    DigestMismatchError,
+    LayoutError,
+    LayoutWriteError,
+    ManifestError,
+)
 from imagekit.registry.manifest import (
     OCI_INDEX,
     REF_NAME,
@@ -67,10 +73,11 @@ def pick_manifest(index: ImageIndex, tag: str | None, root: Path) -> Descriptor:
         return named[0]
     if len(index.manifests) == 1:
         return index.manifests[0]
-    names = sorted(m.annotation(REF_NAME) or m.digest for m in index.manifests) or ["none"]
+    names = sorted(shown(m.annotation(REF_NAME) or m.digest, 80) for m in index.manifests)
+    listed = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
     raise LayoutError(
         f"{root / INDEX_FILE}: {len(index.manifests)} manifests and none is tagged {tag!r}: "
-        f"push by one of these tags: {', '.join(names)}"
+        f"push by one of these tags: {listed or 'none'}"
     )
 
 
@@ -134,11 +141,16 @@ def staged(layout_dir: Path) -> Iterator[Path]:
     """Yield an empty folder to build a layout in; it becomes `layout_dir` when the block ends.
 
     Raises `LayoutError` up front when `layout_dir` is in the way (`check_free`). When the
-    block raises, the folder is removed and `layout_dir` is left as it was.
+    block raises, the folder is removed and `layout_dir` is left as it was; a failure to write
+    (a full disk, no permission), there or in the block, is a `LayoutWriteError` naming
+    `layout_dir`.
     """
     check_free(layout_dir)
-    layout_dir.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{layout_dir.name}.partial-", dir=layout_dir.parent))
+    try:
+        layout_dir.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{layout_dir.name}.partial-", dir=layout_dir.parent))
+    except OSError as e:
+        raise _unwritable(layout_dir, e) from e
     try:
         work.chmod(0o755)
         (work / "blobs" / "sha256").mkdir(parents=True)
@@ -146,5 +158,16 @@ def staged(layout_dir: Path) -> Iterator[Path]:
         if layout_dir.is_dir():
             layout_dir.rmdir()
         work.rename(layout_dir)
+    except (OSError, LayoutWriteError) as e:
+        raise _unwritable(layout_dir, e) from e
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _unwritable(layout_dir: Path, e: OSError | LayoutWriteError) -> LayoutWriteError:
+    cause = e.__cause__ if isinstance(e, LayoutWriteError) else e
+    reason = (cause.strerror if isinstance(cause, OSError) else None) or str(cause)
+    return LayoutWriteError(
+        f"{layout_dir}: cannot write the OCI layout: {reason}; nothing was left half-written "
+        "(free space on that disk, or write to another one)"
+    )

@@ -6,10 +6,11 @@ for walking what a manifest points at, never for re-serialising it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from imagekit.errors import InputError
+from imagekit.limits import load_json, shown
 from imagekit.registry.errors import InvalidReferenceError, ManifestError
 from imagekit.registry.reference import Digest, parse_digest
 
@@ -41,7 +42,7 @@ class Platform:
         """Raises `ManifestError` for text that is not os/arch[/variant]."""
         parts = text.split("/")
         if len(parts) not in {2, 3} or not all(parts):
-            raise ManifestError(f"platform {text!r} is not os/architecture[/variant]")
+            raise ManifestError(f"platform {shown(text)!r} is not os/architecture[/variant]")
         return cls(
             os=parts[0], architecture=parts[1], variant=parts[2] if len(parts) == 3 else None
         )
@@ -119,7 +120,7 @@ class ImageIndex:
         for entry in self.manifests:
             if entry.platform and platform.matches(entry.platform):
                 return entry
-        offered = sorted({str(m.platform) for m in self.manifests if m.platform}) or ["none"]
+        offered = sorted({shown(m.platform) for m in self.manifests if m.platform}) or ["none"]
         raise ManifestError(
             f"{where}: no image for platform {platform}; the index offers "
             f"{', '.join(offered)} (choose one with --platform)"
@@ -129,15 +130,18 @@ class ImageIndex:
 def parse_manifest(data: bytes, media_type: str | None, where: str) -> ImageManifest | ImageIndex:
     """Parse a manifest or index; the body's `mediaType` wins over the transport's.
 
-    Raises `ManifestError` naming `where` for malformed JSON or an unsupported media type.
+    Raises `ManifestError` naming `where` for malformed JSON or an unsupported media type; JSON
+    nested or sized past `imagekit.limits`' bounds is malformed too.
     """
     try:
-        document = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ManifestError(f"{where}: not a JSON manifest ({e})") from e
+        document = load_json(data, where)
+    except InputError as e:
+        raise ManifestError(f"{where}: not a JSON manifest ({e.message})") from e
     if not isinstance(document, dict):
         raise ManifestError(f"{where}: a manifest must be a JSON object")
     kind = document.get("mediaType") or _bare_type(media_type, document)
+    if not isinstance(kind, str | None):
+        raise ManifestError(f"{where}: 'mediaType' must be a string")
     if kind in INDEX_TYPES:
         entries = _list(document, "manifests", where)
         manifests = tuple(
@@ -155,8 +159,8 @@ def parse_manifest(data: bytes, media_type: str | None, where: str) -> ImageMani
             ),
         )
     raise ManifestError(
-        f"{where}: unsupported manifest type {kind!r} (imagekit reads OCI image manifests and "
-        "indexes, and Docker v2 schema 2 manifests and lists)"
+        f"{where}: unsupported manifest type {shown(repr(kind))} (imagekit reads OCI image "
+        "manifests and indexes, and Docker v2 schema 2 manifests and lists)"
     )
 
 

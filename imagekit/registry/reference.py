@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import NewType
 
+from imagekit.limits import shown
 from imagekit.registry.errors import InvalidReferenceError
 
 Digest = NewType("Digest", str)  # "sha256:" and 64 lower-case hex digits
@@ -25,6 +26,9 @@ _REPOSITORY = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
 _HOST_LABEL = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _REGISTRY = re.compile(rf"(?:{_HOST_LABEL}(?:\.{_HOST_LABEL})*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?")
 _MAX_NAME = 255
+# A whole reference is echoed up to its longest valid length (name, tag and digest), not cut at
+# limits.MAX_ECHO: the user needs to see all of what they typed.
+_MAX_SHOWN = _MAX_NAME + 1 + 128 + 1 + 71
 _FORM = "[registry[:port]/]repository[:tag][@sha256:<64 hex>], e.g. localhost:5000/models/iris:1.0"
 
 
@@ -32,7 +36,8 @@ def parse_digest(text: str, what: str) -> Digest:
     """`text` as a `Digest`; raises `InvalidReferenceError` naming `what` held it."""
     if not _DIGEST.fullmatch(text):
         raise InvalidReferenceError(
-            f"{what}: {text!r} is not a sha256 digest (sha256: and 64 lower-case hex digits)"
+            f"{what}: {shown(repr(text))} is not a sha256 digest (sha256: and 64 lower-case hex "
+            "digits)"
         )
     return Digest(text)
 
@@ -79,11 +84,12 @@ def parse_reference(text: str) -> Reference:
     name, tag = _split_tag(text, name)
     registry, repository = _split_registry(name)
     if not _REGISTRY.fullmatch(registry):
-        raise _invalid(text, f"{registry!r} is not a registry host[:port]")
+        raise _invalid(text, f"{shown(repr(registry))} is not a registry host[:port]")
     if not _REPOSITORY.fullmatch(repository):
         raise _invalid(
             text,
-            f"repository {repository!r} must be lower-case letters, digits and . _ - separators",
+            f"repository {shown(repr(repository))} must be lower-case letters, digits and "
+            ". _ - separators",
         )
     if len(f"{registry}/{repository}") > _MAX_NAME:
         raise _invalid(text, f"the name is longer than {_MAX_NAME} characters")
@@ -98,12 +104,16 @@ def as_reference(reference: Reference | str) -> Reference:
 
 
 def _invalid(text: str, why: str) -> InvalidReferenceError:
-    return InvalidReferenceError(f"invalid image reference {text!r}: {why}; expected {_FORM}")
+    return InvalidReferenceError(
+        f"invalid image reference {shown(repr(text), _MAX_SHOWN)}: {why}; expected {_FORM}"
+    )
 
 
 def _digest_part(text: str, digest_text: str) -> Digest:
     if not _DIGEST.fullmatch(digest_text):
-        raise _invalid(text, f"{digest_text!r} is not a sha256 digest (sha256: and 64 hex digits)")
+        raise _invalid(
+            text, f"{shown(repr(digest_text))} is not a sha256 digest (sha256: and 64 hex digits)"
+        )
     return Digest(digest_text)
 
 
@@ -113,7 +123,9 @@ def _split_tag(text: str, name: str) -> tuple[str, str | None]:
         return name, None
     tag = name[colon + 1 :]
     if not _TAG.fullmatch(tag):
-        raise _invalid(text, f"tag {tag!r} must be 1-128 of letters, digits, _ . - (not first)")
+        raise _invalid(
+            text, f"tag {shown(repr(tag))} must be 1-128 of letters, digits, _ . - (not first)"
+        )
     return name[:colon], tag
 
 
