@@ -47,7 +47,7 @@ from imagekit.inventory.interface import (
     SourceKind,
     parse_config,
 )
-from imagekit.limits import load_json
+from imagekit.limits import load_json, shown
 
 _MAX_JSON = 16 << 20
 _BLOB = re.compile(r"^blobs/(?P<algo>sha256|sha512)/(?P<hex>[0-9a-f]+)$")
@@ -125,7 +125,7 @@ def _entry(archive: _Archive, image: str | None) -> dict[str, Any]:
         entries = [e for e in entries if image in (e.get("RepoTags") or ())]
     if len(entries) != 1:
         tags = sorted(t for e in entries for t in (e.get("RepoTags") or ()))
-        what = f"{len(entries)} images" + (f" ({', '.join(tags)})" if tags else "")
+        what = f"{len(entries)} images" + (f" ({shown(', '.join(map(str, tags)))})" if tags else "")
         raise InventoryError(f"{archive.where}: manifest.json lists {what}: name one")
     entry: dict[str, Any] = entries[0]
     return entry
@@ -135,11 +135,14 @@ def _config(archive: _Archive, entry: dict[str, Any]) -> ImageConfig:
     name = str(entry.get("Config") or "")
     data = archive.json.get(posixpath.normpath(name)) if name else None
     if data is None:
-        raise InventoryError(f"{archive.where}: config {name or '(none)'} is not in the archive")
+        what = shown(name) if name else "(none)"
+        raise InventoryError(f"{archive.where}: config {what} is not in the archive")
     digest = f"sha256:{hashlib.sha256(data).hexdigest()}"
     stem = _CONFIG.match(name) or _BLOB.match(name)
     if stem is not None and stem["hex"] != digest.removeprefix("sha256:"):
-        raise InventoryError(f"{archive.where}: {name} has digest {digest}: the archive is corrupt")
+        raise InventoryError(
+            f"{archive.where}: {shown(name)} has digest {digest}: the archive is corrupt"
+        )
     return ImageConfig(
         raw=parse_config(data, f"{archive.where}: {name}"),
         digest=digest,
@@ -187,7 +190,9 @@ def _late_layers(archive: _Archive, entry: dict[str, Any], visit: LayerVisitor) 
         if name in archive.visited:
             continue
         if name not in archive.json:
-            raise InventoryError(f"{archive.where}: layer {listed} is missing from the archive")
+            raise InventoryError(
+                f"{archive.where}: layer {shown(listed)} is missing from the archive"
+            )
         visit(LayerStream(name=name, media_type=None, stream=io.BytesIO(archive.json[name])))
         archive.visited.add(name)
 

@@ -24,6 +24,7 @@ from imagekit.inventory.interface import (
     SourceKind,
     parse_config,
 )
+from imagekit.limits import shown
 
 _INDEX_TYPES = frozenset(
     {
@@ -232,7 +233,7 @@ class OciLayoutSource:
 
     def _choose(self, manifests: list[_Descriptor]) -> _Descriptor:
         if not manifests:
-            named = f" named {self.ref_name!r}" if self.ref_name else ""
+            named = f" named '{shown(self.ref_name)}'" if self.ref_name else ""
             raise InventoryError(f"{self.path}: index.json lists no image manifest{named}")
         if self.platform is None and len(manifests) == 1:
             return manifests[0]
@@ -241,7 +242,7 @@ class OciLayoutSource:
         for name, desc in platforms:
             if _matches(name, wanted):
                 return desc
-        listed = ", ".join(sorted({name for name, _ in platforms}))
+        listed = shown(", ".join(sorted({name for name, _ in platforms})))
         raise InventoryError(
             f"{self.path}: no manifest for platform {wanted} (it has {listed}): pass --platform"
         )

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any, cast
 
 from imagekit.inventory.errors import InventoryError
+from imagekit.limits import shown
 
 CHUNK = 1 << 20
 TAR_BUFSIZE = 32 << 10  # tarfile's stream buffer: larger makes its many small reads slower
@@ -30,7 +31,7 @@ def check_digest(digest: str, where: str) -> tuple[str, str]:
     """Split "sha256:<hex>" into algorithm and hex; raises `InventoryError` naming `where`."""
     match = _DIGEST.match(digest)
     if match is None or len(match["hex"]) != _HEX_LENGTH[match["algo"]]:
-        raise InventoryError(f"{where}: {digest!r} is not a sha256 or sha512 digest")
+        raise InventoryError(f"{where}: '{shown(digest, 80)}' is not a sha256 or sha512 digest")
     return match["algo"], match["hex"]
 
 

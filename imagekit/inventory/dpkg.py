@@ -68,7 +68,7 @@ def stanzas(text: str, where: str, warn: Warn | None) -> Iterator[tuple[int, Sta
         match = _FIELD.match(line)
         if match is None:
             if warn is not None:
-                warn(f"{where}:{number}: malformed line {shown(line, 80)!r}: skipped")
+                warn(f"{where}:{number}: malformed line '{shown(line, 80)}': skipped")
             continue
         if not current:
             start = number

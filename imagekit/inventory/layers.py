@@ -146,16 +146,16 @@ def printable_name(name: str) -> str:
 def safe_path(name: str, where: str) -> str:
     """A member name made relative to the image root (and printable, see `printable_name`);
     raises `InventoryError` if it escapes."""
-    name = printable_name(name)
+    raw, name = name, printable_name(name)
     if name.startswith("/"):
         raise InventoryError(
-            f"{where}: member {name!r} has an absolute path: refused, nothing was extracted "
+            f"{where}: member '{shown(raw)}' has an absolute path: refused, nothing was extracted "
             "(the layer is malformed or hostile; rebuild it)"
         )
     parts = [p for p in name.split("/") if p not in ("", ".")]
     if ".." in parts:
         raise InventoryError(
-            f"{where}: member {name!r} climbs out of the image root with '..': refused, "
+            f"{where}: member '{shown(raw)}' climbs out of the image root with '..': refused, "
             "nothing was extracted (the layer is malformed or hostile; rebuild it)"
         )
     return "/".join(parts)
@@ -227,7 +227,7 @@ def _regular(state: _Scanning, tar: tarfile.TarFile, member: tarfile.TarInfo, pa
 
 
 def _hardlink(state: _Scanning, member: tarfile.TarInfo, path: str) -> None:
-    target = safe_path(member.linkname, f"{state.where}: hard link {member.name!r}")
+    target = safe_path(member.linkname, f"{state.where}: hard link '{shown(member.name)}'")
     found = state.entries.get(target)
     if found is None:  # not in this layer: resolved against the layers below
         state.hardlinks.append((path, target))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from imagekit.inventory.errors import InventoryError
+from imagekit.limits import shown
 
 INVENTORY_SCHEMA = 1
 
@@ -198,7 +199,8 @@ class CudaComponent:
     def from_dict(cls, d: dict[str, Any], where: str = "cuda[]") -> CudaComponent:
         kind = _get(d, "kind", str, where)
         if kind not in set(CudaSourceKind):
-            raise InventoryError(f"inventory JSON: {_at(where, 'kind')}: unknown kind {kind!r}")
+            what = f"{_at(where, 'kind')}: unknown kind '{shown(kind, 40)}'"
+            raise InventoryError(f"inventory JSON: {what}")
         return cls(
             kind=CudaSourceKind(kind),
             **{k: _get(d, k, str, where) for k in ("name", "version", "cuda_version", "path")},
@@ -353,7 +355,8 @@ class Inventory:
     def from_dict(cls, d: dict[str, Any]) -> Inventory:
         """Read `to_dict`'s form back; raises `InventoryError` naming the bad key."""
         if d.get("schema") != INVENTORY_SCHEMA:
-            raise InventoryError(f"inventory JSON: schema {d.get('schema')!r} is not supported")
+            schema = shown(d.get("schema"), 40)
+            raise InventoryError(f"inventory JSON: schema {schema} is not supported")
         release = _get(d, "os_release", dict, "", optional=True)
         return cls(
             image=ImageInfo.from_dict(_get(d, "image", dict, "")),

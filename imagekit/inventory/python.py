@@ -86,7 +86,8 @@ def _licenses(msg: Message, where: str, view: View) -> tuple[str | None, tuple[s
         try:
             expression = canonicalize_license_expression(raw)
         except InvalidLicenseExpression as e:
-            view.warn(f"{where}: License-Expression {raw!r} is not valid SPDX ({e}); kept as text")
+            what = f"License-Expression '{shown(raw)}' is not valid SPDX ({shown(e)})"
+            view.warn(f"{where}: {what}; kept as text")
             texts.append(raw)
     license_field = _first_line(str(msg.get("License") or ""))
     if license_field and license_field.upper() not in ("UNKNOWN", "NONE"):

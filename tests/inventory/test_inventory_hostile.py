@@ -550,3 +550,14 @@ def test_an_sbom_larger_than_any_real_one_is_not_read(tmp_path: Path) -> None:
         load_snapshot(str(path))
     with pytest.raises(InputError, match=message):
         read_sbom(path)
+
+
+def test_a_hostile_member_name_is_echoed_short_and_on_one_line() -> None:
+    name = "/" + "a\n\x1b[2J" * 100_000  # 600 kB of newlines and terminal escapes
+    stream = LayerStream(name="evil", media_type=None, stream=io.BytesIO(layer(file(name))))
+    with pytest.raises(InventoryError) as caught:
+        scan_layer(stream, wanted)
+    message = str(caught.value)
+    assert message.startswith("layer evil: member '/a\\n\\x1b[2Ja\\n")
+    assert "(600001 characters)' has an absolute path: refused" in message
+    assert len(message) < 500 and message.isprintable()
