@@ -11,10 +11,13 @@ from imagekit.cli._output import err, handle_errors, out
 from imagekit.registry import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_PLATFORM,
+    TRANSFER_DEADLINE_S,
     ClientOptions,
     pull_to_layout,
     push_image,
 )
+
+_DEADLINE_HELP = "Give up on a registry exchange (one blob, or a manifest) after this many seconds."
 
 
 @handle_errors
@@ -45,11 +48,13 @@ def push(
             "--chunk-size", min=1, help="Upload blobs larger than this many bytes in chunks."
         ),
     ] = DEFAULT_CHUNK_SIZE,
+    deadline: Annotated[
+        float, typer.Option("--deadline", min=0.001, help=_DEADLINE_HELP)
+    ] = TRANSFER_DEADLINE_S,
 ) -> None:
     """Push an image to a registry; print its manifest digest."""
-    result = push_image(
-        source, reference, mount_from=mount_from, options=ClientOptions(chunk_size=chunk_size)
-    )
+    options = ClientOptions(chunk_size=chunk_size, deadline_s=deadline)
+    result = push_image(source, reference, mount_from=mount_from, options=options)
     err(
         f"pushed {result.reference}: {len(result.uploaded)} blobs uploaded, "
         f"{len(result.mounted)} mounted, {len(result.existing)} already there"
@@ -72,8 +77,12 @@ def pull(
     platform: Annotated[
         str, typer.Option(help="The platform to take from a multi-platform image.")
     ] = DEFAULT_PLATFORM,
+    deadline: Annotated[
+        float, typer.Option("--deadline", min=0.001, help=_DEADLINE_HELP)
+    ] = TRANSFER_DEADLINE_S,
 ) -> None:
     """Pull an image into a new OCI image layout folder; print its manifest digest."""
-    digest = pull_to_layout(reference, output, platform)
+    options = ClientOptions(deadline_s=deadline)
+    digest = pull_to_layout(reference, output, platform, options=options)
     err(f"pulled {reference} into {output}")
     out(digest)

@@ -30,12 +30,19 @@ from imagekit.registry.manifest import Descriptor, ImageIndex, ImageManifest, Pl
 from imagekit.registry.pull import DEFAULT_PLATFORM, pull_to_layout
 from imagekit.registry.push import PushResult, push_layout
 from imagekit.registry.reference import Digest, Reference, parse_digest, parse_reference
-from imagekit.registry.session import Exchange, Observer
+from imagekit.registry.session import (
+    DOCUMENT_DEADLINE_S,
+    TRANSFER_DEADLINE_S,
+    Exchange,
+    Observer,
+)
 from imagekit.registry.source import push_image
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "DEFAULT_PLATFORM",
+    "DOCUMENT_DEADLINE_S",
+    "TRANSFER_DEADLINE_S",
     "ClientOptions",
     "Credentials",
     "Descriptor",
