@@ -39,6 +39,10 @@ from imagekit.oci.model import (
 from imagekit.oci.tarlayer import Entry, EntryKind, Tree, bytes_entry, write_tar
 from imagekit.workdir import owned_file
 
+# CUDA and torch layers unpack to ~10 GB, a layer of model weights to their size; a gzip bomb
+# unpacks 1,000 times its size. Past this, a layer of a docker-archive is refused.
+MAX_LAYER_UNPACKED = 64 << 30
+
 
 def _file_entry(path: Path, name: str, mtime: int) -> Entry:
     size = path.stat().st_size
@@ -135,12 +139,20 @@ def _layer(tar: tarfile.TarFile, name: str, layout: Path, where: Path) -> LayerB
     )
 
 
-def _diff_id(path: Path, where: str) -> Digest:
+def _diff_id(path: Path, where: str, limit: int = MAX_LAYER_UNPACKED) -> Digest:
+    """sha256 of the gzip layer's plain tar; raises `OciError` past `limit` bytes of it."""
     digest = hashlib.sha256()
+    size = 0
     try:
         with gzip.open(path, "rb") as plain:
             while chunk := plain.read(1 << 20):
                 digest.update(chunk)
+                size += len(chunk)
+                if size > limit:
+                    raise OciError(
+                        f"{where} unpacks to more than {limit} bytes (MAX_LAYER_UNPACKED); "
+                        "a compressed bomb is refused"
+                    )
     except (OSError, EOFError, zlib.error) as e:
         raise OciError(f"{where} is not a valid gzip stream ({e})") from e
     return Digest(f"sha256:{digest.hexdigest()}")

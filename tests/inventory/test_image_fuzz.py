@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from _inventory_helpers import OS_RELEASE, PLAN, config, file, layer, oci_layout, sha256
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -27,8 +28,10 @@ from imagekit.inventory import inventory_of_view, read_inventory, wanted
 from imagekit.inventory.interface import LayerStream
 from imagekit.inventory.layers import scan_layer, stack
 from imagekit.inventory.model import ImageInfo
+from imagekit.oci.archive import MAX_LAYER_UNPACKED, _diff_id
 from imagekit.oci.archive import read_archive as oci_read_archive
 from imagekit.oci.layout import read_layout
+from imagekit.oci.model import OciError
 
 FUZZ = settings(
     max_examples=150,
@@ -301,3 +304,52 @@ def test_docker_archive_json(
         ):
             with contextlib.suppress(ImagekitError):
                 read()
+
+
+# --- cases the fuzzers found in the OCI readers, by name ---------------------------------------
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
+def test_read_layout_refuses_a_deep_index_in_one_line(tmp_path: Path) -> None:
+    oci_layout(tmp_path, [layer(file("etc/os-release", OS_RELEASE))])
+    (tmp_path / "index.json").write_bytes(b'{"manifests": ' + DEEP + b"}")
+    with pytest.raises(
+        OciError, match=rf"^{tmp_path}/index\.json: JSON nested deeper than 128 levels \("
+    ):
+        read_layout(tmp_path)
+
+
+def test_read_layout_refuses_a_layer_that_is_not_a_descriptor(tmp_path: Path) -> None:
+    desc = oci_layout(tmp_path, [layer(file("etc/os-release", OS_RELEASE))])
+    manifest = json.loads((tmp_path / "blobs/sha256" / desc["digest"][7:]).read_bytes())
+    manifest["layers"] = ["sha256:not-a-descriptor"]
+    data = json.dumps(manifest).encode()
+    (tmp_path / "blobs/sha256" / sha256(data)[7:]).write_bytes(data)
+    index = {"manifests": [{"digest": sha256(data), "size": len(data)}]}
+    (tmp_path / "index.json").write_text(json.dumps(index))
+    with pytest.raises(OciError, match=r": layers\[0\]: not a JSON object$"):
+        read_layout(tmp_path)
+
+
+def test_oci_read_archive_refuses_a_deep_manifest_json(tmp_path: Path) -> None:
+    archive = tmp_path / "image.tar"
+    archive.write_bytes(layer(file("manifest.json", DEEP)))
+    with pytest.raises(
+        OciError,
+        match=rf"^{archive}: manifest\.json: JSON nested deeper than 128 levels \(.*\); not a "
+        "docker-archive$",
+    ):
+        oci_read_archive(archive, tmp_path / "oci", "fuzz:1")
+
+
+def test_a_gzip_layer_of_a_docker_archive_is_unpacked_to_a_bound(tmp_path: Path) -> None:
+    bomb = tmp_path / "layer.tar.gz"
+    bomb.write_bytes(gzip.compress(bytes(4 << 20), mtime=0))
+    with pytest.raises(
+        OciError,
+        match=r"^bomb unpacks to more than 1048576 bytes \(MAX_LAYER_UNPACKED\); a compressed "
+        "bomb is refused$",
+    ):
+        _diff_id(bomb, "bomb", limit=1 << 20)
+    assert MAX_LAYER_UNPACKED == 64 << 30
