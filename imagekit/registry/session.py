@@ -118,10 +118,10 @@ def origin_of(url: str, what: str) -> Origin:
     Raises `RegistryResponseError` naming `what` for a URL that is not http(s) with a host and
     a valid port: a registry that sends one (as a redirect or upload location) is broken.
     """
-    parts = urlsplit(url)
     try:
+        parts = urlsplit(url)
         port = parts.port
-    except ValueError as e:
+    except ValueError as e:  # a bad port, or an unclosed [IPv6] bracket
         raise RegistryResponseError(f"{what}: {shown(url)} has an invalid port; refused") from e
     if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
         raise RegistryResponseError(f"{what}: {shown(url)} is not an http(s) URL; refused")
@@ -197,6 +197,20 @@ class Session:
 
     def url(self, path: str) -> str:
         return urljoin(self.base, path)
+
+    def resolve(self, location: str, against: str | None = None) -> str:
+        """`location` (a redirect or upload `Location`) as an absolute http(s) URL.
+
+        Raises `RegistryResponseError` for one that is not a usable http(s) URL.
+        """
+        try:
+            url = urljoin(against or self.base, location)
+        except ValueError as e:
+            raise RegistryResponseError(
+                f"{self._what}: the registry sent an unusable location {shown(location)}; refused"
+            ) from e
+        origin_of(url, self._what)
+        return url
 
     def request(
         self,
@@ -320,7 +334,7 @@ class Session:
                 if not (redirect and location and method in {"GET", "HEAD"}):
                     yield response, url
                     return
-            url = urljoin(url, location)
+            url = self.resolve(location, url)
         raise RegistryResponseError(
             f"{self._what}: more than {_MAX_REDIRECTS} redirects at {shown(url)}"
         )
@@ -380,14 +394,14 @@ class Session:
             all_headers = {"User-Agent": _USER_AGENT, **headers}
             connection.request(method, target, body=body or None, headers=all_headers)
             return connection.getresponse()
+        except (http.client.InvalidURL, ValueError) as e:  # a URL or header it will not send
+            raise RegistryResponseError(
+                f"{self._what}: cannot send {method} {shown(url)}: {shown(e)}; refused"
+            ) from e
         except (OSError, http.client.HTTPException) as e:
             if deadline.expired:
                 raise self._late(method, url, deadline) from e
             raise self._unreachable(urlsplit(url).netloc, e) from e
-        except ValueError as e:  # http.client.InvalidURL, or a header it will not send
-            raise RegistryResponseError(
-                f"{self._what}: cannot send {method} {shown(url)}: {shown(e)}; refused"
-            ) from e
 
     def _connection(self, scheme: str, netloc: str) -> http.client.HTTPConnection:
         if scheme == "https":
