@@ -56,6 +56,10 @@ until DOCKER_HOST="unix://$sock" docker version >/dev/null 2>&1; do
         echo "dockerd-start: daemon did not answer within ${timeout_s}s; log tail ($log):" >&2
         tail -n 30 "$log" >&2 || true
         kill "$daemon_pid" 2>/dev/null || true
+        # What the daemon mounted before it failed (its data root on itself) would pin DIR.
+        sleep 1
+        awk -v d="$dir" 'index($2, d "/") == 1 { print $2 }' /proc/self/mounts | sort -r |
+            while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" || true; done
         exit 1
     fi
     sleep 0.5

@@ -129,13 +129,16 @@ echo "nat: $(iptables -t nat -S | grep -c DOCKER || true)"
 echo "filter: $(iptables -S | grep -c DOCKER || true)"
 """
     began = time.monotonic()
-    done = subprocess.run(
-        ["unshare", "--net", "--fork", "bash", "-c", script],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=180,
-    )
+    try:
+        done = subprocess.run(
+            ["unshare", "--net", "--fork", "bash", "-c", script],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=180,
+        )
+    finally:  # whatever failed, leave no mount or folder behind (outside the namespace)
+        subprocess.run([ROOT / ".ci" / "dockerd-stop.sh", state], capture_output=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     took_ms = int(done.stdout.split("took_ms ")[1].split()[0])
     assert took_ms < 10_000, done.stderr
