@@ -17,6 +17,7 @@ from packaging.utils import NormalizedName
 
 from imagekit.appfiles import select_for_spec
 from imagekit.catalog import BaseImage, Catalog
+from imagekit.entrypoint import check_entrypoint
 from imagekit.errors import UNREADABLE, ErrorCollector, Finding, InputError, Location, Severity
 from imagekit.limits import shown
 from imagekit.lockfile import Lock, LockedPackage, SourceKind, packages_for, read_lock
@@ -80,6 +81,7 @@ def run_checks(project: Path, catalog: Catalog | None = None) -> CheckResult:
         check_system_packages(spec, base, collector)
     check_artifacts(spec, collector)
     check_app_files(spec, collector)
+    check_entrypoint(spec, packages, collector)
     return CheckResult(
         spec=spec, lock=lock, base=base, packages=packages, findings=collector.findings
     )
