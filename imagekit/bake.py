@@ -23,7 +23,6 @@ from imagekit.context import assemble
 from imagekit.errors import ErrorCollector, Location
 from imagekit.models import find_models
 from imagekit.plan import BuildPlan
-from imagekit.planner import make_plan
 
 CONTEXT_DIR = "bake-context"
 
@@ -36,19 +35,22 @@ class BakeTarget:
     plan: BuildPlan
 
 
-def plan_all(root: Path, catalog: Catalog | None = None) -> tuple[tuple[Path, BuildPlan], ...]:
-    """Check and plan every model under `root`; raises `FindingsError` with every model's
-    findings together when any model fails its checks or two models share an image name."""
+def plan_all(
+    root: Path, catalog: Catalog | None = None, *, cache_dir: Path | None = None
+) -> tuple[tuple[Path, BuildPlan], ...]:
+    """Check and plan every model under `root` with the checks `imagekit check` and `build`
+    run; raises `FindingsError` with every model's findings together when any model fails
+    its checks or two models share an image name."""
     collector = ErrorCollector()
     planned: list[tuple[Path, BuildPlan]] = []
     names: dict[str, Path] = {}
     for project in find_models(root):
-        result = run_checks(project, catalog)
+        result = run_checks(project, catalog, cache_dir=cache_dir)
         for finding in result.findings:
             collector.add(finding)
-        if not result.ok:
+        if not result.ok or result.plan is None:
             continue
-        plan = make_plan(result)
+        plan = result.plan
         if plan.name in names:
             where = result.spec.location("name") if result.spec else Location(file=project)
             collector.error(
@@ -121,7 +123,7 @@ def write_bake(
             plan=plan,
             context=assemble_target(project, plan, cache_dir=cache_dir),
         )
-        for project, plan in plan_all(root, catalog)
+        for project, plan in plan_all(root, catalog, cache_dir=cache_dir)
     ]
     document = bake_document(targets, output.parent, base_registry)
     tmp = output.with_name(output.name + ".tmp")

@@ -5,23 +5,22 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import assert_never
 
 from imagekit import __version__
 from imagekit.backends import BackendKind, BuildResult, Outputs, Progress, get_backend
 from imagekit.catalog import Catalog
-from imagekit.checks import CheckResult, run_checks
-from imagekit.conflicts.deploy import refuse_conflicting_deployment
+from imagekit.checks import FLEET_RULE, CheckResult, run_checks
+from imagekit.checks import check_fleet as judge_fleet
 from imagekit.context import assemble
 from imagekit.daemon import docker_client
 from imagekit.errors import Finding, FindingsError, Severity
-from imagekit.gpu import CompatReport, IncompatibleError, compat_of_plan, knowledge_base, load_fleet
+from imagekit.gpu import CompatReport, IncompatibleError
 from imagekit.inventory import read_inventory
 from imagekit.licenses import LicensePolicy, Verdict, components_from_inventory, evaluate
 from imagekit.plan import BuildPlan
-from imagekit.planner import make_plan
 from imagekit.sbom import write_sbom
 from imagekit.spec import ModelSpec
 from imagekit.workdir import owned_dir
@@ -64,17 +63,14 @@ def build_project(
     `DaemonUnavailableError`, `WheelhouseError`,
     `ContextError`, `BuildError` or `OciError`; on any of them no image is tagged.
     """
-    checked = run_checks(project, catalog)
-    if not checked.ok or checked.base is None:
-        raise FindingsError(checked.findings)
+    # Before any engine runs: the verdict `imagekit check` gives, deployment, fleet and licence
+    # policy included; a model they refuse is never built or tagged.
+    checked = prepare_build(
+        project, catalog=catalog, cache_dir=cache_dir, allow_incompatible=allow_incompatible
+    )
+    assert checked.base is not None and checked.plan is not None  # noqa: S101 - prepare_build
     warnings = tuple(f for f in checked.findings if f.severity is Severity.WARNING)
-    if checked.spec is not None:
-        # Before any engine runs: a model its deployment registry forbids is never tagged.
-        warnings += refuse_conflicting_deployment(checked.spec, catalog)
-    planned = make_plan(checked)
-    compat = check_fleet(planned, checked, allow_incompatible)  # before any engine runs
-    if compat is not None:
-        warnings += compat.summary.findings
+    planned, compat = checked.plan, checked.compat
     engine = get_backend(backend, no_cache=no_cache, outputs=outputs)
     try:
         progress(f"base {checked.base.name}")
@@ -96,6 +92,31 @@ def build_project(
     return BuildOutcome(
         plan=plan, result=result, record=record, warnings=warnings, compat=compat, sbom=sbom
     )
+
+
+def prepare_build(
+    project: Path,
+    *,
+    catalog: Catalog | None = None,
+    cache_dir: Path | None = None,
+    allow_incompatible: str | None = None,
+) -> CheckResult:
+    """Everything `build_project` decides before any engine runs: the checks (those of
+    `imagekit check`) and the plan. Returns the checked, planned project.
+
+    Raises `IncompatibleError` when no pool of the spec's fleet runs the planned image (and no
+    reason to build anyway was given) and that is the only error, `FindingsError` for any other
+    error, `InputError` for a spec, fleet file or deployment registry that cannot be read.
+    """
+    checked = run_checks(
+        project, catalog, cache_dir=cache_dir, allow_incompatible=allow_incompatible
+    )
+    errors = [f for f in checked.findings if f.severity is Severity.ERROR]
+    if errors and all(f.rule == FLEET_RULE for f in errors):
+        raise IncompatibleError(f"{errors[0].message} (fix: {errors[0].fix})")
+    if errors or checked.base is None or checked.plan is None:
+        raise FindingsError(checked.findings)
+    return checked
 
 
 def _built_image(
@@ -145,23 +166,16 @@ def document_image(
 def check_fleet(
     plan: BuildPlan, checked: CheckResult, allow_incompatible: str | None
 ) -> CompatReport | None:
-    """The verdict of the spec's fleet on the planned image (None without a fleet).
+    """The verdict of the spec's fleet on `plan` (None without a fleet), as the checks judge it.
 
     Raises `InputError` for a bad fleet file and `IncompatibleError` when no pool can run the
     image and no reason to build anyway was given.
     """
-    spec = checked.spec
-    if spec is None or spec.fleet is None:
-        return None
-    kb = knowledge_base()
-    report = compat_of_plan(plan, load_fleet(spec.fleet, kb), packages=checked.packages, kb=kb)
-    if not report.runnable and not (allow_incompatible or "").strip():
-        reasons = "; ".join(p.reason for p in report.pools)
-        raise IncompatibleError(
-            f"{spec.fleet}: no pool can run {plan.image_ref}: {reasons} (fix: meet one pool's "
-            'needs, or build anyway with --allow-incompatible "REASON")'
-        )
-    return report
+    judged = judge_fleet(replace(checked, plan=plan, compat=None), allow_incompatible, plan)
+    refused = [f for f in judged.findings if f.rule == FLEET_RULE and f.severity is Severity.ERROR]
+    if refused:
+        raise IncompatibleError(f"{refused[0].message} (fix: {refused[0].fix})")
+    return judged.compat
 
 
 def compat_record(report: CompatReport | None, reason: str | None) -> dict[str, object] | None:

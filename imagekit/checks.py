@@ -3,29 +3,52 @@
 `run_checks` reads the spec, the lock and the base, and collects every finding in one run:
 unpinned or unhashed packages, duplicates and version conflicts, editable or unhashed direct
 sources, packages the base's Python cannot run, conflicts with what the base carries,
-missing or altered model artifacts.
+requirements of the locked wheels that the lock and the base leave unmet, missing or altered
+model artifacts, the spec's deployment registry, its licence policy (judged from the locked
+packages' own metadata) and, once all else passes, its fleet on the planned image.
+`imagekit check`, `build` and `bake` all run this one list, so they reach one verdict before
+any engine runs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.markers import Marker
 from packaging.utils import NormalizedName
 
 from imagekit.appfiles import select_for_spec
-from imagekit.catalog import BaseImage, Catalog
+from imagekit.catalog import BaseImage, BasePackage, Catalog
+from imagekit.conflicts.index import MetadataSource
+from imagekit.conflicts.lockcheck import read_requirements
+from imagekit.conflicts.metadata import WheelMetadata
 from imagekit.entrypoint import check_entrypoint
-from imagekit.errors import UNREADABLE, ErrorCollector, Finding, InputError, Location, Severity
+from imagekit.errors import (
+    UNREADABLE,
+    ErrorCollector,
+    Finding,
+    FindingsError,
+    InputError,
+    Location,
+    Severity,
+)
 from imagekit.limits import shown
-from imagekit.lockfile import Lock, LockedPackage, SourceKind, packages_for, read_lock
+from imagekit.lockfile import Lock, LockedPackage, Sha256, SourceKind, packages_for, read_lock
 from imagekit.paths import contained, open_regular
 from imagekit.spec import Artifact, ModelSpec, load_spec
 from imagekit.target import TargetEnv
+from imagekit.wheelhouse import Target
+
+if TYPE_CHECKING:
+    from imagekit.gpu import CompatReport
+    from imagekit.plan import BuildPlan
 
 _RANGE_OPERATORS = ("<", ">", "~=", "!=", "*")
+FLEET_RULE = "fleet-incompatible"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,17 +60,30 @@ class CheckResult:
     base: BaseImage | None
     packages: tuple[LockedPackage, ...]
     findings: tuple[Finding, ...]
+    plan: BuildPlan | None = None  # planned once every other check passed
+    compat: CompatReport | None = None  # the spec's fleet's verdict on the plan, if it names one
 
     @property
     def ok(self) -> bool:
         return not any(f.severity is Severity.ERROR for f in self.findings)
 
 
-def run_checks(project: Path, catalog: Catalog | None = None) -> CheckResult:
+def run_checks(
+    project: Path,
+    catalog: Catalog | None = None,
+    *,
+    cache_dir: Path | None = None,
+    allow_incompatible: str | None = None,
+    metadata: MetadataSource | None = None,
+) -> CheckResult:
     """Run every pre-build check on a model folder.
 
-    Raises `InputError` only when the spec itself cannot be read; every other problem becomes a
-    finding of the result.
+    `cache_dir`: the wheel cache (its `metadata/` folder caches the wheels' METADATA);
+    `metadata`: where METADATA comes from (default: that cache, then pip's indexes);
+    `allow_incompatible`: the reason to build for a fleet no pool of which runs the image (its
+    verdict is then a warning).
+    Raises `InputError` when the spec, its fleet file or its deployment registry cannot be
+    read; every other problem becomes a finding of the result.
     """
     spec = load_spec(project)
     collector = ErrorCollector()
@@ -72,19 +108,120 @@ def run_checks(project: Path, catalog: Catalog | None = None) -> CheckResult:
     with collector.collect():
         lock = read_lock(spec.lockfile)
     packages: tuple[LockedPackage, ...] = ()
+    source = metadata or MetadataSource(cache_dir=cache_dir)
+    read: dict[NormalizedName, WheelMetadata] = {}
     if lock is not None and base is not None:
         target = TargetEnv(python=base.python.version, platform=spec.platform)
         packages = check_lock(lock, target, collector)
         check_against_base(packages, base, collector)
         check_declared(spec, packages, collector)
+        wheels = Target(python=base.python.version, platform=spec.platform, glibc=base.os.glibc)
+        read = read_requirements(lock, packages, base, wheels, collector, source=source)
     if base is not None:
         check_system_packages(spec, base, collector)
     check_artifacts(spec, collector)
     check_app_files(spec, collector)
+    check_deployment(spec, catalog, collector)
+    if base is not None:
+        check_licence_policy(spec, read, base, source, collector)
     check_entrypoint(spec, packages, collector)
-    return CheckResult(
+    result = CheckResult(
         spec=spec, lock=lock, base=base, packages=packages, findings=collector.findings
     )
+    return check_fleet(result, allow_incompatible)
+
+
+def check_deployment(spec: ModelSpec, catalog: Catalog | None, collector: ErrorCollector) -> None:
+    """The spec's deployment registry must not put this model in a group it conflicts with.
+    Raises `InputError` for a registry that is missing or unreadable."""
+    from imagekit.conflicts.deploy import refuse_conflicting_deployment  # noqa: PLC0415 - reads images
+
+    try:
+        for finding in refuse_conflicting_deployment(spec, catalog):
+            collector.add(finding)
+    except FindingsError as e:
+        for finding in e.findings:
+            collector.add(finding)
+
+
+def check_licence_policy(
+    spec: ModelSpec,
+    read: dict[NormalizedName, WheelMetadata],
+    base: BaseImage,
+    source: MetadataSource,
+    collector: ErrorCollector,
+) -> None:
+    """The spec's licence policy on the locked packages and the base's Python packages, from
+    their own METADATA (License-Expression, License, classifiers). A denied licence is an
+    error; the policy is applied again to the built image's SBOM."""
+    if spec.license_policy is None:
+        return
+    from imagekit.licenses import (  # noqa: PLC0415 - only for a spec with a policy
+        LicensePolicy,
+        Verdict,
+        component_of_metadata,
+        evaluate,
+    )
+
+    policy = None
+    with collector.collect():
+        policy = LicensePolicy.load(spec.license_policy)
+    if policy is None:
+        return
+    carried = [_base_package(p, base.file) for p in base.python_packages if p.name not in read]
+    target = Target(python=base.python.version, platform=spec.platform, glibc=base.os.glibc)
+    read = {**source.read(carried, target).metadata, **read}
+    components = [component_of_metadata(m) for _, m in sorted(read.items())]
+    for decision in evaluate(components, policy).of(Verdict.DENY):
+        collector.add(decision.finding())
+
+
+def _base_package(package: BasePackage, where: Path) -> LockedPackage:
+    """A package the base carries, as a lock would name it (pinned, with its hashes)."""
+    return LockedPackage(
+        name=package.name,
+        raw_name=package.name,
+        location=Location(file=where),
+        version=package.version,
+        specifier=f"=={package.version}",
+        hashes=frozenset(Sha256(h) for h in package.sha256),
+    )
+
+
+def check_fleet(
+    result: CheckResult, allow_incompatible: str | None, plan: BuildPlan | None = None
+) -> CheckResult:
+    """Plan a project whose checks pass (unless `plan` is given), and judge the plan against
+    the spec's fleet: an image no pool can run is an error, or a warning when
+    `allow_incompatible` gives the reason. Raises `InputError` for a bad fleet file."""
+    if not result.ok:
+        return result
+    if plan is None:
+        from imagekit.planner import make_plan  # noqa: PLC0415 - the planner imports this module
+
+        plan = make_plan(result)
+    spec = result.spec
+    if spec is None or spec.fleet is None:
+        return dataclasses.replace(result, plan=plan)
+    from imagekit.gpu import compat_of_plan, knowledge_base, load_fleet  # noqa: PLC0415 - fleets only
+
+    kb = knowledge_base()
+    report = compat_of_plan(plan, load_fleet(spec.fleet, kb), packages=result.packages, kb=kb)
+    findings = [*result.findings, *report.summary.findings]
+    if not report.runnable:
+        reasons = "; ".join(p.reason for p in report.pools)
+        reason = (allow_incompatible or "").strip()
+        findings.append(
+            Finding(
+                location=spec.location("fleet"),
+                rule=FLEET_RULE,
+                message=f"{spec.fleet}: no pool can run {plan.image_ref}: {reasons}"
+                + (f" (built anyway: {reason})" if reason else ""),
+                fix='meet one pool\'s needs, or build anyway with --allow-incompatible "REASON"',
+                severity=Severity.WARNING if reason else Severity.ERROR,
+            )
+        )
+    return dataclasses.replace(result, plan=plan, compat=report, findings=tuple(findings))
 
 
 def _applies(marker: Marker | None, env: dict[str, str]) -> bool:

@@ -163,6 +163,7 @@ class MetadataSource:
     # Where the index serves no metadata file, fetch the wheel the build needs anyway into
     # the wheel cache (as `fetch_wheels` does for the build) and read it there.
     fetch_missing: bool = True
+    offline: bool = False  # the caches only: no index is asked, no wheel fetched
     _pages: dict[tuple[str, str], tuple[IndexFile, ...] | None] = field(
         default_factory=dict, repr=False
     )
@@ -267,6 +268,8 @@ class MetadataSource:
         return meta
 
     def _from_index(self, pkg: LockedPackage, target: Target) -> _Outcome:
+        if self.offline:
+            return _Outcome(unread="offline, and its metadata is not in the cache")
         index = self.index or IndexConfig.from_pip()
         if not index.urls:
             return _Outcome(unread="pip is configured with no index (no-index)")
@@ -282,10 +285,7 @@ class MetadataSource:
                 return self._fetch(index, chosen, pkg)
         if problems:
             return _Outcome(unread=f"the index could not be read ({'; '.join(problems)})")
-        return _Outcome(
-            unread=f"no index lists a wheel for {target} with the lock's hashes",
-            wheel_needed=True,  # pip's find-links may still hold it
-        )
+        return _Outcome(unread=f"no index lists a wheel for {target} with the lock's hashes")
 
     def _page(self, index: IndexConfig, url: str, name: NormalizedName) -> tuple[IndexFile, ...]:
         key = (url, name)

@@ -2,7 +2,7 @@
 
 A requirements.txt lock records no dependency graph, and a hand-edited or merged lock can pin
 versions no resolver would have chosen together. This reads the Requires-Dist of each locked
-wheel (fetched into the verified wheel cache for the project's target, never installed),
+wheel (from the index's metadata file or the wheel cache, see `imagekit.conflicts.index`),
 evaluates their markers for the target (with the extras the lock and the requirements
 themselves ask for), and checks each requirement against the locked versions; the base
 image's own Python packages count as locked.
@@ -10,7 +10,6 @@ image's own Python packages count as locked.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,12 +19,15 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from imagekit.catalog import BaseImage, Catalog
-from imagekit.conflicts.metadata import WheelMetadata, read_wheel_metadata
-from imagekit.errors import ErrorCollector, Finding, Severity
-from imagekit.lockfile import Lock, LockedPackage, SourceKind, packages_for, read_lock
+from imagekit.conflicts.index import MetadataSource, Unread
+from imagekit.conflicts.metadata import WheelMetadata
+from imagekit.errors import ErrorCollector, Finding, Location, Severity
+from imagekit.lockfile import Lock, LockedPackage, packages_for, read_lock
 from imagekit.spec import load_spec
 from imagekit.target import TargetEnv
-from imagekit.wheelhouse import Target, WheelRequest, fetch_wheels
+from imagekit.wheelhouse import Target
+
+_UNREAD_SHOWN = 5
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,16 +96,62 @@ def check_lock_conflicts(
     packages = installed(lock, env)
     collector = ErrorCollector()
     target = Target(python=base.python.version, platform=platform, glibc=base.os.glibc)
-    metadata = _read_metadata(packages, target, cache_dir, collector)
-    providers = _providers(packages, base)
-    edges = requirement_edges(metadata, providers, env, wanted_extras(lock, packages))
-    _report(edges, _chains(edges, lock, providers), providers, str(target), collector)
+    metadata = read_requirements(lock, packages, base, target, collector, cache_dir=cache_dir)
     return LockConflicts(
         lock=lock.path,
         target=str(target),
         read=len(metadata),
-        edges=tuple(edges),
+        edges=tuple(
+            requirement_edges(
+                metadata, _providers(packages, base), env, wanted_extras(lock, packages)
+            )
+        ),
         findings=collector.findings,
+    )
+
+
+def read_requirements(
+    lock: Lock,
+    packages: tuple[LockedPackage, ...],
+    base: BaseImage,
+    target: Target,
+    collector: ErrorCollector,
+    *,
+    cache_dir: Path | None = None,
+    source: MetadataSource | None = None,
+) -> dict[NormalizedName, WheelMetadata]:
+    """Read each package's METADATA and report every requirement the lock and the base leave
+    unmet (errors, with the chain that leads to the requirer) and every package whose
+    METADATA could not be read (one warning); returns the METADATA read."""
+    read = (source or MetadataSource(cache_dir=cache_dir)).read(packages, target)
+    for finding in read.findings:
+        collector.add(finding)
+    # An unpinned or unhashed package is already an error of `imagekit check`; not again here.
+    unread = tuple(u for u in read.unread if u.package.version and u.package.hashes)
+    if unread:
+        _report_unread(lock, unread, collector)
+    env = _env_of(target)
+    providers = _providers(packages, base)
+    edges = requirement_edges(read.metadata, providers, env, wanted_extras(lock, packages))
+    _report(edges, _chains(edges, lock, providers), providers, str(target), collector)
+    return read.metadata
+
+
+def _env_of(target: Target) -> dict[str, str]:
+    return TargetEnv(python=target.python, platform=target.platform).marker_environment()
+
+
+def _report_unread(lock: Lock, unread: tuple[Unread, ...], collector: ErrorCollector) -> None:
+    """A warning, not an error: the lock may well be right, but nothing vouches for it."""
+    shown_names = ", ".join(f"{u.package.raw_name} ({u.reason})" for u in unread[:_UNREAD_SHOWN])
+    more = f", and {len(unread) - _UNREAD_SHOWN} more" if len(unread) > _UNREAD_SHOWN else ""
+    collector.warn(
+        Location(file=lock.path),
+        "requirements-not-checked",
+        f"the requirements of {len(unread)} locked package(s) were not checked: "
+        f"{shown_names}{more}",
+        "run `imagekit check` once with the package index reachable (the metadata is then "
+        "cached), or fix what keeps the package from being read",
     )
 
 
@@ -114,41 +162,6 @@ def installed(lock: Lock, env: Mapping[str, str]) -> tuple[LockedPackage, ...]:
         if not (pkg.groups and "main" not in pkg.groups):
             chosen.setdefault(pkg.name, pkg)
     return tuple(chosen.values())
-
-
-def _fetchable(pkg: LockedPackage) -> bool:
-    return pkg.version is not None and bool(pkg.hashes) and pkg.source is SourceKind.INDEX
-
-
-def _read_metadata(
-    packages: tuple[LockedPackage, ...],
-    target: Target,
-    cache_dir: Path | None,
-    collector: ErrorCollector,
-) -> dict[NormalizedName, WheelMetadata]:
-    """Fetch (or take from the cache) each pinned, hashed wheel and read its METADATA."""
-    requests = []
-    for pkg in packages:
-        if pkg.version is None or not _fetchable(pkg):
-            collector.warn(
-                pkg.location,
-                "not-checked",
-                f"{pkg.raw_name} is not pinned and hashed from an index: "
-                "its requirements were not read",
-                "fix what `imagekit check` reports, then run this again",
-            )
-            continue
-        requests.append(
-            WheelRequest(
-                name=pkg.name,
-                version=pkg.version,
-                hashes=frozenset(pkg.hashes),
-                filenames=tuple(f.filename for f in pkg.wheels),
-            )
-        )
-    with tempfile.TemporaryDirectory(prefix="imagekit-conflicts-") as tmp:
-        wheels = fetch_wheels(requests, target, Path(tmp) / "wheels", cache_dir)
-        return {w.name: read_wheel_metadata(w.path) for w in wheels}
 
 
 def _providers(

@@ -10,7 +10,7 @@ from imagekit.licenses.components import (
     is_sbom_file,
     read_sbom,
 )
-from imagekit.licenses.evaluate import Decision, LicenseReport, evaluate
+from imagekit.licenses.evaluate import Decision, LicenseReport, component_of_metadata, evaluate
 from imagekit.licenses.policy import LicensePolicy, PolicyError, Rule, Verdict, Waiver
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "Rule",
     "Verdict",
     "Waiver",
+    "component_of_metadata",
     "components_from_inventory",
     "components_from_sbom",
     "evaluate",

@@ -22,10 +22,13 @@ from typing import Any
 
 import license_expression
 
+from imagekit.conflicts.metadata import WheelMetadata
 from imagekit.errors import Finding, Location
+from imagekit.inventory.model import PythonDist
 from imagekit.licenses.components import LicensedComponent
 from imagekit.licenses.policy import LicensePolicy, Verdict
-from imagekit.sbom import NOASSERTION
+from imagekit.sbom import NOASSERTION, spdx
+from imagekit.sbom.licensing import declared_by_dist
 
 _LICENSING = license_expression.Licensing()
 
@@ -178,3 +181,34 @@ def evaluate(components: Iterable[LicensedComponent], policy: LicensePolicy) -> 
         )
     )
     return LicenseReport(decisions=tuple(decisions))
+
+
+def component_of_metadata(meta: WheelMetadata) -> LicensedComponent:
+    """A locked package as the policy judges it before the build: the licences its own METADATA
+    declares, read as the image's SBOM reads them from the installed `.dist-info`."""
+    texts = list(meta.license_texts)
+    expression = spdx(meta.license_expression) if meta.license_expression else None
+    if meta.license_expression and expression is None:
+        texts.insert(0, meta.license_expression)  # not SPDX: kept as text, as the SBOM does
+    dist = PythonDist(
+        name=meta.name,
+        raw_name=meta.name,
+        version=meta.version,
+        site_packages="",
+        metadata_path=str(meta.wheel),
+        license_expression=expression,
+        license_texts=tuple(texts),
+        requires_dist=(),
+        record=(),
+        direct_url=None,
+        installer=None,
+    )
+    declared = declared_by_dist(dist)
+    return LicensedComponent(
+        name=meta.name,
+        version=meta.version,
+        kind="pypi",
+        expressions=declared.expressions,
+        names=declared.names,
+        purl=f"pkg:pypi/{meta.name}@{meta.version}",
+    )
