@@ -261,12 +261,7 @@ class Session:
             follow = self._follow(
                 method, url, scope=scope, headers=headers or {}, body=body, deadline=deadline
             )
-            with (
-                follow as (
-                    response,
-                    answered,
-                )
-            ):
+            with follow as (response, answered):
                 if response.status != http.client.UNAUTHORIZED:
                     yield response
                     return

@@ -291,6 +291,20 @@ def test_a_dripping_manifest_hits_the_deadline(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def test_a_dripping_https_registry_hits_the_deadline(tls: LocalCA, tmp_path: Path) -> None:
+    answer = Answer(status=200, body=b"{}" * 100, drip_s=0.2)
+    with serve(lambda seen: answer, host=tls.host, tls=tls.server) as registry:
+        ref = f"{registry.address}/app:1.0"
+        started = time.monotonic()
+        with pytest.raises(
+            RegistryUnreachableError,
+            match=rf"^{ref}: GET https://{registry.address}/v2/app/manifests/1.0 did not finish "
+            rf"within 0.5 s; {re.escape(LATE)}$",
+        ):
+            pull_to_layout(ref, tmp_path / "out", options=ClientOptions(deadline_s=0.5))
+    assert time.monotonic() - started < 3.0
+
+
 def test_a_registry_dripping_its_status_line_is_one_line_at_the_cli(tmp_path: Path) -> None:
     answer = Answer(status=200, body=b"{}", drip_s=0.2, drip_head=True)
     with serve(lambda seen: answer) as registry:
@@ -514,3 +528,28 @@ def test_hostile_upload_locations_are_one_error(tmp_path: Path, location: str, r
         ref = f"{registry.address}/app:1.0"
         with pytest.raises(RegistryError, match=rf"^{ref}: {reason}"):
             push_layout(built.root, ref)
+
+
+def test_a_push_sent_to_a_foreign_host_asking_for_credentials_is_one_line(tmp_path: Path) -> None:
+    built = build_layout(tmp_path / "layout", seed="cli-foreign-401")
+    asks = Answer(status=401, headers={"WWW-Authenticate": 'Basic realm="storage"'})
+    with serve(lambda seen: asks) as storage:
+        location = f"http://{storage.address}/upload/1"
+
+        def registry_answer(seen: Seen) -> Answer:
+            if seen.method == "POST":
+                return Answer(status=202, headers={"Location": location})
+            return Answer(status=404)
+
+        with serve(_basic_registry_for(registry_answer)) as registry:
+            ref = f"{registry.address}/app:1.0"
+            code, lines = _cli("push", str(built.root), ref)
+    assert code == 2
+    assert len(lines) == 1
+    assert re.fullmatch(
+        rf"error: {ref}: {location}\?digest=sha256%3A[0-9a-f]{{64}} asked for credentials; "
+        rf"imagekit sends them only to the registry {registry.address}, not to the hosts it "
+        "redirects to",
+        lines[0],
+    )
+    assert [s.authorization for s in storage.seen] == [None]
