@@ -17,6 +17,7 @@ from typing import Any, assert_never
 from packaging.version import InvalidVersion, Version
 
 from imagekit.debs import DebError, compare_debian_versions
+from imagekit.limits import MAX_VERSION_LENGTH, shown
 
 ZERO = "0"  # OSV: "introduced": "0" is before any version
 INFINITY = "*"  # OSV: "limit": "*" is after any version
@@ -107,6 +108,8 @@ class Ordering:
         ends = {ZERO: -1, INFINITY: 1}
         if a in ends or b in ends:
             return _cmp(ends.get(a, 0), ends.get(b, 0)) if a != b else 0
+        for version in (a, b):
+            _check_length(version)
         return comparator(self.scheme)(a, b)
 
     def check(self, version: str) -> None:
@@ -124,9 +127,20 @@ class Ordering:
         return cmp_to_key(self.compare)
 
 
+def _check_length(version: str) -> None:
+    """Every scheme turns digit runs into ints, which CPython refuses past 4,300 digits."""
+    if len(version) > MAX_VERSION_LENGTH:
+        raise VersionError(
+            f"{shown(version, 40)} is not a version: {len(version)} characters, longer than "
+            f"{MAX_VERSION_LENGTH}"
+        )
+
+
 def public_version(version: str) -> str | None:
     """The public part of a PEP 440 version with a local label ("2.5.1" of "2.5.1+cu124"), or
     None when it has none or is not PEP 440."""
+    if len(version) > MAX_VERSION_LENGTH:
+        return None
     try:
         parsed = Version(version)
     except InvalidVersion:
