@@ -13,6 +13,7 @@ from imagekit.limits import shown
 from imagekit.registry.auth import Credentials, find_credentials
 from imagekit.registry.errors import (
     DigestMismatchError,
+    LayoutError,
     LayoutWriteError,
     RegistryResponseError,
     RegistryUnreachableError,
@@ -119,7 +120,8 @@ class RegistryClient:
         """Mount `blob` from the repository `mount_from` (same registry), or upload `path`.
 
         Blobs up to the chunk size go in one PUT; larger ones in PATCH chunks. Raises
-        `DigestMismatchError` when the file is not what `blob` describes.
+        `DigestMismatchError` when the file is not what `blob` describes, `LayoutError` when
+        it cannot be read.
         """
         uploads = self._url("blobs", "uploads/")
         if mount_from and mount_from != self._repository:
@@ -131,12 +133,17 @@ class RegistryClient:
         else:
             reply = self._session.request("POST", uploads, scope=self._scope)
         location = self._location(reply, f"starting the upload of {blob.digest}")
-        with path.open("rb") as source:
-            if blob.size <= self._chunk_size:
-                body = source.read(blob.size + 1)
-                self._check_size(path, blob, len(body))
-            else:
-                location, body = self._send_chunks(location, source, path, blob), b""
+        try:
+            with path.open("rb") as source:
+                if blob.size <= self._chunk_size:
+                    body = source.read(blob.size + 1)
+                    self._check_size(path, blob, len(body))
+                else:
+                    location, body = self._send_chunks(location, source, path, blob), b""
+        except OSError as e:  # the registry's answers are RegistryErrors: this is the file
+            raise LayoutError(
+                f"{path}: cannot read blob {blob.digest}: {e.strerror or e}; check the layout"
+            ) from e
         self._finish(location, blob, body)
         return Transfer.UPLOADED
 
@@ -144,7 +151,7 @@ class RegistryClient:
         location = reply.header("Location")
         if reply.status != http.client.ACCEPTED or not location:
             raise self._fail(reply, action)
-        return self._session.url(location)
+        return self._session.resolve(location)
 
     def _send_chunks(self, location: str, source: BinaryIO, path: Path, blob: Descriptor) -> str:
         sent = 0

@@ -553,3 +553,23 @@ def test_a_push_sent_to_a_foreign_host_asking_for_credentials_is_one_line(tmp_pa
         lines[0],
     )
     assert [s.authorization for s in storage.seen] == [None]
+
+
+def test_a_blob_that_cannot_be_read_is_one_error(tmp_path: Path) -> None:
+    """/proc/self/mem is a regular file whose first read fails (EIO), as a failing disk's does."""
+    built = build_layout(tmp_path / "layout", seed="eio")
+    layer = built.root / "blobs" / "sha256" / built.blobs[1].removeprefix("sha256:")
+    layer.unlink()
+    layer.symlink_to("/proc/self/mem")
+
+    def registry_answer(seen: Seen) -> Answer:
+        if seen.method == "POST":
+            return Answer(status=202, headers={"Location": "/upload/1"})
+        return Answer(status=201 if seen.method == "PUT" else 404)
+
+    with serve(registry_answer) as registry:
+        ref = f"{registry.address}/app:1.0"
+        code, lines = _cli("push", str(built.root), ref)
+    assert (code, lines) == (2, [
+        f"error: {layer}: cannot read blob {built.blobs[1]}: Input/output error; check the layout"
+    ])  # fmt: skip
