@@ -389,14 +389,19 @@ class Session:
             all_headers = {"User-Agent": _USER_AGENT, **headers}
             connection.request(method, target, body=body or None, headers=all_headers)
             return connection.getresponse()
-        except (http.client.InvalidURL, ValueError) as e:  # a URL or header it will not send
-            raise RegistryResponseError(
-                f"{self._what}: cannot send {method} {shown(url)}: {shown(e)}; refused"
-            ) from e
-        except (OSError, http.client.HTTPException) as e:
+        except http.client.InvalidURL as e:
+            raise self._unsendable(method, url, e) from e
+        except (OSError, http.client.HTTPException) as e:  # TLS failures included
             if deadline.expired:
                 raise self._late(method, url, deadline) from e
             raise self._unreachable(urlsplit(url).netloc, e) from e
+        except ValueError as e:  # a header value http.client will not send
+            raise self._unsendable(method, url, e) from e
+
+    def _unsendable(self, method: str, url: str, e: Exception) -> RegistryResponseError:
+        return RegistryResponseError(
+            f"{self._what}: cannot send {method} {shown(url)}: {shown(e)}; refused"
+        )
 
     def _connection(self, scheme: str, netloc: str) -> http.client.HTTPConnection:
         if scheme == "https":

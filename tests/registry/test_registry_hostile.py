@@ -268,6 +268,22 @@ def test_an_https_registry_with_a_token_realm_and_a_cdn_elsewhere(
     assert layout_blobs(tmp_path / "out") == layout_blobs(built.root)
 
 
+def test_an_untrusted_https_registry_is_unreachable_in_one_line(
+    tls: LocalCA, tmp_path: Path
+) -> None:
+    untrusted = make_ca(tmp_path / "other-ca", tls.host)
+    with serve(lambda seen: Answer(status=200), host=tls.host, tls=untrusted.server) as registry:
+        ref = f"{registry.address}/app:1.0"
+        code, lines = _cli("pull", ref, "-o", str(tmp_path / "out"))
+    assert code == 2
+    assert len(lines) == 1
+    assert lines[0].startswith(
+        f"error: {ref}: cannot reach registry {registry.address}: [SSL: "
+        "CERTIFICATE_VERIFY_FAILED] certificate verify failed"
+    )
+    assert registry.seen == []
+
+
 # --- wall-clock deadlines --------------------------------------------------------------
 
 
