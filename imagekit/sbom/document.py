@@ -257,12 +257,28 @@ def render_sbom(
     return text
 
 
+def _file_mode() -> int:
+    """The mode `open()` gives a new file (0666 less the umask: 0644 under the usual 022), which
+    build.json and plan.json get; mkstemp's 0600 would hide an SBOM from the rest of a CI job.
+    The umask is read from /proc, as os.umask can only be read by changing it."""
+    try:
+        with Path("/proc/self/status").open(encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o644
+
+
 def write_text_atomically(path: Path, text: str) -> Path:
-    """Write `text` to a temporary file beside `path`, then rename it over `path`."""
+    """Write `text` to a temporary file beside `path`, then rename it over `path`; the file
+    gets the mode a plainly written file would (0644 under umask 022)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
+            os.fchmod(fd, _file_mode())
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
                 out.write(text)
             Path(tmp).replace(path)
