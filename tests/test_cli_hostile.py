@@ -16,7 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from imagekit.cli import app
-from imagekit.cli._faults import MAX_MESSAGE
+from imagekit.cli._faults import MAX_MESSAGE, one_line
+from imagekit.limits import shown
 
 DATA = Path(__file__).parent / "data"
 RECORDS = DATA / "osv" / "records"
@@ -186,6 +187,21 @@ def test_a_warning_naming_a_hostile_file_is_one_line(tmp_path: Path) -> None:
     one_record_per_line(output)
     [warning] = [line for line in output.splitlines() if "not a valid OSV record" in line]
     assert "evil\\nFORGED LINE\\x1b[2J\\u202e.json" in warning
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("numpy 2.4.6", "numpy 2.4.6"),
+        ("café 東京 ε", "café 東京 ε"),  # text is not a control character
+        ("a\nb\rc\td", "a\\nb\\rc\\td"),
+        ("\x1b[2J\x9b\u2028\u202e", "\\x1b[2J\\x9b\\u2028\\u202e"),
+        (shown("C:\\x.json\n"), "C:\\\\x.json\\n"),  # escaped once, not twice
+    ],
+)
+def test_one_line(text: str, line: str) -> None:
+    assert one_line(text) == line
+    assert one_line(line) == line
 
 
 def test_an_error_never_echoes_a_megabyte(tmp_path: Path) -> None:
