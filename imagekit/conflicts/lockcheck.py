@@ -22,7 +22,7 @@ from imagekit.catalog import BaseImage, Catalog
 from imagekit.conflicts.index import MetadataSource, Unread
 from imagekit.conflicts.metadata import WheelMetadata
 from imagekit.errors import ErrorCollector, Finding, Location, Severity
-from imagekit.lockfile import Lock, LockedPackage, packages_for, read_lock
+from imagekit.lockfile import Lock, LockedPackage, SourceKind, packages_for, read_lock
 from imagekit.spec import load_spec
 from imagekit.target import TargetEnv
 from imagekit.wheelhouse import Target
@@ -96,6 +96,15 @@ def check_lock_conflicts(
     packages = installed(lock, env)
     collector = ErrorCollector()
     target = Target(python=base.python.version, platform=platform, glibc=base.os.glibc)
+    for pkg in packages:
+        if pkg.version is None or not pkg.hashes or pkg.source is not SourceKind.INDEX:
+            collector.warn(
+                pkg.location,
+                "not-checked",
+                f"{pkg.raw_name} is not pinned and hashed from an index: "
+                "its requirements were not read",
+                "fix what `imagekit check` reports, then run this again",
+            )
     metadata = read_requirements(lock, packages, base, target, collector, cache_dir=cache_dir)
     return LockConflicts(
         lock=lock.path,
