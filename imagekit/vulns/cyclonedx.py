@@ -28,6 +28,8 @@ from imagekit.vulns.scan import ScanReport, VulnFinding
 from imagekit.vulns.severity import Level
 
 OSV_URL = "https://osv.dev/vulnerability/"
+# A finding for a local version (2.5.1+cu124) matched on its public one says so in this property.
+MATCHED_ON_PROPERTY = "imagekit:vulnerability:matched-on"
 _SCHEMAS = {"1.4": SchemaVersion.V1_4, "1.5": SchemaVersion.V1_5, "1.6": SchemaVersion.V1_6}
 _METHODS = {"3.0": "CVSSv3", "3.1": "CVSSv31"}
 
@@ -123,6 +125,8 @@ def vulnerability(finding: VulnFinding, refs: _Refs) -> dict[str, Any]:
         for c in package.components
         for ref in refs.of(c)
     ]
+    if finding.matched_on:  # a local version (2.5.1+cu124) matched on its public one
+        entry["properties"] = [{"name": MATCHED_ON_PROPERTY, "value": finding.matched_on}]
     return entry
 
 

@@ -215,6 +215,18 @@ def test_scan_says_which_version_matched(tmp_path: Path) -> None:
     as_json = runner.invoke(app, ["scan", str(target), "--osv", str(RECORDS), "--json"])
     [finding] = json.loads(as_json.stdout)["findings"]
     assert finding["matched_on"] == "matched on public version 1.11.0 of 1.11.0+local1"
+    out = tmp_path / "out.cdx.json"
+    written = runner.invoke(
+        app, ["scan", str(target), "--osv", str(RECORDS), "--sbom-out", str(out)]
+    )
+    assert written.exit_code == 0, written.output  # validated against the CycloneDX schema
+    [vulnerability] = json.loads(out.read_text())["vulnerabilities"]
+    assert vulnerability["properties"] == [
+        {
+            "name": "imagekit:vulnerability:matched-on",
+            "value": "matched on public version 1.11.0 of 1.11.0+local1",
+        }
+    ]
 
 
 # --- one id in two files --------------------------------------------------------------------
