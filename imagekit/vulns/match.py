@@ -18,9 +18,10 @@ public version identifier (no local version label), then the local version label
 versions MUST be ignored when matching versions", PEP 440, Version matching). A PyPI package whose
 installed version has a local label that no record lists is therefore also evaluated at its public
 version, and the match says so (`Match.public_version`). osv-scanner's offline matcher compares the
-local label strictly (google/osv-scanner internal/semantic/version-pypi.go, `compareLocal`) and
-pip-audit sends the installed version to the OSV API unchanged (pypa/pip-audit
-pip_audit/_service/osv.py), so neither reports these; imagekit does, and names the version used.
+local label strictly (google/osv-scanner internal/semantic/version-pypi.go `compareLocal`, commit
+2821e79e) and pip-audit sends the installed version to the OSV API unchanged (pypa/pip-audit
+pip_audit/_service/osv.py, `"version": str(spec.version)`, commit ad327458), so neither reports
+these; imagekit does, and names the version it matched on.
 """
 
 from __future__ import annotations
