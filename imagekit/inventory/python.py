@@ -1,7 +1,11 @@
-"""Python distributions: every *.dist-info and *.egg-info directory, wherever it is.
+"""Python distributions: every *.dist-info, *.egg-info and *.egg directory, wherever it is.
 
 Each directory's parent is one environment (`site_packages`), so two virtual environments in one
-image are two sets. METADATA is parsed as email headers (policy compat32, as packaging does);
+image are two sets. One distribution is listed once per environment however many metadata
+folders its packager left: Debian's python3-cryptography installs both `cryptography.egg-info`
+and `cryptography-38.0.4.dist-info` in one folder; the dist-info (which has a RECORD) is kept.
+
+METADATA is parsed as email headers (policy compat32, as packaging does);
 a file that is not UTF-8 or whose headers are huge gives a warning and a best-effort reading,
 never a failure. Only the head of a METADATA file is kept (its headers come first; the long
 description after them is not read). A RECORD that is not CSV, or a version longer than any
@@ -29,7 +33,12 @@ from imagekit.inventory.model import FileHash, PythonDist
 from imagekit.limits import check_version_text, shown
 
 _DIST_INFO = re.compile(r"(?:^|/)[^/]+\.dist-info/(?:METADATA|RECORD|direct_url\.json|INSTALLER)$")
-_METADATA = re.compile(r"(?:^|/)[^/]+\.(?:dist-info/METADATA|egg-info/PKG-INFO|egg-info)$")
+_METADATA = re.compile(
+    r"(?:^|/)[^/]+\.(?:dist-info/METADATA|egg-info/PKG-INFO|egg-info|egg/EGG-INFO/PKG-INFO)$"
+)
+_EGG_INFO = "/EGG-INFO/PKG-INFO"  # an unzipped egg: NAME-VERSION-pyX.Y.egg/EGG-INFO/PKG-INFO
+# Which metadata folder speaks for a distribution found in several: the one with a RECORD.
+_PREFERENCE = (".dist-info", ".egg", ".egg-info")
 MAX_HEADER = 1 << 20  # numpy's and scipy's License fields (whole licence texts) are ~50 kB
 MAX_LICENSE_LINE = 200
 # The first bytes of a METADATA file kept: all its headers, however long the description after.
@@ -132,6 +141,9 @@ def _record(data: bytes, where: str, view: View) -> tuple[FileHash, ...]:
 def _dist(entry: Entry, view: View) -> PythonDist | None:
     is_dir = entry.path.endswith(("/METADATA", "/PKG-INFO"))
     directory = posixpath.dirname(entry.path) if is_dir else entry.path
+    if entry.path.endswith(_EGG_INFO):
+        directory = entry.path.removesuffix(_EGG_INFO)  # the .egg, whose parent is the env
+        is_dir = False  # an egg has no RECORD, INSTALLER or direct_url.json
     where = "/" + entry.path
     if entry.data is None:
         view.warn(f"{where}: not read (too large, or a hard link whose bytes were not kept)")
@@ -168,7 +180,19 @@ def _dist(entry: Entry, view: View) -> PythonDist | None:
     )
 
 
+def _rank(dist: PythonDist) -> tuple[int, str]:
+    kind = next(i for i, s in enumerate(_PREFERENCE) if dist.metadata_path.endswith(s))
+    return kind, dist.metadata_path
+
+
 def read_python(view: View) -> tuple[PythonDist, ...]:
-    """Every distribution in the image, sorted by environment, then name."""
-    dists = [d for e in view.files(lambda p: bool(_METADATA.search(p))) if (d := _dist(e, view))]
+    """Every distribution in the image, once per environment, sorted by environment, then name.
+
+    Metadata folders of one name and version in one environment are one distribution: the
+    dist-info is kept over an egg over an egg-info (then the first path)."""
+    found = [d for e in view.files(lambda p: bool(_METADATA.search(p))) if (d := _dist(e, view))]
+    chosen: dict[tuple[str, str, str], PythonDist] = {}
+    for dist in sorted(found, key=_rank):
+        chosen.setdefault((dist.site_packages, dist.name, dist.version), dist)
+    dists = chosen.values()
     return tuple(sorted(dists, key=lambda d: (d.site_packages, d.name, d.metadata_path)))

@@ -8,7 +8,9 @@ import json
 
 from _inventory_helpers import DATA, file, layer, view_of
 
+from imagekit.inventory import read_inventory
 from imagekit.inventory.python import MAX_HEADER, read_python
+from imagekit.sbom import SbomFormat, SpecVersion, render_sbom
 
 SITE = "opt/venv/lib/python3.11/site-packages"
 
@@ -212,3 +214,74 @@ def test_a_distribution_deleted_by_a_later_layer_is_gone() -> None:
         layer(file(f"{SITE}/.wh.old-1.dist-info")),
     )
     assert read_python(view) == ()
+
+
+# --- real packages: the metadata folders they install (tests/data/inventory/python-layouts) ---
+
+LAYOUTS = DATA / "python-layouts"
+DIST_PACKAGES = "/usr/lib/python3/dist-packages"
+
+
+def _of(folder: str) -> list[tuple[str, str, str, str, int]]:
+    found = read_inventory(str(LAYOUTS / folder))
+    return [
+        (d.name, d.version, d.site_packages, d.metadata_path, len(d.record)) for d in found.python
+    ]
+
+
+def test_debian_cryptography_with_an_egg_info_and_a_dist_info_is_one_distribution() -> None:
+    assert _of("python3-cryptography") == [
+        (
+            "cryptography",
+            "38.0.4",
+            DIST_PACKAGES,
+            f"{DIST_PACKAGES}/cryptography-38.0.4.dist-info",
+            93,  # the RECORD lines with a sha256
+        )
+    ]
+
+
+def test_debian_cryptography_gets_an_sbom_listing_it_once() -> None:
+    found = read_inventory(str(LAYOUTS / "python3-cryptography"))
+    document = json.loads(
+        render_sbom(found, fmt=SbomFormat.CYCLONEDX_JSON, spec=SpecVersion.V1_6, reproducible=True)
+    )
+    refs = [c["bom-ref"] for c in document["components"]]
+    assert refs == ["pkg:pypi/cryptography@38.0.4"]
+
+
+def test_debian_egg_info_folders_named_with_their_version() -> None:
+    assert _of("python3-six") == [
+        ("six", "1.16.0", DIST_PACKAGES, f"{DIST_PACKAGES}/six-1.16.0.egg-info", 0)
+    ]
+    assert _of("python3-idna") == [
+        ("idna", "3.3", DIST_PACKAGES, f"{DIST_PACKAGES}/idna-3.3.egg-info", 0)
+    ]
+
+
+def test_a_wheel_installed_by_pip_is_its_dist_info() -> None:
+    assert _of("six-wheel") == [
+        ("six", "1.16.0", "/site-packages", "/site-packages/six-1.16.0.dist-info", 8)
+    ]
+
+
+def test_an_unzipped_egg_is_its_egg_folder_in_its_environment() -> None:
+    assert _of("six-egg") == [
+        ("six", "1.16.0", "/site-packages", "/site-packages/six-1.16.0-py3.11.egg", 0)
+    ]
+
+
+def test_the_dist_info_is_kept_whichever_layer_or_order_holds_the_folders() -> None:
+    dist_packages = "usr/lib/python3/dist-packages"
+    view = view_of(
+        layer(file(f"{dist_packages}/demo-1.0.dist-info/METADATA", metadata("demo", "1.0"))),
+        layer(
+            file(f"{dist_packages}/demo.egg-info/PKG-INFO", metadata("demo", "1.0")),
+            file(f"{dist_packages}/demo-1.0-py3.11.egg/EGG-INFO/PKG-INFO", metadata("Demo", "1.0")),
+            file(f"{dist_packages}/demo-2.0.egg-info", metadata("demo", "2.0")),
+        ),
+    )
+    assert [(d.version, d.metadata_path) for d in read_python(view)] == [
+        ("1.0", f"/{dist_packages}/demo-1.0.dist-info"),
+        ("2.0", f"/{dist_packages}/demo-2.0.egg-info"),
+    ]
