@@ -14,6 +14,7 @@ it downloads every wheel, torch's 500 MB included.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -22,8 +23,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from packaging.version import Version
+
 from imagekit.checks import run_checks
 from imagekit.conflicts import check_project_lock
+from imagekit.wheelhouse import Target
 
 REPO = Path(__file__).resolve().parent.parent
 LOCK = REPO / "tests" / "data" / "locks" / "torch" / "uv-pip-compile-no-setuptools.requirements.txt"
@@ -54,9 +58,12 @@ def best(func: Callable[[], object], rounds: int = ROUNDS) -> float:
 
 
 def tool(command: list[str]) -> Callable[[], object]:
+    # The lock is the resolution: the host's pip constraints file could only reject its pins.
+    env = {**os.environ, "PIP_CONSTRAINT": "/dev/null"}
+
     def run() -> object:
         done = subprocess.run(
-            command, capture_output=True, text=True, check=False, timeout=TOOL_TIMEOUT
+            command, capture_output=True, text=True, check=False, timeout=TOOL_TIMEOUT, env=env
         )
         if done.returncode != 0:
             raise SystemExit(f"{command[0]} failed: {done.stderr[-2000:]}")
@@ -76,9 +83,13 @@ def main() -> int:
             "--python-platform", "x86_64-manylinux_2_28", *platform,
             "--target", str(target), "-r", str(project / "requirements.lock"),
         ]  # fmt: skip
+        # pip expands no manylinux tag to older glibc versions: pass every one, as the
+        # wheelhouse does (imagekit.wheelhouse._run_pip).
+        wheels = Target(python=Version("3.11"), platform="linux/amd64", glibc=(2, 36))
+        tags = [arg for tag in wheels.platform_tags() for arg in ("--platform", tag)]
         pip = [
             sys.executable, "-m", "pip", "install", "--dry-run", "--report", "-", "--quiet",
-            "--ignore-installed", "--only-binary=:all:", "--platform", "manylinux_2_28_x86_64",
+            "--ignore-installed", "--only-binary=:all:", *tags,
             *platform, "--target", str(target), "-r", str(project / "requirements.lock"),
         ]  # fmt: skip
         start = time.perf_counter()

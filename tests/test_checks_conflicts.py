@@ -281,3 +281,22 @@ def test_torch_without_setuptools_fails_check_and_fetches_no_torch_wheel(tmp_pat
 def _line(lock: Path, text: str) -> int:
     lines = lock.read_text(encoding="utf-8").splitlines()
     return next(i for i, line in enumerate(lines, 1) if line.startswith(text))
+
+
+def test_an_unreachable_index_is_a_warning_naming_it(tmp_path: Path) -> None:
+    project = write_project(
+        tmp_path / "p",
+        f"numpy==2.4.6 --hash=sha256:{'ab' * 32}\nscipy==1.0 --hash=sha256:{'cd' * 32}\n",
+    )
+    index = IndexConfig(urls=("http://user:secret@127.0.0.1:9/simple",), timeout=5)
+    result = run_checks(project, metadata=MetadataSource(cache_dir=tmp_path, index=index))
+    assert result.ok
+    (warning,) = result.findings
+    reason = (
+        "the index could not be read (http://127.0.0.1:9/simple: [Errno 111] Connection refused)"
+    )
+    assert warning.rule == "requirements-not-checked"
+    assert warning.message == (
+        f"the requirements of 2 locked package(s) were not checked: numpy ({reason}), "
+        f"scipy ({reason})"
+    )

@@ -16,6 +16,7 @@ with the reason.
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import html.parser
@@ -167,6 +168,9 @@ class MetadataSource:
     _pages: dict[tuple[str, str], tuple[IndexFile, ...] | None] = field(
         default_factory=dict, repr=False
     )
+    # An index that could not be reached is not asked again in this run: offline, every
+    # package would otherwise wait for its own timeout.
+    _down: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def cache(self) -> Path:
@@ -288,9 +292,15 @@ class MetadataSource:
         return _Outcome(unread=f"no index lists a wheel for {target} with the lock's hashes")
 
     def _page(self, index: IndexConfig, url: str, name: NormalizedName) -> tuple[IndexFile, ...]:
+        if url in self._down:
+            raise IndexUnreachable(self._down[url])
         key = (url, name)
         if key not in self._pages:
-            self._pages[key] = project_files(index, url, name)
+            try:
+                self._pages[key] = project_files(index, url, name)
+            except IndexUnreachable as e:
+                self._down.setdefault(url, str(e))
+                raise
         return self._pages[key] or ()
 
     def _fetch(self, index: IndexConfig, chosen: IndexFile, pkg: LockedPackage) -> _Outcome:
@@ -462,6 +472,15 @@ def _get(index: IndexConfig, url: str, *, accept: str, limit: int) -> bytes | No
     if parts.scheme not in ("http", "https"):
         raise IndexUnreachable(f"{parts.scheme}: URLs are not read")
     headers = {"Accept": accept, "User-Agent": "imagekit"}
+    if parts.username is not None:  # https://user:token@host/simple, as pip accepts it
+        pair = (
+            f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
+        )
+        headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+        host = parts.hostname or ""
+        url = urllib.parse.urlunsplit(
+            parts._replace(netloc=f"{host}:{parts.port}" if parts.port else host)
+        )
     request = urllib.request.Request(url, headers=headers)  # noqa: S310 (http(s) only)
     try:
         tls = _tls(index.cert)
