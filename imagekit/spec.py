@@ -16,6 +16,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from imagekit._toml import Table, load_toml
 from imagekit.errors import InputError, Location
 from imagekit.limits import shown
+from imagekit.paths import contained
 from imagekit.verify.spec import VerifySpec, parse_verify
 
 SPEC_FILE = "imagekit.toml"
@@ -178,7 +179,7 @@ def parse_spec(t: Table, root: Path, prefix: str = "") -> ModelSpec:
         version=version,
         description=t.get_str("description", "") or "",
         base=t.req_str("base"),
-        lockfile=root / _relative(t, "lockfile", lockfile),
+        lockfile=_inside(t, root, "lockfile", lockfile),
         fleet=root / _relative(t, "fleet", fleet) if fleet is not None else None,
         platform=platform,
         entrypoint=t.str_list("entrypoint"),
@@ -226,6 +227,13 @@ def _relative(t: Table, key: str, value: str) -> PurePosixPath:
             "use a relative path without '..'",
         )
     return path
+
+
+def _inside(t: Table, root: Path, key: str, value: str) -> Path:
+    """A relative path that stays inside the model folder once links are followed: a lock
+    linked to a host file would be read, and its lines echoed in errors."""
+    relative = _relative(t, key, value)
+    return contained(root, root, relative.as_posix(), t.location(key), key)
 
 
 def _shared_path(t: Table, root: Path, key: str, example: str) -> Path | None:

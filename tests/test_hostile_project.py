@@ -518,6 +518,22 @@ def test_a_fifo_lockfile_is_refused_without_blocking(tmp_path: Path) -> None:
     ]
 
 
+def test_a_lockfile_linked_out_of_the_project_is_not_read(tmp_path: Path) -> None:
+    project = copy_project(EXAMPLE, tmp_path / "iris")
+    host = tmp_path / "shadow"
+    host.write_text("root:*:19000:0:99999:7:::\n")
+    (project / "requirements.lock").unlink()
+    (project / "requirements.lock").symlink_to(host)
+    result = runner.invoke(app, ["check", str(project)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"error: {project}/imagekit.toml: lockfile: lockfile requirements.lock is a symbolic "
+        f"link that leads out of the project folder {project} (replace the link by the file "
+        "itself)"
+    ]
+    assert "root:" not in result.output
+
+
 def test_deep_toml_in_a_spec_is_one_error(tmp_path: Path) -> None:
     project = copy_project(EXAMPLE, tmp_path / "iris")
     spec = project / "imagekit.toml"
