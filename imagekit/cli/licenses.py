@@ -11,15 +11,17 @@ import typer
 from imagekit.cli._faults import one_line
 from imagekit.cli._output import handle_errors, out, out_block, print_findings
 from imagekit.cli.sbom import load_inventory
+from imagekit.errors import InputError
 from imagekit.licenses import (
     LicensePolicy,
     LicenseReport,
     Verdict,
     components_from_inventory,
-    evaluate,
     is_sbom_file,
     read_sbom,
 )
+from imagekit.licenses.scopes import base_policy_path, evaluate_scoped
+from imagekit.licenses.starter import DEFAULT_POLICY_FILE, write_starter_policy
 
 HEADER = ("VERDICT", "KIND", "NAME", "VERSION", "LICENCE", "RULE")
 WIDEST = 48  # a Debian package can list dozens of licences: --json has them all
@@ -69,24 +71,65 @@ def licenses(
         ),
     ],
     policy: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--policy",
-            help="The licence policy (TOML: allow, review, deny, [[exceptions]]).",
+            help=r"The project's licence policy (TOML: allow, review, deny, \[\[exceptions]]).",
             envvar="IMAGEKIT_LICENSE_POLICY",
             show_default=False,
         ),
-    ],
+    ] = None,
+    base_policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--base-policy",
+            help="The platform team's policy for Debian packages "
+            "(default: base_images/policy/licenses.toml of the catalog).",
+            envvar="IMAGEKIT_BASE_LICENSE_POLICY",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Judge the licence of every package, model and dataset; exit 1 if the policy denies one."""
+    r"""Judge the licence of every package, model and dataset; exit 1 if the policy denies one.
+
+    `imagekit licenses init --policy FILE` writes a starter policy (default license-policy.toml).
+    Debian packages (the base image's, and \[system] ones) are judged by the platform team's base
+    policy, everything else by the project's --policy. A policy file (or its \[licenses] table):
+
+    allow = \["MIT", "BSD-3-Clause", "Apache-2.0"]    # SPDX ids, one licence per entry
+    review = \["LGPL-2.1-or-later"]                   # a human decides
+    deny = \["GPL-3.0-only", "AGPL-3.0-only"]         # exit 1
+
+    \[\[exceptions]]                                   # this package may use this licence
+    package = "nvidia-cuda-runtime-cu12"
+    version = "12.4.127"                        # optional: every version when left out
+    license = "LicenseRef-NVIDIA-Proprietary"   # SPDX, the name as found, or NOASSERTION
+    reason = "CUDA EULA accepted by legal (ticket LEGAL-123)"
+
+    A licence not listed, or not SPDX, goes to review. AND needs every part (the worst verdict
+    wins); OR takes the best branch; A WITH E listed whole gets its verdict, else A's (a denied A
+    goes to review).
+    """
+    if target == "init":
+        written = write_starter_policy(policy or Path(DEFAULT_POLICY_FILE))
+        out(f"wrote {written}: edit it, then: imagekit licenses IMAGE --policy {written}")
+        return
+    if policy is None:
+        raise InputError(
+            Path(target),
+            "no licence policy given",
+            "pass --policy FILE (imagekit licenses init writes a starter one)",
+        )
     rules = LicensePolicy.load(policy)
+    base_file = base_policy or base_policy_path()
+    base_rules = LicensePolicy.load(base_file) if base_file is not None else None
     path = Path(target)
     if is_sbom_file(path):
         components = read_sbom(path)
     else:
         components = components_from_inventory(load_inventory(target))
-    report = evaluate(components, rules)
+    report = evaluate_scoped(components, rules, base_rules)
     if as_json:
         out_block(json.dumps(report.to_dict(), indent=2))
     else:
