@@ -275,10 +275,12 @@ class MetadataSource:
         if self.offline:
             return _Outcome(unread="offline, and its metadata is not in the cache")
         index = self.index or IndexConfig.from_pip()
-        if not index.urls:
+        # The index the lock names for the package (uv.lock, poetry.lock, pylock.toml) first.
+        urls = tuple(dict.fromkeys(u for u in (pkg.index, *index.urls) if u))
+        if not urls:
             return _Outcome(unread="pip is configured with no index (no-index)")
         problems: list[str] = []
-        for url in index.urls:
+        for url in urls:
             try:
                 files = self._page(index, url, pkg.name)
             except IndexUnreachable as e:
