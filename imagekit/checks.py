@@ -170,10 +170,23 @@ def check_licence_policy(
         return
     carried = [_base_package(p, base.file) for p in base.python_packages if p.name not in read]
     target = Target(python=base.python.version, platform=spec.platform, glibc=base.os.glibc)
-    read = {**source.read(carried, target).metadata, **read}
-    components = [component_of_metadata(m) for _, m in sorted(read.items())]
+    # The base's wheels are in the base, not fetched by the build: metadata files only.
+    base_read = dataclasses.replace(source, fetch_missing=False).read(carried, target)
+    components = [
+        component_of_metadata(m) for _, m in sorted({**base_read.metadata, **read}.items())
+    ]
     for decision in evaluate(components, policy).of(Verdict.DENY):
         collector.add(decision.finding())
+    if base_read.unread:
+        names = ", ".join(u.package.raw_name for u in base_read.unread)
+        collector.warn(
+            spec.location("license_policy"),
+            "licence-not-judged",
+            f"the licences of {names} (carried by base {base.name}) are judged only on the "
+            "built image: their metadata could not be read",
+            "nothing to do before the build; run `imagekit check` with the index reachable "
+            "to judge them now",
+        )
 
 
 def _base_package(package: BasePackage, where: Path) -> LockedPackage:

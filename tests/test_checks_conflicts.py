@@ -32,11 +32,13 @@ TARGET = "cp311 linux/amd64 glibc 2.36"
 runner = CliRunner()
 
 
-def write_project(folder: Path, lock: str, *, extra: str = "") -> Path:
-    """A model folder on the Debian base for linux/amd64 with this requirements lock."""
+def write_project(
+    folder: Path, lock: str, *, extra: str = "", base: str = "debian-bookworm-py311"
+) -> Path:
+    """A model folder on `base` for linux/amd64 with this requirements lock."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "imagekit.toml").write_text(
-        f'name = "{folder.name}"\nversion = "0.1.0"\nbase = "debian-bookworm-py311"\n'
+        f'name = "{folder.name}"\nversion = "0.1.0"\nbase = "{base}"\n'
         'lockfile = "requirements.lock"\nplatform = "linux/amd64"\n'
         f'entrypoint = ["python", "-c", "pass"]\n{extra}',
         encoding="utf-8",
@@ -299,4 +301,25 @@ def test_an_unreachable_index_is_a_warning_naming_it(tmp_path: Path) -> None:
     assert warning.message == (
         f"the requirements of 2 locked package(s) were not checked: numpy ({reason}), "
         f"scipy ({reason})"
+    )
+
+
+def test_base_packages_whose_licence_cannot_be_read_are_named(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    digest = cache_metadata(cache, "tiny", "1.0", "License-Expression: MIT")
+    project = write_project(
+        tmp_path / "p",
+        f"tiny==1.0 --hash=sha256:{digest}\n",
+        extra='license_policy = "policy.toml"\n',
+        base="debian-bookworm-py311-cuda12.4",
+    )
+    (project / "policy.toml").write_text('allow = ["MIT"]\n', encoding="utf-8")
+    result = run_checks(project, metadata=MetadataSource(cache_dir=cache, offline=True))
+    assert result.ok
+    (warning,) = result.findings
+    assert warning.rule == "licence-not-judged"
+    assert warning.message == (
+        "the licences of nvidia-cublas-cu12, nvidia-cuda-nvrtc-cu12, nvidia-cuda-runtime-cu12, "
+        "nvidia-cudnn-cu12 (carried by base debian-bookworm-py311-cuda12.4) are judged only on "
+        "the built image: their metadata could not be read"
     )
