@@ -20,7 +20,7 @@ export IMAGEKIT_TEST_REGISTRY := $(REGISTRY_ADDR)
 endif
 endif
 
-.PHONY: setup test lint format bench demo clean kb kb-check daemon-env daemon-stop
+.PHONY: setup test lint format bench demo clean kb kb-check daemon-env daemon-stop test-deps
 
 $(BIN)/imagekit: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,10 @@ daemon-env:
 		exit 1; \
 	fi
 	@if [ -f $(REGISTRY_DIR)/registry.pid ]; then echo "export IMAGEKIT_TEST_REGISTRY=$(REGISTRY_ADDR)"; fi
+
+# As root: the apt packages, daemon and registry the docker, registry and buildah tests need.
+test-deps:
+	@IMAGEKIT_DOCKERD_DIR=$(DOCKERD_DIR) IMAGEKIT_REGISTRY_DIR=$(REGISTRY_DIR) bash .ci/test-deps.sh
 
 # Stops the demo's daemon (SIGTERM, 15 s, then KILL) and removes its docker0 bridge and NAT rules.
 daemon-stop:

@@ -42,6 +42,7 @@ if [[ -n "${DOCKER_HOST:-}" ]]; then
     echo "    export DOCKER_HOST=$DOCKER_HOST"
 fi
 echo "    make test                        # finds the demo's daemon by itself"
+echo "    sudo make test-deps              # first, for the registry and buildah tests too"
 if [[ -n "$started" ]]; then
     echo "demo: the daemon keeps running (pid $(cat "$dockerd_dir/dockerd.pid" 2>/dev/null || echo '?'));" \
         "stop it, its docker0 bridge and NAT rules with: sudo .ci/dockerd-stop.sh $dockerd_dir"

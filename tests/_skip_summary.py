@@ -15,13 +15,12 @@ import pytest
 FIXES = (
     (
         "no Docker daemon",
-        'eval "$(make -s daemon-env)" after `make demo`, or start one: '
-        'eval "$(sudo .ci/dockerd-start.sh)"',
+        'eval "$(make -s daemon-env)" after `make demo`, or: sudo make test-deps',
     ),
-    (
-        "docker-registry",
-        'sudo apt-get install docker-registry, then eval "$(.ci/registry-start.sh)"',
-    ),
+    ("docker-registry", "sudo make test-deps (installs it and starts a registry)"),
+    ("buildah", "sudo make test-deps (installs buildah and skopeo)"),
+    ("skopeo is not installed", "sudo make test-deps (installs buildah and skopeo)"),
+    ("mmdebstrap is not installed", "sudo make test-deps"),
 )
 HEADER = (
     "tests skipped: the part each one needs is missing here (`bash .ci/run` provides all but GPUs)"

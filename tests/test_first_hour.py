@@ -53,14 +53,15 @@ def test_skips_are_counted_by_reason_at_the_very_end(tmp_path: Path) -> None:
     done = _pytest(tmp_path, "-q")
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.rstrip().splitlines()
-    tail = lines[-5:]
+    tail = lines[-6:]
     assert tail[0].startswith("=") and "skipped tests" in tail[0]
     # The block comes after pytest's own "1 passed, 3 skipped" line: it ends the output.
-    assert "1 passed, 3 skipped" in lines[-6]
+    assert "1 passed, 3 skipped" in lines[-7]
     assert tail[1].startswith("3 tests skipped: the part each one needs is missing here")
     assert tail[2] == "     2  no Docker daemon (DOCKER_HOST unset/unreachable); CI starts one"
     assert tail[3].strip().startswith('fix: eval "$(make -s daemon-env)"')
     assert tail[4] == "     1  buildah or skopeo not installed (apt-get install buildah skopeo)"
+    assert tail[5] == "        fix: sudo make test-deps (installs buildah and skopeo)"
 
 
 def test_no_block_when_nothing_is_skipped(tmp_path: Path) -> None:
