@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from imagekit.cli._output import err, handle_errors, out, out_block
+from imagekit.cli.sbom import DefaultExcludesOption, ExcludeOption
 from imagekit.inventory import Inventory, ModelArtifact, read_inventory
 
 
@@ -75,9 +76,16 @@ def inventory(
         str | None,
         typer.Option(help="The platform to read from a multi-platform OCI layout (linux/arm64)."),
     ] = None,
+    exclude: ExcludeOption = None,
+    default_excludes: DefaultExcludesOption = True,
 ) -> None:
-    """List what an image contains; exit 1 if a model artifact does not match its plan."""
-    found = read_inventory(image, platform=platform)
+    """List what an image contains; exit 1 if a model artifact does not match its plan.
+
+    A root file system directory may be a live one (`imagekit inventory /`): /proc, /sys, /dev
+    and /run are skipped, and a file that cannot be read is a warning, not an error."""
+    found = read_inventory(
+        image, platform=platform, exclude=exclude or (), default_excludes=default_excludes
+    )
     if as_json:
         out_block(json.dumps(found.to_dict(), indent=2, sort_keys=True))
     else:

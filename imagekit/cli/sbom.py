@@ -21,9 +21,32 @@ ImageArgument = Annotated[
 ]
 
 
-def load_inventory(reference: str) -> Inventory:
+ExcludeOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude",
+        metavar="PATTERN",
+        help="For a root file system directory: a path or glob inside it not to read "
+        "(/srv/data, /home/*/.cache); repeat for more. /proc, /sys, /dev and /run are "
+        "never read unless --no-default-excludes is given.",
+        show_default=False,
+    ),
+]
+DefaultExcludesOption = Annotated[
+    bool,
+    typer.Option(
+        "--default-excludes/--no-default-excludes",
+        help="Skip /proc, /sys, /dev and /run of a root file system directory (the kernel's "
+        "virtual file systems of a live root).",
+    ),
+]
+
+
+def load_inventory(
+    reference: str, exclude: list[str] | None = None, *, default_excludes: bool = True
+) -> Inventory:
     """What the image holds (`read_inventory`); what could not be read goes to stderr."""
-    inventory = read_inventory(reference)
+    inventory = read_inventory(reference, exclude=exclude or (), default_excludes=default_excludes)
     for warning in inventory.warnings:
         err(f"warning: {warning}")
     return inventory
@@ -48,9 +71,14 @@ def sbom(
             help="No serial number or timestamp: the same image gives the same bytes.",
         ),
     ] = False,
+    exclude: ExcludeOption = None,
+    default_excludes: DefaultExcludesOption = True,
 ) -> None:
-    """Write the image's CycloneDX SBOM: packages, model, data, CUDA and the driver it needs."""
-    inventory = load_inventory(image)
+    """Write the image's CycloneDX SBOM: packages, model, data, CUDA and the driver it needs.
+
+    A root file system directory may be a live one (`imagekit sbom /`): /proc, /sys, /dev and
+    /run are skipped, and a file that cannot be read is a warning, not an error."""
+    inventory = load_inventory(image, exclude, default_excludes=default_excludes)
     if output is None:
         typer.echo(
             render_sbom(inventory, fmt=fmt, spec=spec_version, reproducible=reproducible), nl=False

@@ -8,6 +8,9 @@ against the plan the image carries, and the data that plan recorded.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
+
 from imagekit.inventory import artifacts, cuda, dpkg, osrelease, python
 from imagekit.inventory.artifacts import read_artifacts, read_data, read_plan
 from imagekit.inventory.cuda import read_cuda
@@ -29,7 +32,8 @@ from imagekit.inventory.model import (
 )
 from imagekit.inventory.osrelease import read_os_release
 from imagekit.inventory.python import read_python
-from imagekit.inventory.sources import make_source, open_source
+from imagekit.inventory.sources import RootfsSource, make_source, open_source
+from imagekit.limits import shown
 
 __all__ = [
     "CudaComponent",
@@ -111,10 +115,31 @@ def inventory_of_view(image: ImageInfo, view: View) -> Inventory:
 def read_inventory_from(source: ImageSource) -> Inventory:
     """The Inventory of the image `source` reads; raises `InventoryError` naming the image."""
     config, view, layers = walk_image(source, wanted)
+    for warning in config.warnings:  # what the source left out, before what the readers find
+        view.warn(warning)
     return inventory_of_view(_image_info(source, config, layers), view)
 
 
-def read_inventory(reference: str, *, platform: str | None = None) -> Inventory:
+def read_inventory(
+    reference: str,
+    *,
+    platform: str | None = None,
+    exclude: Sequence[str] = (),
+    default_excludes: bool = True,
+) -> Inventory:
     """The Inventory of an image named by a daemon reference, an archive, an OCI layout or a
-    root file system directory (see `sources.kind_of`); raises `InventoryError`."""
-    return read_inventory_from(open_source(reference, platform=platform))
+    root file system directory (see `sources.kind_of`).
+
+    For a root file system, `exclude` names paths or globs inside it not to read, beside
+    /proc, /sys, /dev and /run unless `default_excludes` is False (`_rootfs.excluded`).
+    Raises `InventoryError`, also when `exclude` is given for an image that is not a root
+    file system (its layers hold every path, and skipping some would misreport them)."""
+    source = open_source(reference, platform=platform)
+    if isinstance(source, RootfsSource):
+        source = replace(source, exclude=tuple(exclude), default_excludes=default_excludes)
+    elif exclude:
+        raise InventoryError(
+            f"{shown(reference)}: excludes apply to a root file system directory only, and this "
+            f"is a {source.kind.value}: leave them out"
+        )
+    return read_inventory_from(source)

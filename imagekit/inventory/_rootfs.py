@@ -2,16 +2,22 @@
 
 The directory is turned into a tar stream as it is read (sorted, symlinks never followed, hard
 links kept as links), so the layer walker treats it exactly like any other layer.
+
+A root may be a live one (`/`): the kernel's virtual file systems (`DEFAULT_EXCLUDES`: /proc,
+/sys, /dev, /run) are not entered unless asked for, the user's `exclude` patterns are skipped
+too, and a file or directory that cannot be read (permission denied, removed or shrunk while
+it was read) is a warning naming it, never the end of the inventory.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import io
 import os
 import stat
 import tarfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from imagekit.inventory._streams import CHUNK, IterStream
@@ -19,37 +25,102 @@ from imagekit.inventory.errors import InventoryError
 from imagekit.inventory.interface import ImageConfig, LayerStream, LayerVisitor, SourceKind
 
 _BLOCK = tarfile.BLOCKSIZE
+# The kernel's virtual file systems and the run-time state of a live system: nothing an
+# inventory reads, and files there (/proc/1/auxv) refuse to be read or change as they are.
+DEFAULT_EXCLUDES = ("/proc", "/sys", "/dev", "/run")
+LAYER_NAME = "root file system"  # the one layer's name in messages: never a host path
 
 
-def _entries(root: Path) -> Iterator[tuple[str, os.stat_result]]:
-    """Every path under `root` (relative, sorted), with its lstat; symlinks are not followed.
+def excluded(path: str, patterns: tuple[str, ...]) -> bool:
+    """Whether `path` (inside the root, "/usr/lib") is matched by one of `patterns`.
 
-    Depth first with a stack of listings, not recursion: a tree may be thousands of levels deep.
+    A pattern is a path inside the root ("/proc", "/srv/data") or a shell glob ("/home/*/.cache",
+    "*.iso", where `*` matches "/" too); a pattern without a leading "/" is taken from the root.
     """
-    stack: list[Iterator[tuple[str, os.DirEntry[str]]]] = [_listing(root, "")]
-    while stack:
-        child = next(stack[-1], None)
-        if child is None:
-            stack.pop()
-            continue
-        path, entry = child
+    return any(
+        fnmatch.fnmatchcase(path, p if p.startswith(("/", "*")) else f"/{p}") for p in patterns
+    )
+
+
+@dataclass(slots=True)
+class _Walk:
+    """One reading of a root: what to skip, and what could not be read."""
+
+    root: Path
+    exclude: tuple[str, ...]
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, rel: str, what: str, error: OSError | None = None) -> None:
+        why = f" ({error.strerror or error})" if error is not None else ""
+        self.warnings.append(f"/{rel}: {what}{why}; skipped")
+
+    def entries(self) -> Iterator[tuple[str, os.stat_result]]:
+        """Every path under the root (relative, sorted), with its lstat; symlinks are not
+        followed, excluded paths not entered.
+
+        Depth first with a stack of listings, not recursion: a tree may be thousands of levels
+        deep."""
+        stack: list[Iterator[tuple[str, os.DirEntry[str]]]] = [self.listing("")]
+        while stack:
+            child = next(stack[-1], None)
+            if child is None:
+                stack.pop()
+                continue
+            path, entry = child
+            if excluded(f"/{path}", self.exclude):
+                continue
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError as e:
+                self.warn(path, "cannot be read", e)
+                continue
+            yield path, st
+            if stat.S_ISDIR(st.st_mode):
+                stack.append(self.listing(path))
+
+    def listing(self, rel: str) -> Iterator[tuple[str, os.DirEntry[str]]]:
+        """The entries of one directory, sorted by name, with their paths relative to the root;
+        none, with a warning, if it cannot be listed."""
         try:
-            st = entry.stat(follow_symlinks=False)
+            with os.scandir(self.root / rel if rel else self.root) as it:
+                children = sorted(it, key=lambda e: e.name)
         except OSError as e:
-            raise InventoryError(f"{root / path}: cannot be read ({e.strerror})") from e
-        yield path, st
-        if stat.S_ISDIR(st.st_mode):
-            stack.append(_listing(root, path))
+            if not rel:
+                raise InventoryError(f"{self.root}: cannot be listed ({e.strerror})") from e
+            self.warn(rel, "cannot be listed", e)
+            return iter(())
+        return iter([(f"{rel}/{c.name}" if rel else c.name, c) for c in children])
 
+    def content(self, rel: str, size: int) -> Iterator[bytes] | None:
+        """Exactly `size` bytes of a regular file (opened without following a symlink), with
+        the tar padding; None, with a warning, if it cannot be opened. A file that fails or
+        shrinks while it is read is padded with zeros (the tar stays whole) and warned about."""
+        try:
+            fd = os.open(self.root / rel, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError as e:
+            self.warn(rel, "cannot be read", e)
+            return None
+        return self._chunks(fd, rel, size)
 
-def _listing(root: Path, rel: str) -> Iterator[tuple[str, os.DirEntry[str]]]:
-    """The entries of one directory, sorted by name, with their paths relative to `root`."""
-    try:
-        with os.scandir(root / rel if rel else root) as it:
-            children = sorted(it, key=lambda e: e.name)
-    except OSError as e:
-        raise InventoryError(f"{root / rel}: cannot be listed ({e.strerror})") from e
-    return iter([(f"{rel}/{c.name}" if rel else c.name, c) for c in children])
+    def _chunks(self, fd: int, rel: str, size: int) -> Iterator[bytes]:
+        left = size
+        with os.fdopen(fd, "rb") as f:
+            while left:
+                try:
+                    chunk = f.read(min(CHUNK, left))
+                except OSError as e:
+                    self.warnings.append(f"/{rel}: failed while it was read ({e.strerror})")
+                    break
+                if not chunk:
+                    self.warnings.append(f"/{rel}: shrank while it was read")
+                    break
+                left -= len(chunk)
+                yield chunk
+        while left:  # what could not be read: zeros, so the sizes in the tar hold
+            yield b"\0" * min(CHUNK, left)
+            left -= min(CHUNK, left)
+        if size % _BLOCK:
+            yield b"\0" * (_BLOCK - size % _BLOCK)
 
 
 def _header(name: str, st: os.stat_result) -> tarfile.TarInfo:
@@ -60,43 +131,31 @@ def _header(name: str, st: os.stat_result) -> tarfile.TarInfo:
     return info
 
 
-def _content(path: Path, size: int) -> Iterator[bytes]:
-    """Exactly `size` bytes of a regular file, opened without following a symlink."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError as e:
-        raise InventoryError(f"{path}: cannot be read ({e.strerror})") from e
-    with os.fdopen(fd, "rb") as f:
-        left = size
-        while left:
-            chunk = f.read(min(CHUNK, left))
-            if not chunk:
-                raise InventoryError(f"{path}: shrank while it was read; read it again")
-            left -= len(chunk)
-            yield chunk
-    if size % _BLOCK:
-        yield b"\0" * (_BLOCK - size % _BLOCK)
-
-
-def tar_chunks(root: Path) -> Iterator[bytes]:
-    """A tar stream of the directory tree, produced as it is read."""
+def _tar_chunks(walk: _Walk) -> Iterator[bytes]:
     seen: dict[tuple[int, int], str] = {}  # (device, inode) -> first path: hard links
-    for name, st in _entries(root):
+    for name, st in walk.entries():
         info = _header(name, st)
         content: Iterator[bytes] = iter(())
         if stat.S_ISDIR(st.st_mode):
             info.type = tarfile.DIRTYPE
         elif stat.S_ISLNK(st.st_mode):
             info.type = tarfile.SYMTYPE
-            info.linkname = str((root / name).readlink())
+            try:
+                info.linkname = str((walk.root / name).readlink())
+            except OSError as e:
+                walk.warn(name, "cannot be read", e)
+                continue
         elif stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino) in seen:
             info.type = tarfile.LNKTYPE
             info.linkname = seen[(st.st_dev, st.st_ino)]
         elif stat.S_ISREG(st.st_mode):
+            opened = walk.content(name, st.st_size)
+            if opened is None:
+                continue
+            content = opened
             if st.st_nlink > 1:
                 seen[(st.st_dev, st.st_ino)] = name
             info.size = st.st_size
-            content = _content(root / name, st.st_size)
         else:
             continue  # devices, fifos and sockets hold nothing an inventory reads
         yield info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
@@ -104,9 +163,19 @@ def tar_chunks(root: Path) -> Iterator[bytes]:
     yield b"\0" * (2 * _BLOCK)
 
 
+def tar_chunks(root: Path, exclude: tuple[str, ...] = ()) -> Iterator[bytes]:
+    """A tar stream of the directory tree, produced as it is read (what cannot be read is
+    left out, silently: `RootfsSource` reports it)."""
+    return _tar_chunks(_Walk(root=root, exclude=exclude))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RootfsSource:
     path: Path
+    # Paths or globs inside the root not read (see `excluded`); DEFAULT_EXCLUDES are added
+    # unless `default_excludes` is False.
+    exclude: tuple[str, ...] = ()
+    default_excludes: bool = True
 
     @property
     def kind(self) -> SourceKind:
@@ -116,10 +185,16 @@ class RootfsSource:
     def reference(self) -> str:
         return str(self.path)
 
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        return (DEFAULT_EXCLUDES if self.default_excludes else ()) + self.exclude
+
     def read(self, visit: LayerVisitor) -> ImageConfig:
-        """Visit the directory as one layer; raises `InventoryError` if it cannot be read."""
+        """Visit the directory as one layer; what in it cannot be read is in the config's
+        `warnings`. Raises `InventoryError` if the directory itself cannot be read."""
         if not self.path.is_dir():
             raise InventoryError(f"{self.path}: not a directory")
-        stream = io.BufferedReader(IterStream(tar_chunks(self.path)), CHUNK)
-        visit(LayerStream(name=str(self.path), media_type=None, stream=stream))
-        return ImageConfig()
+        walk = _Walk(root=self.path, exclude=self.patterns)
+        stream = io.BufferedReader(IterStream(_tar_chunks(walk)), CHUNK)
+        visit(LayerStream(name=LAYER_NAME, media_type=None, stream=stream))
+        return ImageConfig(warnings=tuple(walk.warnings))

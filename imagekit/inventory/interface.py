@@ -54,6 +54,8 @@ class ImageConfig:
     raw: dict[str, Any] = field(default_factory=dict)
     digest: str | None = None  # of the config blob: the image id in Docker
     manifest_digest: str | None = None  # of the manifest (OCI layout, archive with index.json)
+    # What the source could not read and left out (a root file system's unreadable files).
+    warnings: tuple[str, ...] = ()
 
     @property
     def identity(self) -> tuple[str | None, DigestKind | None]:
