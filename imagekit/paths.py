@@ -71,15 +71,18 @@ def contained(
             f"{what} {name} is an absolute path; only files inside {root} are read",
             "copy the file into the project folder and name it by a relative path",
         )
-    top = root.resolve()
     joined = base / value
-    if not Path(os.path.normpath(joined.absolute())).is_relative_to(top):
+    # As written first (`..` that climbs out), then as the file system resolves it (links):
+    # the folder itself may be reached through a link, so each is compared with its own kind.
+    written_top = Path(os.path.normpath(root.absolute()))
+    if not Path(os.path.normpath(joined.absolute())).is_relative_to(written_top):
         raise error(
             where,
-            f"{what} {name} is outside the project folder {top}",
+            f"{what} {name} is outside the project folder {written_top}",
             "copy the file into the project folder and name it by a relative path",
         )
     try:
+        top = root.resolve()
         resolved = joined.resolve()
     except (OSError, RuntimeError) as e:  # RuntimeError: a symbolic link loop (Python < 3.13)
         raise error(

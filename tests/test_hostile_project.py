@@ -135,6 +135,18 @@ def test_a_link_inside_the_project_is_read(tmp_path: Path) -> None:
     assert [p.name for p in read_lock(lock).packages] == ["numpy"]
 
 
+def test_a_project_reached_through_a_link_reads_its_includes(tmp_path: Path) -> None:
+    lock = lock_in(tmp_path, "-r sub/pins.txt\n")
+    (lock.parent / "sub").mkdir()
+    (lock.parent / "sub" / "pins.txt").write_text(
+        f"-r ../more.txt\nnumpy==2.4.6 --hash=sha256:{H1}\n"
+    )
+    (lock.parent / "more.txt").write_text(f"scipy==1.17.1 --hash=sha256:{H1}\n")
+    (tmp_path / "link").symlink_to(lock.parent)
+    lock = read_lock(tmp_path / "link" / "requirements.txt")
+    assert [p.name for p in lock.packages] == ["scipy", "numpy"]
+
+
 def test_a_fifo_include_is_refused_without_blocking(tmp_path: Path) -> None:
     lock = lock_in(tmp_path, "-c pipe.txt\n")
     os.mkfifo(lock.parent / "pipe.txt")
