@@ -143,8 +143,8 @@ def test_a_project_reached_through_a_link_reads_its_includes(tmp_path: Path) -> 
     )
     (lock.parent / "more.txt").write_text(f"scipy==1.17.1 --hash=sha256:{H1}\n")
     (tmp_path / "link").symlink_to(lock.parent)
-    lock = read_lock(tmp_path / "link" / "requirements.txt")
-    assert [p.name for p in lock.packages] == ["scipy", "numpy"]
+    read = read_lock(tmp_path / "link" / "requirements.txt")
+    assert [p.name for p in read.packages] == ["scipy", "numpy"]
 
 
 def test_a_fifo_include_is_refused_without_blocking(tmp_path: Path) -> None:
