@@ -173,9 +173,7 @@ def specifier_of(text: str | None, where: Location) -> SpecifierSet | None:
     try:
         return SpecifierSet(text)
     except InvalidSpecifier as e:
-        raise LockError(
-            where, f"invalid specifier '{shown(text)}'", "regenerate the lock"
-        ) from e
+        raise LockError(where, f"invalid specifier '{shown(text)}'", "regenerate the lock") from e
 
 
 def any_of(markers: Iterable[str], where: Location) -> Marker | None:
