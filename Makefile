@@ -52,6 +52,7 @@ test: lint
 
 bench: setup
 	$(BIN)/python benchmarks/check_speed.py
+	$(BIN)/python benchmarks/conflict_speed.py
 	$(BIN)/python benchmarks/build_speed.py $(EXAMPLE)
 	$(BIN)/python benchmarks/daemonless_speed.py
 	$(BIN)/python benchmarks/syft_recall.py
