@@ -8,13 +8,16 @@ against the plan the image carries, and the data that plan recorded.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import PurePosixPath
 
-from imagekit.inventory import artifacts, cuda, dpkg, osrelease, python
+from imagekit.inventory import artifacts, cuda, dpkg, elf, osrelease, python
 from imagekit.inventory.artifacts import read_artifacts, read_data, read_plan
 from imagekit.inventory.cuda import read_cuda
 from imagekit.inventory.dpkg import read_debs
+from imagekit.inventory.elf import read_architecture
 from imagekit.inventory.errors import InventoryError
 from imagekit.inventory.interface import DigestKind, ImageConfig, ImageSource, SourceKind
 from imagekit.inventory.layers import Kept, View, walk_image
@@ -60,7 +63,10 @@ __all__ = [
 ]
 
 
-_WANTED = (dpkg.wanted, python.wanted, cuda.wanted, osrelease.wanted, artifacts.wanted)
+_WANTED = (dpkg.wanted, python.wanted, cuda.wanted, osrelease.wanted, artifacts.wanted, elf.wanted)
+TITLE = "org.opencontainers.image.title"
+REF_NAME = "org.opencontainers.image.ref.name"
+CONTAINERD_NAME = "io.containerd.image.name"  # Docker 25+'s index.json: docker.io/library/x:1
 
 
 def wanted(path: str) -> bool | Kept:
@@ -72,17 +78,62 @@ def wanted(path: str) -> bool | Kept:
     return False
 
 
-def _image_info(source: ImageSource, config: ImageConfig, layers: tuple[str, ...]) -> ImageInfo:
+def _split(reference: str) -> tuple[str, str | None]:
+    """A reference's repository (in Docker's short form: no docker.io/library/) and tag."""
+    ref = reference.split("@", 1)[0]
+    repo, sep, tag = ref.rpartition(":")
+    if not sep or "/" in tag:
+        repo, tag = ref, ""
+    for prefix in ("docker.io/library/", "docker.io/"):
+        repo = repo.removeprefix(prefix)
+    return repo, tag or None
+
+
+def _identity(source: ImageSource, config: ImageConfig, view: View) -> tuple[str, str | None, str]:
+    """The image's name, tag and architecture, the same whatever form it was read from.
+
+    The name is the image's own title (`org.opencontainers.image.title`, a label or a manifest
+    annotation), else the repository it is tagged as (a docker-archive's RepoTags, the index's
+    `org.opencontainers.image.ref.name` when it is a whole reference, containerd's image name,
+    the daemon reference), else the file or folder's own name (never its host path). The tag
+    is from those references, or a ref name that is a tag alone. The architecture is the
+    config's, else that of the image's shell binary (a root file system has no config).
+    """
+    notes = config.annotations
+    title = config.labels.get(TITLE) or notes.get(TITLE)
+    ref_name = notes.get(REF_NAME, "")
+    full = ref_name if (":" in ref_name or "/" in ref_name) else ""
+    names = [*sorted(config.names), full, notes.get(CONTAINERD_NAME, "")]
+    if source.kind is SourceKind.DAEMON and not source.reference.startswith("sha256:"):
+        names.insert(0, source.reference)
+    reference = next((n for n in names if n), "")
+    repo, tag = _split(reference) if reference else ("", None)
+    if tag is None and ref_name and not full:
+        tag = ref_name  # an OCI layout's ref name is usually the tag alone
+    fallback = PurePosixPath(source.reference.rstrip("/")).name
+    fallback = re.sub(r"\.(tar|tar\.gz|tgz)$", "", fallback) or "root"
+    architecture = config.architecture
+    if architecture == "unknown":
+        architecture = read_architecture(view) or architecture
+    return title or repo or fallback, tag, architecture
+
+
+def _image_info(
+    source: ImageSource, config: ImageConfig, layers: tuple[str, ...], view: View
+) -> ImageInfo:
     labels = config.labels
     digest, kind = config.identity
+    name, tag, architecture = _identity(source, config, view)
     return ImageInfo(
+        name=name,
+        tag=tag,
         reference=source.reference,
         source_kind=source.kind.value,
         digest=digest,
         digest_kind=kind.value if kind is not None else "",
         config_digest=config.digest,
-        architecture=config.architecture,
-        os=config.os,
+        architecture=architecture,
+        os=config.os if config.raw or source.kind is not SourceKind.ROOTFS else "linux",
         labels=labels,
         layers=layers,
         base_name=labels.get("org.opencontainers.image.base.name"),
@@ -117,7 +168,7 @@ def read_inventory_from(source: ImageSource) -> Inventory:
     config, view, layers = walk_image(source, wanted)
     for warning in config.warnings:  # what the source left out, before what the readers find
         view.warn(warning)
-    return inventory_of_view(_image_info(source, config, layers), view)
+    return inventory_of_view(_image_info(source, config, layers, view), view)
 
 
 def read_inventory(

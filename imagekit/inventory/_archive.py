@@ -45,6 +45,7 @@ from imagekit.inventory.interface import (
     LayerStream,
     LayerVisitor,
     SourceKind,
+    annotations_of,
     parse_config,
 )
 from imagekit.limits import load_json, shown
@@ -143,22 +144,27 @@ def _config(archive: _Archive, entry: dict[str, Any]) -> ImageConfig:
         raise InventoryError(
             f"{archive.where}: {shown(name)} has digest {digest}: the archive is corrupt"
         )
+    manifest_digest, annotations = _manifest_digest(archive, digest)
+    tags = entry.get("RepoTags")
     return ImageConfig(
         raw=parse_config(data, f"{archive.where}: {name}"),
         digest=digest,
-        manifest_digest=_manifest_digest(archive, digest),
+        manifest_digest=manifest_digest,
+        annotations=annotations,
+        names=tuple(str(t) for t in tags) if isinstance(tags, list) else (),
     )
 
 
-def _manifest_digest(archive: _Archive, config_digest: str) -> str | None:
-    """The digest of the manifest index.json names for the config `config_digest`; None when
-    the archive has no index.json (Docker before 25) or names no such manifest.
+def _manifest_digest(archive: _Archive, config_digest: str) -> tuple[str | None, dict[str, str]]:
+    """The digest of the manifest index.json names for the config `config_digest`, and its
+    annotations and then its index entry's; None and {} when the archive has no index.json
+    (Docker before 25) or names no such manifest.
 
     Blobs index.json names but the archive does not hold (the other platforms of a
     multi-platform image) are passed over; the blobs it holds were checked against their names.
     """
     if "index.json" not in archive.json:
-        return None
+        return None, {}
 
     def read(desc: Descriptor) -> bytes | None:
         data = archive.json.get(f"blobs/{desc.digest.replace(':', '/')}")
@@ -175,8 +181,8 @@ def _manifest_digest(archive: _Archive, config_digest: str) -> str | None:
         manifest = parse_config(data, f"{archive.where}: manifest {desc.digest}") if data else {}
         config = manifest.get("config")
         if isinstance(config, dict) and config.get("digest") == config_digest:
-            return desc.digest
-    return None
+            return desc.digest, {**annotations_of(manifest), **desc.annotations}
+    return None, {}
 
 
 def _late_layers(archive: _Archive, entry: dict[str, Any], visit: LayerVisitor) -> None:

@@ -22,6 +22,7 @@ from imagekit.inventory.interface import (
     LayerStream,
     LayerVisitor,
     SourceKind,
+    annotations_of,
     parse_config,
 )
 from imagekit.limits import shown
@@ -181,7 +182,12 @@ class OciLayoutSource:
         raw = parse_config(self._read_blob(config_desc), f"config {config_desc.digest}")
         for layer in _descriptors(manifest, "layers", where):
             self._visit_blob(layer, visit)
-        return ImageConfig(raw=raw, digest=config_desc.digest, manifest_digest=chosen.digest)
+        return ImageConfig(
+            raw=raw,
+            digest=config_desc.digest,
+            manifest_digest=chosen.digest,
+            annotations={**annotations_of(manifest), **chosen.annotations},
+        )
 
     def _read_file(self, name: str) -> bytes:
         try:

@@ -56,6 +56,11 @@ class ImageConfig:
     manifest_digest: str | None = None  # of the manifest (OCI layout, archive with index.json)
     # What the source could not read and left out (a root file system's unreadable files).
     warnings: tuple[str, ...] = ()
+    # The manifest's annotations, then those of its entry in the index (which win): where an
+    # image's title and ref name are (`org.opencontainers.image.title`, `...ref.name`).
+    annotations: dict[str, str] = field(default_factory=dict)
+    # The references the source names the image by: a docker-archive's RepoTags.
+    names: tuple[str, ...] = ()
 
     @property
     def identity(self) -> tuple[str | None, DigestKind | None]:
@@ -96,6 +101,15 @@ class ImageConfig:
     @property
     def os(self) -> str:
         return str(self.raw.get("os") or "unknown")
+
+
+def annotations_of(document: dict[str, Any]) -> dict[str, str]:
+    """The `annotations` of a manifest or descriptor JSON object; {} if it has none (or a
+    value that is not an object)."""
+    notes = document.get("annotations")
+    if not isinstance(notes, dict):
+        return {}
+    return {str(k): str(v) for k, v in sorted(notes.items())}
 
 
 def parse_config(data: bytes, where: str) -> dict[str, Any]:

@@ -295,9 +295,16 @@ class ImageInfo:
     base_digest: str | None
     source_kind: str = ""  # how it was read: "daemon", "docker-archive", "oci-layout", "rootfs"
     digest_kind: str = ""  # "manifest", "image-id", or "" when there is no digest
+    # The image's own name and tag, whatever form it was read from (the rule is in
+    # imagekit.inventory._identity): its title, else the repository it is tagged as, else
+    # the file or folder's name. "" in inventories written before it was recorded.
+    name: str = ""
+    tag: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "name": self.name,
+            "tag": self.tag,
             "reference": self.reference,
             "source_kind": self.source_kind,
             "digest": self.digest,
@@ -321,6 +328,8 @@ class ImageInfo:
             layers=_strs(d, "layers", where),
             source_kind=_get(d, "source_kind", str, where, optional=True) or "",
             digest_kind=_get(d, "digest_kind", str, where, optional=True) or "",
+            name=_get(d, "name", str, where, optional=True) or "",
+            tag=_get(d, "tag", str, where, optional=True),
         )
 
 

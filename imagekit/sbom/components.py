@@ -72,9 +72,21 @@ def split_reference(reference: str, source_kind: str = "") -> tuple[str, str | N
     return ref, None
 
 
+def _reference(info: ImageInfo) -> str:
+    """What the user named, without a host path: a file or folder by its own name."""
+    if info.source_kind in _FILE_KINDS:
+        return PurePosixPath(info.reference.rstrip("/")).name or "/"
+    return info.reference
+
+
 def image_component(info: ImageInfo) -> Component:
-    """The image as the BOM's subject: name from the reference, its digest as hash and purl."""
-    name, tag = split_reference(info.reference, info.source_kind)
+    """The image as the BOM's subject: its own name and tag (`ImageInfo.name`; from the
+    reference for an inventory that has none), its digest as hash and purl. No host path is
+    written: a file or folder is named by its own name."""
+    name, tag = (
+        (info.name, info.tag) if info.name else split_reference(info.reference, info.source_kind)
+    )
+    reference = _reference(info)
     digest = info.digest
     purl = None
     hashes = []
@@ -88,7 +100,7 @@ def image_component(info: ImageInfo) -> Component:
         last = name.rsplit("/", 1)[-1].lower()
         purl = PackageURL(type="oci", name=last, version=digest, qualifiers=qualifiers)
         hashes.append(sha256(digest.removeprefix("sha256:")))
-    properties = [prop("image:reference", info.reference)]
+    properties = [prop("image:reference", reference)]
     for key, value in (
         ("image:source-kind", info.source_kind),
         ("image:config-digest", info.config_digest),
@@ -104,7 +116,7 @@ def image_component(info: ImageInfo) -> Component:
         name=name,
         version=tag or info.labels.get("org.opencontainers.image.version") or digest,
         description=info.labels.get("org.opencontainers.image.description"),
-        bom_ref=purl.to_string() if purl else f"image:{info.reference}",
+        bom_ref=purl.to_string() if purl else f"image:{reference}",
         purl=purl,
         hashes=hashes,
         properties=properties,
