@@ -54,7 +54,9 @@ def test_sbom_of_the_example(image: BuildOutcome, tmp_path: Path) -> None:
     text = sbom(image, tmp_path / "iris.cdx.json", "--reproducible")
     data: dict[str, Any] = json.loads(text)
     assert data["specVersion"] == "1.6"
-    assert data["metadata"]["component"]["name"] == "sbom-test/iris"
+    # The image's own title label (the project's name), its tag as the version.
+    assert data["metadata"]["component"]["name"] == "iris-classifier"
+    assert data["metadata"]["component"]["version"] == "1"
     purls = {c.get("purl", "") for c in data["components"]}
     for pkg in ("numpy@2.3.5", "scikit-learn@1.7.2", "scipy@1.16.3", "joblib@1.5.2"):
         assert f"pkg:pypi/{pkg}" in purls
