@@ -35,11 +35,11 @@ def excluded(path: str, patterns: tuple[str, ...]) -> bool:
     """Whether `path` (inside the root, "/usr/lib") is matched by one of `patterns`.
 
     A pattern is a path inside the root ("/proc", "/srv/data") or a shell glob ("/home/*/.cache",
-    "*.iso", where `*` matches "/" too); a pattern without a leading "/" is taken from the root.
+    "*.iso", where `*` matches "/" too); a pattern without a leading "/" is taken from the root,
+    and a trailing "/" is ignored.
     """
-    return any(
-        fnmatch.fnmatchcase(path, p if p.startswith(("/", "*")) else f"/{p}") for p in patterns
-    )
+    rooted = (p if p.startswith(("/", "*")) else f"/{p}" for p in patterns)
+    return any(fnmatch.fnmatchcase(path, p.rstrip("/") or p) for p in rooted)
 
 
 @dataclass(slots=True)
