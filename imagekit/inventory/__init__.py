@@ -9,6 +9,7 @@ against the plan the image carries, and the data that plan recorded.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import PurePosixPath
@@ -97,7 +98,8 @@ def _identity(source: ImageSource, config: ImageConfig, view: View) -> tuple[str
     `org.opencontainers.image.ref.name` when it is a whole reference, containerd's image name,
     the daemon reference), else the file or folder's own name (never its host path). The tag
     is from those references, or a ref name that is a tag alone. The architecture is the
-    config's, else that of the image's shell binary (a root file system has no config).
+    config's, else that of the image's shell binary (a root file system has no config), else
+    (see `read_inventory_from`) the one most of its Debian packages are built for.
     """
     notes = config.annotations
     title = config.labels.get(TITLE) or notes.get(TITLE)
@@ -168,7 +170,15 @@ def read_inventory_from(source: ImageSource) -> Inventory:
     config, view, layers = walk_image(source, wanted)
     for warning in config.warnings:  # what the source left out, before what the readers find
         view.warn(warning)
-    return inventory_of_view(_image_info(source, config, layers, view), view)
+    inventory = inventory_of_view(_image_info(source, config, layers, view), view)
+    if inventory.image.architecture != "unknown":
+        return inventory
+    # No config and no shell (a distroless root): the architecture most of its packages have.
+    found = Counter(d.architecture for d in inventory.debs if d.architecture not in ("all", ""))
+    if not found:
+        return inventory
+    architecture = min(found, key=lambda a: (-found[a], a))
+    return replace(inventory, image=replace(inventory.image, architecture=architecture))
 
 
 def read_inventory(

@@ -130,3 +130,23 @@ def test_a_root_folder_is_named_by_its_own_name_and_its_shells_architecture(
     props = {p["name"]: p["value"] for p in component["properties"]}
     assert props["imagekit:image:reference"] == "bookworm-root"
     assert props["imagekit:image:architecture"] == HOST_ARCH
+
+
+def test_a_root_folder_without_a_shell_has_its_packages_architecture(tmp_path: Path) -> None:
+    root = tmp_path / "distroless"
+    (root / "var/lib/dpkg").mkdir(parents=True)
+    paragraphs = [
+        ("base-files", "12.4+deb12u5", "arm64"),
+        ("libc6", "2.36-9+deb12u4", "arm64"),
+        ("tzdata", "2024a-0+deb12u1", "all"),
+        ("libc6", "2.36-9+deb12u4", "armhf"),  # a foreign architecture (multiarch)
+    ]
+    (root / "var/lib/dpkg/status").write_text(
+        "\n".join(
+            f"Package: {name}\nStatus: install ok installed\nVersion: {version}\n"
+            f"Architecture: {arch}\n"
+            for name, version, arch in paragraphs
+        )
+    )
+    found = read_inventory(str(root))
+    assert (found.image.name, found.image.architecture) == ("distroless", "arm64")
