@@ -19,11 +19,11 @@ from pathlib import Path
 
 import docker
 
-from imagekit.build import BuildOutcome, build_project
-from imagekit.checks import run_checks
-from imagekit.context import assemble
+from imagekit.build.context import assemble
+from imagekit.build.pipeline import BuildOutcome, build_project
+from imagekit.checks.run import run_checks
 from imagekit.daemon import docker_client
-from imagekit.planner import make_plan
+from imagekit.plan.planner import make_plan
 
 NAIVE_DOCKERFILE = """\
 FROM {base}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-from imagekit.checks import run_checks
+from imagekit.checks.run import run_checks
 
 REPO = Path(__file__).resolve().parent.parent
 ROUNDS = 5

@@ -25,9 +25,9 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from imagekit.checks import run_checks
+from imagekit.build.wheelhouse import Target
+from imagekit.checks.run import run_checks
 from imagekit.conflicts import check_project_lock
-from imagekit.wheelhouse import Target
 
 REPO = Path(__file__).resolve().parent.parent
 LOCK = REPO / "tests" / "data" / "locks" / "torch" / "uv-pip-compile-no-setuptools.requirements.txt"
@@ -86,7 +86,7 @@ def main() -> int:
             "--target", str(target), "-r", str(project / "requirements.lock"),
         ]  # fmt: skip
         # pip expands no manylinux tag to older glibc versions: pass every one, as the
-        # wheelhouse does (imagekit.wheelhouse._run_pip).
+        # wheelhouse does (imagekit.build.wheelhouse._run_pip).
         wheels = Target(python=Version("3.11"), platform="linux/amd64", glibc=(2, 36))
         tags = [arg for tag in wheels.platform_tags() for arg in ("--platform", tag)]
         pip = [

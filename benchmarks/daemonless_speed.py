@@ -20,8 +20,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from imagekit.backends import BackendKind, Outputs
-from imagekit.build import BuildOutcome, build_project
+from imagekit.build.backends import BackendKind, Outputs
+from imagekit.build.pipeline import BuildOutcome, build_project
 from imagekit.daemon import docker_client
 
 DOCKER_TAG = "imagekit-bench/daemonless:docker"

@@ -25,7 +25,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from imagekit.build import build_project
+from imagekit.build.pipeline import build_project
 from imagekit.daemon import docker_client
 from imagekit.inventory import Inventory, read_inventory
 

@@ -17,7 +17,7 @@ from imagekit.gpu.kb import knowledge_base
 from imagekit.gpu.versions import CudaVersion
 
 if TYPE_CHECKING:
-    from imagekit.lockfile import LockedPackage
+    from imagekit.project.lockfile import LockedPackage
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

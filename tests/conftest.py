@@ -8,10 +8,10 @@ import docker
 import pytest
 from _skip_summary import pytest_unconfigure  # noqa: F401  (a hook: skips counted at the end)
 
-from imagekit.baseimage import BaseBuildResult, build_base
-from imagekit.catalog import BaseImage, Catalog
+from imagekit.build.baseimage import BaseBuildResult, build_base
 from imagekit.daemon import DaemonUnavailableError
 from imagekit.daemon import docker_client as connect
+from imagekit.plan.catalog import BaseImage, Catalog
 
 NO_DAEMON = (
     "no Docker daemon (DOCKER_HOST unset/unreachable); CI starts one via .ci/dockerd-start.sh"

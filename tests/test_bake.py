@@ -10,11 +10,11 @@ import pytest
 from _projects import DATA, EXAMPLE, copy_project, edit_spec
 from typer.testing import CliRunner
 
-from imagekit.bake import write_bake
-from imagekit.baseimage import BaseBuildResult
+from imagekit.build.bake import write_bake
+from imagekit.build.baseimage import BaseBuildResult
 from imagekit.cli import app
 from imagekit.errors import FindingsError, InputError
-from imagekit.models import find_models
+from imagekit.project.discover import find_models
 
 pytestmark = [pytest.mark.network]  # wheels come from the index (or the cache)
 

@@ -11,7 +11,7 @@ import docker
 import pytest
 from docker.errors import ImageNotFound
 
-from imagekit.baseimage import (
+from imagekit.build.baseimage import (
     SOURCE_DATE_EPOCH,
     BaseBuildError,
     BaseBuildResult,
@@ -19,10 +19,10 @@ from imagekit.baseimage import (
     base_labels,
     build_base,
 )
-from imagekit.catalog import BaseImage, Catalog
+from imagekit.build.wheelhouse import WheelhouseError
 from imagekit.daemon import DaemonUnavailableError, docker_client
+from imagekit.plan.catalog import BaseImage, Catalog
 from imagekit.resources import base_images_dir
-from imagekit.wheelhouse import WheelhouseError
 
 SIX_SHA256 = "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254"
 CHILD = """\

@@ -10,11 +10,11 @@ import pytest
 from _projects import EXAMPLE, copy_project, edit_spec
 from typer.testing import CliRunner
 
-from imagekit.backends import BackendKind
+from imagekit.build.backends import BackendKind
+from imagekit.build.many import ModelBuild, build_all, effective_jobs
 from imagekit.cli import app
 from imagekit.cli.build import summary_table
 from imagekit.errors import InputError
-from imagekit.many_build import ModelBuild, build_all, effective_jobs
 
 ARTIFACT_SHA = "2bc8aa3e027bcbcf014ac20f0f3b23556979458677ac80a18dfd8e0554897ee9"
 

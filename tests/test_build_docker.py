@@ -15,13 +15,13 @@ import pytest
 from _projects import DATA, EXAMPLE, copy_project, edit_spec
 from typer.testing import CliRunner
 
-from imagekit.baseimage import BaseBuildResult
-from imagekit.build import BuildOutcome, build_project
+from imagekit.build.baseimage import BaseBuildResult
+from imagekit.build.context import ContextError
+from imagekit.build.pipeline import BuildOutcome, build_project
+from imagekit.build.wheelhouse import WheelhouseError
 from imagekit.cli import app
-from imagekit.context import ContextError
 from imagekit.daemon import DaemonUnavailableError
 from imagekit.errors import FindingsError
-from imagekit.wheelhouse import WheelhouseError
 
 pytestmark = [pytest.mark.docker, pytest.mark.network, pytest.mark.slow]
 LAYERS = DATA / "projects" / "layers"

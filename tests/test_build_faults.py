@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from imagekit.backends import BackendKind
-from imagekit.build import BuildOutcome, build_project
-from imagekit.catalog import BaseImage
+from imagekit.build.backends import BackendKind
+from imagekit.build.oci import OciBase, default_cache_root, ensure_base
+from imagekit.build.pipeline import BuildOutcome, build_project
 from imagekit.cli import app
-from imagekit.oci import OciBase, default_cache_root, ensure_base
+from imagekit.plan.catalog import BaseImage
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]
 

@@ -13,13 +13,13 @@ import docker
 import pytest
 from _projects import EXAMPLE, copy_project
 
-from imagekit.backends import BackendKind, BuildError, Outputs, get_backend
-from imagekit.backends.buildah import BuildahBackend
-from imagekit.build import BuildOutcome, build_project
-from imagekit.catalog import BaseImage
-from imagekit.checks import run_checks
-from imagekit.oci import load_into_daemon, read_layout, write_archive
-from imagekit.planner import make_plan
+from imagekit.build.backends import BackendKind, BuildError, Outputs, get_backend
+from imagekit.build.backends.buildah import BuildahBackend
+from imagekit.build.oci import load_into_daemon, read_layout, write_archive
+from imagekit.build.pipeline import BuildOutcome, build_project
+from imagekit.checks.run import run_checks
+from imagekit.plan.catalog import BaseImage
+from imagekit.plan.planner import make_plan
 
 NO_BUILDAH = "buildah or skopeo not installed (apt-get install buildah skopeo; CI does)"
 needs_buildah = pytest.mark.skipif(

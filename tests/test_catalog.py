@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 from _projects import EXAMPLE, copy_project, edit_spec
 
-from imagekit.catalog import Catalog, CatalogError, ImageSource, RecipeSource
-from imagekit.checks import run_checks
-from imagekit.context import wheel_target
+from imagekit.build.context import wheel_target
+from imagekit.checks.run import run_checks
 from imagekit.errors import InputError
-from imagekit.planner import make_plan
+from imagekit.plan.catalog import Catalog, CatalogError, ImageSource, RecipeSource
+from imagekit.plan.planner import make_plan
 from imagekit.resources import base_images_dir
 
 

@@ -12,8 +12,8 @@ import pytest
 from _projects import DATA, EXAMPLE, REPO, TORCH, copy_project
 from typer.testing import CliRunner
 
-from imagekit.build import prepare_build
-from imagekit.checks import FLEET_RULE, run_checks
+from imagekit.build.pipeline import prepare_build
+from imagekit.checks.run import FLEET_RULE, run_checks
 from imagekit.cli import app
 from imagekit.errors import FindingsError, Severity
 from imagekit.gpu import IncompatibleError

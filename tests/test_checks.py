@@ -11,7 +11,7 @@ import pytest
 from _projects import DATA, EXAMPLE, copy_project, edit_spec
 from typer.testing import CliRunner
 
-from imagekit.checks import run_checks
+from imagekit.checks.run import run_checks
 from imagekit.cli import app
 from imagekit.conflicts.index import MetadataSource
 

@@ -17,7 +17,7 @@ import pytest
 from _projects import DATA
 from typer.testing import CliRunner
 
-from imagekit.checks import run_checks
+from imagekit.checks.run import run_checks
 from imagekit.cli import app
 from imagekit.conflicts.index import (
     METADATA_DIR,

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from imagekit.debs import (
+from imagekit.build.debs import (
     DebError,
     DebPackage,
     DebRequest,

@@ -23,17 +23,17 @@ import pytest
 from _projects import DATA, EXAMPLE, copy_project, edit_spec
 from typer.testing import CliRunner
 
-from imagekit.appfiles import CREDENTIAL_PATTERNS, is_credential, select_files
-from imagekit.checks import run_checks
+from imagekit.checks.run import run_checks
 from imagekit.cli import app
 from imagekit.errors import InputError, Severity
 from imagekit.limits import MAX_ECHO
-from imagekit.lockfile import LockError, read_lock
-from imagekit.lockfile.requirements import MAX_INCLUDE_DEPTH, MAX_INCLUDED_FILES
 from imagekit.paths import MAX_PROJECT_TEXT
-from imagekit.plan import LayerKind
-from imagekit.planner import make_plan
-from imagekit.spec import load_spec
+from imagekit.plan.model import LayerKind
+from imagekit.plan.planner import make_plan
+from imagekit.project.appfiles import CREDENTIAL_PATTERNS, is_credential, select_files
+from imagekit.project.lockfile import LockError, read_lock
+from imagekit.project.lockfile.requirements import MAX_INCLUDE_DEPTH, MAX_INCLUDED_FILES
+from imagekit.project.spec import load_spec
 from imagekit.verify import GoldenError, VerifySpec
 from imagekit.verify.golden import write_golden
 

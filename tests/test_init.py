@@ -11,14 +11,14 @@ import pytest
 from _projects import EXAMPLE, copy_project, edit_spec
 from typer.testing import CliRunner
 
-from imagekit.checks import run_checks
+from imagekit.checks.run import run_checks
 from imagekit.cli import app
 from imagekit.diff.model import Ecosystem, RiskClass
 from imagekit.diff.risk import default_table
-from imagekit.entrypoint import Target, python_target
 from imagekit.errors import Finding, Severity
-from imagekit.init import NUMERIC_PACKAGES
-from imagekit.planner import make_plan
+from imagekit.plan.planner import make_plan
+from imagekit.project.entrypoint import Target, python_target
+from imagekit.project.init import NUMERIC_PACKAGES
 
 runner = CliRunner()
 LOCK = EXAMPLE / "requirements.lock"  # joblib, numpy, scikit-learn, scipy, threadpoolctl

@@ -7,10 +7,10 @@ import pytest
 from _projects import EXAMPLE, TORCH, copy_project, edit_spec
 from packaging.utils import canonicalize_name
 
-from imagekit.checks import run_checks
+from imagekit.checks.run import run_checks
 from imagekit.errors import FindingsError
-from imagekit.plan import BuildPlan, LayerKind
-from imagekit.planner import group_of, make_plan
+from imagekit.plan.model import BuildPlan, LayerKind
+from imagekit.plan.planner import group_of, make_plan
 
 
 def plan_of(project: Path) -> BuildPlan:

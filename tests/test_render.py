@@ -13,9 +13,15 @@ from pathlib import Path
 import pytest
 from _projects import DATA, EXAMPLE, TORCH, copy_project, edit_spec
 
-from imagekit.checks import run_checks
-from imagekit.planner import make_plan
-from imagekit.render import RenderError, dq, render_dockerfile, render_dockerignore, write_rendered
+from imagekit.checks.run import run_checks
+from imagekit.plan.planner import make_plan
+from imagekit.plan.render import (
+    RenderError,
+    dq,
+    render_dockerfile,
+    render_dockerignore,
+    write_rendered,
+)
 
 GOLDEN = DATA / "golden"
 

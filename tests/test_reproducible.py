@@ -10,9 +10,8 @@ import pytest
 from _projects import EXAMPLE, copy_project
 from typer.testing import CliRunner
 
-from imagekit.backends import BackendKind
-from imagekit.cli import app
-from imagekit.oci import (
+from imagekit.build.backends import BackendKind
+from imagekit.build.oci import (
     Compression,
     ImageConfig,
     LayerBlob,
@@ -21,15 +20,16 @@ from imagekit.oci import (
     read_layout,
     write_layer,
 )
-from imagekit.oci.layout import blob_path, write_image, write_index
-from imagekit.oci.model import History, rfc3339
-from imagekit.oci.tarlayer import bytes_entry
-from imagekit.reproducible import (
+from imagekit.build.oci.tarlayer import bytes_entry
+from imagekit.build.reproducible import (
     Difference,
     NotReproducibleCheckableError,
     check_reproducible,
     compare_layouts,
 )
+from imagekit.cli import app
+from imagekit.image.layout import blob_path, write_image, write_index
+from imagekit.image.model import History, rfc3339
 
 EPOCH = 315532800
 BASE_FILES = {"etc/os-release": b"ID=test\n"}

@@ -6,7 +6,7 @@ import pytest
 from _projects import EXAMPLE, copy_project, edit_spec
 
 from imagekit.errors import InputError
-from imagekit.spec import load_spec
+from imagekit.project.spec import load_spec
 
 
 @pytest.fixture

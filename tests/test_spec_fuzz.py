@@ -19,10 +19,10 @@ from _projects import EXAMPLE, copy_project
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from imagekit.checks import run_checks
+from imagekit.checks.run import run_checks
 from imagekit.errors import FindingsError, InputError
-from imagekit.planner import make_plan
-from imagekit.spec import ModelSpec, load_spec
+from imagekit.plan.planner import make_plan
+from imagekit.project.spec import ModelSpec, load_spec
 
 SPEC = (EXAMPLE / "imagekit.toml").read_bytes()
 FUZZ = settings(

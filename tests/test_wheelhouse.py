@@ -11,7 +11,7 @@ from packaging.tags import Tag
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from imagekit.wheelhouse import (
+from imagekit.build.wheelhouse import (
     FetchedWheel,
     Target,
     WheelhouseError,

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from imagekit.bake import write_bake
-from imagekit.catalog import Catalog
+from imagekit.build.bake import write_bake
 from imagekit.cli._output import handle_errors, out
+from imagekit.plan.catalog import Catalog
 
 
 @handle_errors

@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from imagekit.baseimage import build_base
-from imagekit.catalog import BaseImage, Catalog
+from imagekit.build.baseimage import build_base
 from imagekit.cli._output import err, handle_errors, out, out_block
 from imagekit.daemon import docker_client
+from imagekit.plan.catalog import BaseImage, Catalog
 
 app = typer.Typer(help="The base image catalog.", no_args_is_help=True)
 

@@ -9,16 +9,16 @@ from typing import Annotated
 
 import typer
 
-from imagekit.backends import BackendKind, Outputs
-from imagekit.build import build_project
-from imagekit.catalog import Catalog
+from imagekit.build.backends import BackendKind, Outputs
+from imagekit.build.many import ModelBuild, build_all, effective_jobs
+from imagekit.build.pipeline import build_project
+from imagekit.build.reproducible import check_reproducible
 from imagekit.cli._faults import one_line
 from imagekit.cli._output import err, handle_errors, out, print_findings
 from imagekit.daemon import DaemonUnavailableError, docker_client
 from imagekit.gpu import CompatReport
 from imagekit.gpu.compat import NO_CUDA
-from imagekit.many_build import ModelBuild, build_all, effective_jobs
-from imagekit.reproducible import check_reproducible
+from imagekit.plan.catalog import Catalog
 
 
 class _Progress:

@@ -9,10 +9,10 @@ from typing import Annotated
 
 import typer
 
-from imagekit.catalog import Catalog
 from imagekit.cli._output import err, findings_json, handle_errors, out, out_block, print_findings
 from imagekit.conflicts import check_deployment, check_project_lock, load_registry
 from imagekit.errors import Finding, Severity
+from imagekit.plan.catalog import Catalog
 
 app = typer.Typer(
     help="Versions that cannot work together: within one lock, or across deployed models.",

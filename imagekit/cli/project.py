@@ -7,14 +7,14 @@ from typing import Annotated
 
 import typer
 
-from imagekit.catalog import Catalog
-from imagekit.checks import CheckResult, run_checks
+from imagekit.checks.run import CheckResult, run_checks
 from imagekit.cli._output import err, findings_json, handle_errors, out, out_block, print_findings
 from imagekit.errors import UNREADABLE, FindingsError, Severity
-from imagekit.init import scaffold
-from imagekit.plan import BuildPlan
-from imagekit.planner import make_plan
-from imagekit.render import write_rendered
+from imagekit.plan.catalog import Catalog
+from imagekit.plan.model import BuildPlan
+from imagekit.plan.planner import make_plan
+from imagekit.plan.render import write_rendered
+from imagekit.project.init import scaffold
 
 ProjectArg = Annotated[
     Path, typer.Argument(help="The model folder (holding imagekit.toml).", show_default=True)

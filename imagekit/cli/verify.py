@@ -11,7 +11,7 @@ import typer
 
 from imagekit.cli._output import err, handle_errors, out, out_block
 from imagekit.daemon import docker_client
-from imagekit.spec import load_spec
+from imagekit.project.spec import load_spec
 from imagekit.update import UpdateReport, UpdateRequest, Verdict, render_update, update_project
 from imagekit.verify import (
     DEFAULT_GOLDEN,

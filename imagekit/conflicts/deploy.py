@@ -17,7 +17,6 @@ from itertools import combinations
 from pathlib import Path
 from typing import assert_never
 
-from imagekit.catalog import Catalog
 from imagekit.conflicts.lockcheck import installed
 from imagekit.conflicts.registry import Group, RegisteredModel, Registry, Shares, load_registry
 from imagekit.cuda import cuda_of_packages
@@ -25,9 +24,10 @@ from imagekit.diff.inputs import from_inventory
 from imagekit.diff.model import Ecosystem
 from imagekit.errors import Finding, FindingsError, ImagekitError, InputError, Location, Severity
 from imagekit.inventory import read_inventory
-from imagekit.lockfile import read_lock
-from imagekit.spec import ModelSpec, load_spec
-from imagekit.target import TargetEnv
+from imagekit.plan.catalog import Catalog
+from imagekit.project.lockfile import read_lock
+from imagekit.project.spec import ModelSpec, load_spec
+from imagekit.project.target import TargetEnv
 
 _FIX = {
     "cuda-major": "move one of them to another host group, or rebuild it for the group's "

@@ -36,18 +36,18 @@ from typing import Any
 
 from packaging.utils import NormalizedName, parse_wheel_filename
 
-from imagekit.conflicts.metadata import MetadataError, WheelMetadata, parse_metadata
-from imagekit.conflicts.metadata import read_member as read_wheel_member
-from imagekit.errors import Finding, InputError, Location
-from imagekit.limits import MAX_JSON_DOCUMENT, load_json, shown
-from imagekit.lockfile import LockedPackage, SourceKind
-from imagekit.wheelhouse import (
+from imagekit.build.wheelhouse import (
     Target,
     WheelhouseError,
     WheelRequest,
     default_cache_dir,
     fetch_wheels,
 )
+from imagekit.conflicts.metadata import MetadataError, WheelMetadata, parse_metadata
+from imagekit.conflicts.metadata import read_member as read_wheel_member
+from imagekit.errors import Finding, InputError, Location
+from imagekit.limits import MAX_JSON_DOCUMENT, load_json, shown
+from imagekit.project.lockfile import LockedPackage, SourceKind
 
 PYPI = "https://pypi.org/simple"
 METADATA_DIR = "metadata"

@@ -18,14 +18,14 @@ from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from imagekit.catalog import BaseImage, Catalog
+from imagekit.build.wheelhouse import Target
 from imagekit.conflicts.index import MetadataSource, Unread
 from imagekit.conflicts.metadata import WheelMetadata
 from imagekit.errors import ErrorCollector, Finding, Location, Severity
-from imagekit.lockfile import Lock, LockedPackage, SourceKind, packages_for, read_lock
-from imagekit.spec import load_spec
-from imagekit.target import TargetEnv
-from imagekit.wheelhouse import Target
+from imagekit.plan.catalog import BaseImage, Catalog
+from imagekit.project.lockfile import Lock, LockedPackage, SourceKind, packages_for, read_lock
+from imagekit.project.spec import load_spec
+from imagekit.project.target import TargetEnv
 
 _UNREAD_SHOWN = 5
 

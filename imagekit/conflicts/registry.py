@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from imagekit._toml import Table, load_toml
 from imagekit.errors import InputError, Location
+from imagekit.tomlfile import Table, load_toml
 
 
 class Shares(enum.StrEnum):

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from packaging.version import InvalidVersion, Version
 
-from imagekit.debs import DebError, compare_debian_versions
+from imagekit.build.debs import DebError, compare_debian_versions
 from imagekit.diff.model import (
     Change,
     ChangeKind,

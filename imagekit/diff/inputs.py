@@ -19,7 +19,7 @@ from imagekit.diff.model import Artifact, DiffInputError, Ecosystem, InputKind, 
 from imagekit.errors import InputError
 from imagekit.inventory import Inventory, read_inventory
 from imagekit.limits import MAX_SBOM_DOCUMENT, load_json
-from imagekit.lockfile import Lock, read_lock
+from imagekit.project.lockfile import Lock, read_lock
 from imagekit.sbom.components import is_runtime
 from imagekit.sbom.licensing import DeclaredLicense, declared_by_dist
 from imagekit.vulns.interface import PYPI, Component

@@ -13,9 +13,9 @@ from fnmatch import fnmatchcase
 from importlib import resources
 from pathlib import Path
 
-from imagekit._toml import Table, load_toml
 from imagekit.diff.model import Ecosystem, RiskClass
 from imagekit.errors import InputError, Location
+from imagekit.tomlfile import Table, load_toml
 
 SCHEMA = 1
 _ECOSYSTEMS = ("python", "deb", "any")

@@ -30,8 +30,8 @@ from imagekit.gpu.versions import Arch, ComputeCapability, CudaVersion, format_a
 
 if TYPE_CHECKING:
     from imagekit.inventory.model import Inventory
-    from imagekit.lockfile import LockedPackage
-    from imagekit.plan import BuildPlan
+    from imagekit.plan.model import BuildPlan
+    from imagekit.project.lockfile import LockedPackage
 
 NO_CUDA = "no CUDA in the image: runs anywhere, no driver needed"
 

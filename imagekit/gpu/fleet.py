@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from imagekit._toml import Table, load_toml
 from imagekit.errors import InputError
 from imagekit.gpu.kb_model import Gpu, KnowledgeBase
 from imagekit.gpu.versions import ComputeCapability, DriverVersion, VersionError
+from imagekit.tomlfile import Table, load_toml
 
 if TYPE_CHECKING:
     from imagekit.gpu.probe import HostProbe

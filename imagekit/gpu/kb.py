@@ -12,10 +12,10 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from imagekit._toml import Table, load_toml
 from imagekit.errors import ErrorCollector, Finding, InputError
 from imagekit.gpu.kb_model import KnowledgeBase
 from imagekit.gpu.kb_parse import RULE, parse_kb
+from imagekit.tomlfile import Table, load_toml
 
 KB_JSON = "cuda_kb.json"
 KB_SOURCE = "cuda_kb.toml"

@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
-from imagekit._toml import Table
 from imagekit.errors import ErrorCollector, InputError
 from imagekit.gpu.kb_model import (
     DESIGNATIONS,
@@ -36,6 +35,7 @@ from imagekit.gpu.versions import (
     VersionError,
     parse_arch_list,
 )
+from imagekit.tomlfile import Table
 
 SCHEMA = 1
 RULE = "cuda-kb"

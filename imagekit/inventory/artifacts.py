@@ -13,8 +13,8 @@ from imagekit.inventory.layers import Kept, View
 from imagekit.inventory.model import DataSource, ModelArtifact
 from imagekit.limits import MAX_JSON_DOCUMENT
 
-# imagekit.plan.PLAN_PATH_IN_IMAGE, restated: importing imagekit.plan here would be circular
-# (plan -> checks -> spec -> verify -> diff -> inventory); a test keeps the two equal.
+# imagekit.plan.model.PLAN_PATH_IN_IMAGE, restated: importing imagekit.plan.model here would be
+# circular (plan -> checks -> spec -> verify -> diff -> inventory); a test keeps the two equal.
 PLAN_PATH_IN_IMAGE = "/usr/share/imagekit/plan.json"
 PLAN = PLAN_PATH_IN_IMAGE.lstrip("/")
 

@@ -26,9 +26,9 @@ from typing import Any
 import license_expression
 from packaging.utils import NormalizedName, canonicalize_name
 
-from imagekit._toml import Table, load_toml
 from imagekit.errors import ErrorCollector, FindingsError, InputError, Location
 from imagekit.sbom import NOASSERTION, spdx
+from imagekit.tomlfile import Table, load_toml
 
 
 class PolicyError(FindingsError):

@@ -1,6 +1,6 @@
 """What `imagekit push` accepts: an OCI layout folder, a docker-archive file, or a daemon image.
 
-The last two become a temporary OCI layout through `imagekit.oci.archive` (the converter the
+The last two become a temporary OCI layout through `imagekit.image.archive` (the converter the
 daemonless builder uses), then go up like any layout.
 """
 
@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from imagekit.daemon import docker_client
-from imagekit.oci.archive import read_archive, save_from_daemon
+from imagekit.image.archive import read_archive, save_from_daemon
 from imagekit.registry.client import ClientOptions
 from imagekit.registry.errors import LayoutError
 from imagekit.registry.push import PushResult, push_layout

@@ -29,7 +29,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from imagekit.errors import ImagekitError
 from imagekit.limits import shown
-from imagekit.lockfile import Lock, LockFormat
+from imagekit.project.lockfile import Lock, LockFormat
 
 _LOCK_SUFFIXES = (".lock", ".txt", ".toml")
 _TOOL_TIMEOUT_S = 600

@@ -15,12 +15,12 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from imagekit.build import build_project
-from imagekit.catalog import Catalog
-from imagekit.checks import run_checks
+from imagekit.build.pipeline import build_project
+from imagekit.checks.run import run_checks
 from imagekit.errors import FindingsError, ImagekitError, Severity
-from imagekit.lockfile import Lock, read_lock
-from imagekit.spec import ModelSpec
+from imagekit.plan.catalog import Catalog
+from imagekit.project.lockfile import Lock, read_lock
+from imagekit.project.spec import ModelSpec
 from imagekit.update.lock import (
     UpdateError,
     changes_between,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from imagekit.lockfile import Lock
+from imagekit.project.lockfile import Lock
 from imagekit.vulns import Component, Package, ScanReport, Target, choose_sources, load_target, scan
 from imagekit.vulns.interface import PYPI
 

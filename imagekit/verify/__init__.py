@@ -4,8 +4,8 @@ outputs) on the same hashed inputs, and compare the outputs element by element.
 `verify_images`, `verify_against_golden` and `record_golden` take a loaded `ModelSpec`;
 `compare_field` and `read_output` work on their own.
 
-`imagekit.spec` imports `imagekit.verify.spec`, so nothing imported here may import
-`imagekit.spec` (or checks, plan, inventory, diff, which do) at module level: the diff hook
+`imagekit.project.spec` imports `imagekit.verify.spec`, so nothing imported here may import
+`imagekit.project.spec` (or checks, plan, inventory, diff, which do) at module level: the diff hook
 lives in `imagekit.verify.hooks`, imported by its callers.
 """
 

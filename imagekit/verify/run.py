@@ -36,8 +36,10 @@ from imagekit.verify.results import (
 )
 from imagekit.verify.spec import OutputFormat, VerifyOutput, VerifySpec
 
-if TYPE_CHECKING:  # imagekit.spec imports imagekit.verify.spec; only the type is needed here
-    from imagekit.spec import ModelSpec
+if (
+    TYPE_CHECKING
+):  # imagekit.project.spec imports imagekit.verify.spec; only the type is needed here
+    from imagekit.project.spec import ModelSpec
 
 _INPUTS = "inputs"  # the staged inputs' folder in a run's temporary folder
 DiffHook = Callable[[str, str], str | None]

@@ -19,7 +19,7 @@ atol = 1e-9
 SEED = "0"
 ```
 
-This module depends only on the TOML getters, so `imagekit.spec` can import it.
+This module depends only on the TOML getters, so `imagekit.project.spec` can import it.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
-from imagekit._toml import Table
 from imagekit.errors import InputError, Location
+from imagekit.tomlfile import Table
 
 INPUTS_PLACEHOLDER = "{inputs}"
 OUTPUTS_PLACEHOLDER = "{outputs}"

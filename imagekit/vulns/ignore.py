@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from imagekit._toml import Table, load_toml
 from imagekit.errors import ErrorCollector, InputError, Location
+from imagekit.tomlfile import Table, load_toml
 from imagekit.vulns.interface import IgnoreFileError
 
 RULE_IGNORE = "vuln-ignore"

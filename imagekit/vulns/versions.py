@@ -16,7 +16,7 @@ from typing import Any, assert_never
 
 from packaging.version import InvalidVersion, Version
 
-from imagekit.debs import DebError, compare_debian_versions
+from imagekit.build.debs import DebError, compare_debian_versions
 from imagekit.limits import MAX_VERSION_LENGTH, shown
 
 ZERO = "0"  # OSV: "introduced": "0" is before any version

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from imagekit.build import build_project
+from imagekit.build.pipeline import build_project
 from imagekit.cli import app
 from imagekit.conflicts import (
     Shares,
@@ -19,7 +19,7 @@ from imagekit.conflicts import (
     refuse_conflicting_deployment,
 )
 from imagekit.errors import FindingsError, InputError, Severity
-from imagekit.spec import load_spec
+from imagekit.project.spec import load_spec
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "tests" / "data" / "conflicts" / "deploy" / "deploy.toml"

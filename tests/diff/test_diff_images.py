@@ -12,8 +12,8 @@ import docker
 import docker.errors
 import pytest
 
-from imagekit.baseimage import BaseBuildResult
-from imagekit.build import build_project
+from imagekit.build.baseimage import BaseBuildResult
+from imagekit.build.pipeline import build_project
 from imagekit.diff import diff, to_markdown
 
 pytestmark = [pytest.mark.docker, pytest.mark.network, pytest.mark.slow]

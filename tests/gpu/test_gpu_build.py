@@ -11,14 +11,14 @@ import pytest
 from _gpu_support import GPU_DATA, TORCH
 from typer.testing import CliRunner
 
-from imagekit.backends import BuildResult
-from imagekit.build import build_project, check_fleet, compat_record, write_record
-from imagekit.checks import run_checks
+from imagekit.build.backends import BuildResult
+from imagekit.build.pipeline import build_project, check_fleet, compat_record, write_record
+from imagekit.checks.run import run_checks
 from imagekit.cli import app
 from imagekit.errors import InputError
 from imagekit.gpu import IncompatibleError, Verdict
-from imagekit.planner import make_plan
-from imagekit.spec import load_spec
+from imagekit.plan.planner import make_plan
+from imagekit.project.spec import load_spec
 
 OLD_FLEET = '[[pools]]\nname = "t4-470"\ndriver = "470.82.01"\ngpu = "T4"\n'
 runner = CliRunner()
@@ -57,7 +57,7 @@ def never(*args: object, **kwargs: object) -> None:
 def test_build_refuses_an_image_no_pool_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("imagekit.build.get_backend", never)
+    monkeypatch.setattr("imagekit.build.pipeline.get_backend", never)
     project = project_with_fleet(tmp_path, OLD_FLEET)
     with pytest.raises(IncompatibleError) as e:
         build_project(project, progress=lambda _: None)
@@ -74,7 +74,7 @@ def test_build_refuses_an_image_no_pool_runs(
 
 
 def test_a_bad_fleet_file_stops_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("imagekit.build.get_backend", never)
+    monkeypatch.setattr("imagekit.build.pipeline.get_backend", never)
     project = project_with_fleet(tmp_path, (GPU_DATA / "bad-driver.fleet.toml").read_text())
     result = runner.invoke(app, ["build", str(project)])
     assert result.exit_code == 2

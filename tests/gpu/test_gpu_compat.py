@@ -15,7 +15,7 @@ from _gpu_support import (
     torch_124_inventory,
 )
 
-from imagekit.checks import run_checks
+from imagekit.checks.run import run_checks
 from imagekit.gpu import (
     CompatReport,
     RuntimeKind,
@@ -27,7 +27,7 @@ from imagekit.gpu import (
 )
 from imagekit.gpu.compat import NO_CUDA
 from imagekit.inventory.model import CudaSourceKind
-from imagekit.planner import make_plan
+from imagekit.plan.planner import make_plan
 
 KB = knowledge_base()
 FLEET = load_fleet(GPU_DATA / "fleet.toml", KB)

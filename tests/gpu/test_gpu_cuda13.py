@@ -40,7 +40,7 @@ from imagekit.gpu.kb_model import TorchBuild
 from imagekit.gpu.probe import probe
 from imagekit.gpu.versions import format_arch_list
 from imagekit.inventory import read_inventory
-from imagekit.lockfile import LockedPackage
+from imagekit.project.lockfile import LockedPackage
 
 KB = knowledge_base()
 FLEET = GPU_DATA / "cuda13.fleet.toml"

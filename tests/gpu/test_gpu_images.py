@@ -12,11 +12,11 @@ from _gpu_support import GPU_DATA
 from _projects import EXAMPLE, copy_project, edit_spec
 from typer.testing import CliRunner
 
-from imagekit.baseimage import BaseBuildResult, build_base
-from imagekit.catalog import Catalog
+from imagekit.build.baseimage import BaseBuildResult, build_base
 from imagekit.cli import app
 from imagekit.gpu import Verdict, compat_of_inventory, knowledge_base, load_fleet
 from imagekit.inventory import read_inventory
+from imagekit.plan.catalog import Catalog
 
 runner = CliRunner()
 FLEET = GPU_DATA / "fleet.toml"

@@ -14,7 +14,7 @@ from typing import Any
 from imagekit.inventory import wanted
 from imagekit.inventory.interface import LayerStream
 from imagekit.inventory.layers import View, scan_layer, stack
-from imagekit.plan import PLAN_PATH_IN_IMAGE
+from imagekit.plan.model import PLAN_PATH_IN_IMAGE
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "inventory"
 

@@ -24,14 +24,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imagekit.errors import ImagekitError
+from imagekit.image.archive import MAX_LAYER_UNPACKED, _diff_id
+from imagekit.image.archive import read_archive as oci_read_archive
+from imagekit.image.layout import read_layout
+from imagekit.image.model import OciError
 from imagekit.inventory import inventory_of_view, read_inventory, wanted
 from imagekit.inventory.interface import LayerStream
 from imagekit.inventory.layers import scan_layer, stack
 from imagekit.inventory.model import ImageInfo
-from imagekit.oci.archive import MAX_LAYER_UNPACKED, _diff_id
-from imagekit.oci.archive import read_archive as oci_read_archive
-from imagekit.oci.layout import read_layout
-from imagekit.oci.model import OciError
 
 FUZZ = settings(
     max_examples=150,

@@ -17,8 +17,8 @@ from _projects import EXAMPLE, copy_project
 from packaging.utils import canonicalize_name
 from typer.testing import CliRunner
 
-from imagekit.baseimage import BaseBuildResult
-from imagekit.build import build_project
+from imagekit.build.baseimage import BaseBuildResult
+from imagekit.build.pipeline import build_project
 from imagekit.cli import app
 from imagekit.inventory import Inventory, read_inventory
 

@@ -11,7 +11,7 @@ from _inventory_helpers import OS_RELEASE, PLAN, file, layer, plan, sha256, view
 from imagekit.inventory import ImageInfo, Inventory, InventoryError, inventory_of_view
 from imagekit.inventory.artifacts import PLAN_PATH_IN_IMAGE, read_artifacts, read_plan
 from imagekit.inventory.osrelease import parse_os_release
-from imagekit.plan import PLAN_PATH_IN_IMAGE as PLAN_PATH
+from imagekit.plan.model import PLAN_PATH_IN_IMAGE as PLAN_PATH
 
 WEIGHTS = b"weights"
 SITE = "opt/venv/lib/python3.11/site-packages"

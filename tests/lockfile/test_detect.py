@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from imagekit.lockfile import (
+from imagekit.project.lockfile import (
     LockedFile,
     LockError,
     LockFormat,

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from imagekit.errors import InputError
-from imagekit.lockfile import Lock, read_lock
+from imagekit.project.lockfile import Lock, read_lock
 
 H = "a" * 64
 

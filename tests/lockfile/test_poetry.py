@@ -9,7 +9,14 @@ import pytest
 from packaging.markers import Marker
 from packaging.specifiers import SpecifierSet
 
-from imagekit.lockfile import Lock, LockedPackage, LockError, LockFormat, SourceKind, read_lock
+from imagekit.project.lockfile import (
+    Lock,
+    LockedPackage,
+    LockError,
+    LockFormat,
+    SourceKind,
+    read_lock,
+)
 
 LOCKS = Path(__file__).parent.parent / "data" / "locks"
 POETRY_LOCK = LOCKS / "project" / "poetry.lock"

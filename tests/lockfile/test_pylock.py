@@ -10,8 +10,15 @@ from packaging.markers import Marker
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from imagekit.lockfile import Lock, LockedPackage, LockError, LockFormat, SourceKind, read_lock
-from imagekit.lockfile.pylock import PylockReader
+from imagekit.project.lockfile import (
+    Lock,
+    LockedPackage,
+    LockError,
+    LockFormat,
+    SourceKind,
+    read_lock,
+)
+from imagekit.project.lockfile.pylock import PylockReader
 
 LOCKS = Path(__file__).parent.parent / "data" / "locks"
 H1 = "a" * 64

@@ -9,8 +9,15 @@ import pytest
 from packaging.markers import Marker
 from packaging.version import Version
 
-from imagekit.lockfile import Lock, LockedPackage, LockError, LockFormat, SourceKind, read_lock
-from imagekit.lockfile.requirements import logical_lines, looks_like_requirements
+from imagekit.project.lockfile import (
+    Lock,
+    LockedPackage,
+    LockError,
+    LockFormat,
+    SourceKind,
+    read_lock,
+)
+from imagekit.project.lockfile.requirements import logical_lines, looks_like_requirements
 
 LOCKS = Path(__file__).parent.parent / "data" / "locks"
 VERSIONS = {

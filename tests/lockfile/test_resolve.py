@@ -18,10 +18,10 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 from typer.testing import CliRunner
 
-from imagekit.checks import check_lock
+from imagekit.checks.run import check_lock
 from imagekit.cli import app
 from imagekit.errors import ErrorCollector, Location
-from imagekit.lockfile import (
+from imagekit.project.lockfile import (
     Dependency,
     Lock,
     LockedPackage,
@@ -30,8 +30,8 @@ from imagekit.lockfile import (
     packages_for,
     read_lock,
 )
-from imagekit.lockfile.select import MAX_COMBINATIONS, resolve
-from imagekit.target import TargetEnv
+from imagekit.project.lockfile.select import MAX_COMBINATIONS, resolve
+from imagekit.project.target import TargetEnv
 
 TORCH = Path(__file__).parent.parent / "data" / "locks" / "torch"
 AMD64_311 = TargetEnv(python=Version("3.11.2"), platform="linux/amd64")

@@ -9,7 +9,7 @@ import pytest
 from packaging.markers import Marker, default_environment
 from packaging.specifiers import SpecifierSet
 
-from imagekit.lockfile import (
+from imagekit.project.lockfile import (
     Lock,
     LockedPackage,
     LockError,

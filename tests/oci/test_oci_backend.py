@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from imagekit.backends import BackendKind, BuildError, Outputs, get_backend
-from imagekit.backends.oci import OciBackend
+from imagekit.build.backends import BackendKind, BuildError, Outputs, get_backend
+from imagekit.build.backends.oci import OciBackend
 from imagekit.daemon import DaemonUnavailableError
 
 

@@ -17,18 +17,18 @@ import pytest
 from _projects import EXAMPLE, copy_project, edit_spec
 from typer.testing import CliRunner
 
-from imagekit.backends import BackendKind, Outputs
-from imagekit.build import BuildOutcome, build_project
-from imagekit.catalog import BaseImage, Catalog
-from imagekit.cli import app
-from imagekit.oci import (
+from imagekit.build.backends import BackendKind, Outputs
+from imagekit.build.oci import (
     OciBase,
     default_cache_root,
     ensure_base,
     read_layout,
     save_from_daemon,
 )
-from imagekit.oci.layout import blob_path
+from imagekit.build.pipeline import BuildOutcome, build_project
+from imagekit.cli import app
+from imagekit.image.layout import blob_path
+from imagekit.plan.catalog import BaseImage, Catalog
 from imagekit.resources import base_images_dir
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]

@@ -20,15 +20,15 @@ from typing import IO
 import pytest
 from packaging.version import Version
 
-from imagekit.oci.compress import write_blob
-from imagekit.oci.model import Compression, OciError
-from imagekit.oci.wheels import (
+from imagekit.build.oci.compress import write_blob
+from imagekit.build.oci.wheels import (
     MAX_RECORD_BYTES,
     MAX_SYMLINK_TARGET,
     UnsafeWheelError,
     check_wheel,
     layer_tree,
 )
+from imagekit.image.model import Compression, OciError
 from imagekit.workdir import LOCK_SUFFIX, UNLOCKED_STALE_S, owned_dir, sweep
 
 PYTHON = Version("3.11")

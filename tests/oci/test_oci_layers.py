@@ -10,8 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from imagekit.oci.model import Compression, LayerBlob, OciError
-from imagekit.oci.tarlayer import Entry, EntryKind, Tree, bytes_entry, iter_members, write_layer
+from imagekit.build.oci.tarlayer import (
+    Entry,
+    EntryKind,
+    Tree,
+    bytes_entry,
+    iter_members,
+    write_layer,
+)
+from imagekit.image.model import Compression, LayerBlob, OciError
 
 EPOCH = 315532800
 

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from imagekit.oci.archive import read_archive, write_archive
-from imagekit.oci.layout import (
+from imagekit.build.oci.rootfs import base_facts, read_facts
+from imagekit.build.oci.tarlayer import Entry, EntryKind, Tree, bytes_entry, write_layer
+from imagekit.image.archive import read_archive, write_archive
+from imagekit.image.layout import (
     blob_path,
     read_layout,
     staged_dir,
@@ -18,7 +20,7 @@ from imagekit.oci.layout import (
     write_image,
     write_index,
 )
-from imagekit.oci.model import (
+from imagekit.image.model import (
     Compression,
     Descriptor,
     Digest,
@@ -29,8 +31,6 @@ from imagekit.oci.model import (
     OciError,
     digest_of,
 )
-from imagekit.oci.rootfs import base_facts, read_facts
-from imagekit.oci.tarlayer import Entry, EntryKind, Tree, bytes_entry, write_layer
 
 EPOCH = 315532800
 TAG = "imagekit-test/tiny:1"

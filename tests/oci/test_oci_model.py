@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from imagekit.oci.model import (
+from imagekit.image.model import (
     Descriptor,
     Digest,
     History,

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from imagekit.oci.model import OciError
-from imagekit.oci.rootfs import BaseFacts
-from imagekit.oci.system import system_tree
-from imagekit.oci.tarlayer import Tree
+from imagekit.build.oci.rootfs import BaseFacts
+from imagekit.build.oci.system import system_tree
+from imagekit.build.oci.tarlayer import Tree
+from imagekit.image.model import OciError
 
 pytestmark = pytest.mark.skipif(
     shutil.which("dpkg-deb") is None, reason="dpkg-deb is not installed (apt-get install dpkg)"

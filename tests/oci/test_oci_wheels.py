@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from imagekit.oci.model import OciError
-from imagekit.oci.pyc import compiles_bytecode
-from imagekit.oci.tarlayer import Tree
-from imagekit.oci.wheels import UnsafeWheelError, check_wheel, layer_tree
+from imagekit.build.oci.pyc import compiles_bytecode
+from imagekit.build.oci.tarlayer import Tree
+from imagekit.build.oci.wheels import UnsafeWheelError, check_wheel, layer_tree
+from imagekit.image.model import OciError
 
 SITE = "opt/venv/lib/python3.11/site-packages"
 PYTHON = Version("3.11.2")

@@ -11,7 +11,7 @@ import pytest
 from _registry_support import anonymous_registry
 from typer.testing import CliRunner
 
-from imagekit.baseimage import BaseBuildResult
+from imagekit.build.baseimage import BaseBuildResult
 from imagekit.cli import app
 
 runner = CliRunner()

@@ -10,7 +10,7 @@ import docker
 import pytest
 from typer.testing import CliRunner
 
-from imagekit.baseimage import BaseBuildResult
+from imagekit.build.baseimage import BaseBuildResult
 from imagekit.cli import app
 from imagekit.licenses import LicensedComponent, LicensePolicy, Verdict
 from imagekit.licenses.scopes import base_policy_path, evaluate_scoped

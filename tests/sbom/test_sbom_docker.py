@@ -18,8 +18,8 @@ from _projects import EXAMPLE, copy_project
 from _syft import syft
 from typer.testing import CliRunner
 
-from imagekit.baseimage import BaseBuildResult
-from imagekit.build import BuildOutcome, build_project
+from imagekit.build.baseimage import BaseBuildResult
+from imagekit.build.pipeline import BuildOutcome, build_project
 from imagekit.cli import app
 
 pytestmark = [pytest.mark.docker, pytest.mark.network, pytest.mark.slow]

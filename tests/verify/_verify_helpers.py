@@ -11,7 +11,7 @@ import docker
 import docker.errors
 from _projects import REPO, copy_project, edit_spec
 
-from imagekit.build import BuildOutcome, build_project
+from imagekit.build.pipeline import BuildOutcome, build_project
 from imagekit.verify import LABEL
 
 NEP50 = REPO / "examples" / "nep50"

@@ -22,10 +22,10 @@ from _verify_helpers import (
 )
 from typer.testing import CliRunner
 
-from imagekit.baseimage import BaseBuildResult
+from imagekit.build.baseimage import BaseBuildResult
 from imagekit.cli import app
 from imagekit.errors import InputError
-from imagekit.spec import load_spec
+from imagekit.project.spec import load_spec
 from imagekit.verify import ImageNotFoundError, Limits, RunStatus, stage_inputs, verify_images
 from imagekit.verify.container import output_folder, run_command
 

@@ -11,7 +11,7 @@ import pytest
 from _projects import EXAMPLE, copy_project
 
 from imagekit.errors import InputError
-from imagekit.spec import load_spec
+from imagekit.project.spec import load_spec
 from imagekit.verify import GoldenError, VerifyError, VerifySpec, stage_inputs, verify_spec_of
 from imagekit.verify.golden import MANIFEST, load_golden, write_golden
 

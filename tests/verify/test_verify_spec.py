@@ -8,7 +8,7 @@ import pytest
 from _projects import EXAMPLE, REPO, copy_project
 
 from imagekit.errors import InputError
-from imagekit.spec import load_spec
+from imagekit.project.spec import load_spec
 from imagekit.verify import DEFAULT_ENV, OutputFormat, Tolerance
 
 NEP50 = REPO / "examples" / "nep50"

@@ -15,9 +15,9 @@ from _projects import DATA, EXAMPLE, copy_project, edit_spec
 from _verify_helpers import NEP50, remove_tag, verify_containers
 from typer.testing import CliRunner
 
-from imagekit.baseimage import BaseBuildResult
+from imagekit.build.baseimage import BaseBuildResult
 from imagekit.cli import app
-from imagekit.lockfile import read_lock
+from imagekit.project.lockfile import read_lock
 
 pytestmark = [pytest.mark.docker, pytest.mark.network, pytest.mark.slow]
 VERSION = "verify-update"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from _projects import DATA, EXAMPLE, REPO, copy_project
 
-from imagekit.lockfile import read_lock
+from imagekit.project.lockfile import read_lock
 from imagekit.update import Recipe, UpdateError, find_layout, vulnerable_in
 from imagekit.update.lock import (
     changes_between,

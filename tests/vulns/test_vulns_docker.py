@@ -18,10 +18,10 @@ from _projects import EXAMPLE, copy_project
 from _vulns_support import RECORDS
 from typer.testing import CliRunner
 
-from imagekit.baseimage import BaseBuildResult
-from imagekit.build import BuildOutcome, build_project
+from imagekit.build.baseimage import BaseBuildResult
+from imagekit.build.debs import compare_debian_versions
+from imagekit.build.pipeline import BuildOutcome, build_project
 from imagekit.cli import app
-from imagekit.debs import compare_debian_versions
 
 pytestmark = [pytest.mark.docker, pytest.mark.network, pytest.mark.slow]
 TAG = "scan-test/iris:1"

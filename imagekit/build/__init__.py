@@ -1,0 +1,1 @@
+"""Building the planned image: backends, base builders, wheelhouse, system packages, layer cache."""

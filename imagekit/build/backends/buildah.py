@@ -1,0 +1,184 @@
+"""Build the rendered Dockerfile with buildah: no daemon, private vfs storage, chroot isolation.
+
+The base is the oci backend's (built from its mmdebstrap recipe, cached by recipe hash),
+copied with skopeo into a private buildah storage under the base's local tag, the name the
+Dockerfile's FROM uses. `buildah bud` runs with `--timestamp $SOURCE_DATE_EPOCH` (every
+created time and every file mtime in the new layers) and never pulls. The result is pushed to
+an OCI layout (`<record folder>/oci`, or `Outputs.oci_dir`), replaced only once complete; its
+manifest digest is the image id. Chroot isolation cannot disable networking (buildah refuses
+`--network none` with it): the build stays hermetic because pip installs with `--no-index`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections import deque
+from collections.abc import Sequence
+from pathlib import Path
+
+import docker
+
+from imagekit.build.backends.interface import (
+    BackendKind,
+    BuildError,
+    BuildResult,
+    Outputs,
+    Progress,
+)
+from imagekit.build.backends.oci import export_layout
+from imagekit.build.context import source_date_epoch
+from imagekit.build.oci import (
+    Image,
+    OciBase,
+    default_cache_root,
+    ensure_base,
+    read_layout,
+)
+from imagekit.image.layout import staged_dir
+from imagekit.plan.catalog import BaseImage
+from imagekit.plan.model import BuildPlan
+
+TOOLS = ("buildah", "skopeo")
+_TAIL = 5
+
+
+def require_tools() -> None:
+    """Raises `BuildError` naming the tools this backend needs and does not find."""
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if missing:
+        raise BuildError(
+            f"the buildah backend needs {' and '.join(missing)} on PATH "
+            f"(fix: apt-get install {' '.join(missing)}, or use --backend oci)"
+        )
+
+
+class BuildahBackend:
+    kind = BackendKind.BUILDAH
+
+    def __init__(
+        self,
+        *,
+        no_cache: bool = False,
+        outputs: Outputs | None = None,
+        cache_root: Path | None = None,
+        storage: Path | None = None,
+        client: docker.DockerClient | None = None,
+    ) -> None:
+        """`storage`: buildah's storage root (default: a fresh folder removed by `close`);
+        `client`: the daemon to load the image into (`outputs.load`), closed by `close`.
+        """
+        self.no_cache = no_cache
+        self.outputs = outputs or Outputs()
+        self.cache_root = cache_root or default_cache_root()
+        self.client = client
+        self._given_storage = storage
+        self._temp_storage: Path | None = None
+        self.base: OciBase | None = None
+
+    @property
+    def storage(self) -> Path:
+        """buildah's storage root: the one given, or a fresh folder made on first use."""
+        if self._given_storage is not None:
+            return self._given_storage
+        if self._temp_storage is None:
+            (self.cache_root / "buildah").mkdir(parents=True, exist_ok=True)
+            made = tempfile.mkdtemp(prefix="storage-", dir=self.cache_root / "buildah")
+            self._temp_storage = Path(made)
+        return self._temp_storage
+
+    @property
+    def _store_options(self) -> list[str]:
+        root, runroot = self.storage / "root", self.storage / "run"
+        return ["--storage-driver", "vfs", "--root", str(root), "--runroot", str(runroot)]
+
+    def close(self) -> None:
+        """Remove the storage this backend made, and release the daemon connection."""
+        if self._temp_storage is not None:
+            shutil.rmtree(self._temp_storage, ignore_errors=True)
+            self._temp_storage = None
+        if self.client is not None:
+            self.client.close()
+
+    def ensure_base(self, base: BaseImage, progress: Progress) -> str:
+        """Build or reuse the base's OCI layout and copy it into buildah's storage under its
+        local tag; its manifest digest. Raises `OciError` or `BuildError` (buildah or skopeo
+        missing, or refusing to run here).
+        """
+        require_tools()
+        self.base = ensure_base(base, cache_root=self.cache_root, log=progress)
+        store = f"vfs@{self.storage / 'root'}+{self.storage / 'run'}"
+        progress(f"{base.name}: copying into buildah storage as {base.local_tag}")
+        self._run(
+            ["skopeo", "copy", "--quiet", f"oci:{self.base.layout}:{base.local_tag}",
+             f"containers-storage:[{store}]{base.local_tag}"],
+            what=f"copying the base {base.local_tag} into buildah's storage",
+        )  # fmt: skip
+        return self.base.image.manifest_digest
+
+    def build(self, plan: BuildPlan, context: Path, tag: str, progress: Progress) -> BuildResult:
+        """`buildah bud` the context, then push the image to an OCI layout (and archive / load
+        it if asked). Raises `BuildError` or `OciError`; a failed build leaves no layout.
+        """
+        if self.base is None:
+            raise BuildError("the buildah backend builds on a base: call ensure_base first")
+        image_id = self._bud(plan, context, tag, progress)
+        dest = self.outputs.oci_dir or context.parent / "oci"
+        progress(f"pushing {tag} to the OCI layout {dest}")
+        with staged_dir(dest) as staged:
+            self._buildah(
+                ["push", "--quiet", image_id, f"oci:{staged}:{tag}"],
+                what=f"pushing {tag} to an OCI layout",
+            )
+            image = read_layout(staged, tag)
+        self._export(dest, image, tag, progress)
+        size = image.manifest.config.size + sum(x.descriptor.size for x in image.layers)
+        return BuildResult(
+            image_id=image.manifest_digest,
+            tag=tag,
+            size=size,
+            layers=tuple(x.diff_id for x in image.layers),
+        )
+
+    def _bud(self, plan: BuildPlan, context: Path, tag: str, progress: Progress) -> str:
+        iidfile = context.parent / f".{context.name}.iid"
+        args = [
+            "bud", "--isolation", "chroot", "--layers", "--pull=never",
+            "--timestamp", str(source_date_epoch()), "--platform", plan.platform,
+            "--iidfile", str(iidfile), "--tag", tag,
+        ]  # fmt: skip
+        if self.no_cache:
+            args.append("--no-cache")
+        self._stream(["buildah", *self._store_options, *args, str(context)], progress)
+        try:
+            return iidfile.read_text(encoding="utf-8").strip()
+        except OSError as e:
+            raise BuildError(f"buildah reported no image id ({iidfile}: {e.strerror})") from e
+        finally:
+            iidfile.unlink(missing_ok=True)
+
+    def _stream(self, command: Sequence[str], progress: Progress) -> None:
+        tail: deque[str] = deque(maxlen=_TAIL)
+        with subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        ) as proc:
+            for raw in proc.stdout or ():
+                line = raw.rstrip()
+                if line:
+                    tail.append(line)
+                    progress(line)
+        if proc.returncode != 0:
+            raise BuildError(f"the image build failed (buildah bud): {' | '.join(tail)}")
+
+    def _buildah(self, args: Sequence[str], *, what: str) -> None:
+        self._run(["buildah", *self._store_options, *args], what=what)
+
+    def _run(self, command: Sequence[str], *, what: str) -> None:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            lines = [x for x in (done.stderr or done.stdout).splitlines() if x.strip()]
+            raise BuildError(f"{what} failed: {' | '.join(lines[-_TAIL:]) or 'no output'}")
+
+    def _export(self, layout: Path, image: Image, tag: str, progress: Progress) -> None:
+        self.client = export_layout(self.outputs, layout, image, tag, progress, client=self.client)

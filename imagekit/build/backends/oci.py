@@ -1,0 +1,143 @@
+"""Build without a daemon: the image is assembled in-process as an OCI layout.
+
+The base comes from its mmdebstrap recipe (cached by recipe hash), each model layer from the
+assembled context; nothing runs inside the image. The layout goes to `<record folder>/oci`
+(or `Outputs.oci_dir`), replaced only once complete; a docker-archive and `docker load` are
+optional. The same plan and context give the same manifest digest, which is the image id.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docker
+
+from imagekit.build.backends.interface import (
+    BackendKind,
+    BuildError,
+    BuildResult,
+    Outputs,
+    Progress,
+)
+from imagekit.build.context import source_date_epoch
+from imagekit.build.oci import (
+    Compression,
+    Image,
+    LayerCache,
+    ModelBuild,
+    OciBase,
+    OciError,
+    assemble_image,
+    base_facts,
+    default_cache_root,
+    ensure_base,
+    load_into_daemon,
+    write_archive,
+)
+from imagekit.daemon import docker_client
+from imagekit.plan.catalog import BaseImage
+from imagekit.plan.model import BuildPlan
+from imagekit.workdir import owned_dir, write_problem
+
+
+class OciBackend:
+    kind = BackendKind.OCI
+
+    def __init__(
+        self,
+        *,
+        no_cache: bool = False,
+        outputs: Outputs | None = None,
+        cache_root: Path | None = None,
+        compression: Compression = Compression.GZIP,
+        client: docker.DockerClient | None = None,
+    ) -> None:
+        """`client`: the daemon to load the image into (`outputs.load`); closed by `close`."""
+        self.outputs = outputs or Outputs()
+        self.client = client
+        self.cache_root = cache_root or default_cache_root()
+        self.cache = LayerCache(root=self.cache_root / "oci", enabled=not no_cache)
+        self.compression = compression
+        self.base: OciBase | None = None
+
+    def close(self) -> None:
+        """Release the daemon connection, if `--load` opened one."""
+        if self.client is not None:
+            self.client.close()
+
+    def ensure_base(self, base: BaseImage, progress: Progress) -> str:
+        """Build or reuse the base's layout; its manifest digest. Raises `OciError`."""
+        self.base = ensure_base(
+            base, cache_root=self.cache_root, log=progress, compression=self.compression
+        )
+        return self.base.image.manifest_digest
+
+    def build(self, plan: BuildPlan, context: Path, tag: str, progress: Progress) -> BuildResult:
+        """Assemble the image as an OCI layout (and archive / load it if asked).
+
+        Raises `OciError` or `BuildError`; an interrupted build leaves no layout and no tag.
+        """
+        if self.base is None:
+            raise BuildError("the oci backend builds on a base: call ensure_base first")
+        dest = self.outputs.oci_dir or context.parent / "oci"
+        build = ModelBuild(
+            plan=plan,
+            context=context,
+            base=self.base,
+            facts=base_facts(self.base.layout, self.base.image, self.cache_root / "facts"),
+            cache=self.cache,
+            compression=self.compression,
+            epoch=source_date_epoch(),
+            progress=progress,
+        )
+        image = assemble_image(build, dest, tag)
+        self._export(dest, image, tag, progress)
+        size = image.manifest.config.size + sum(x.descriptor.size for x in image.layers)
+        return BuildResult(
+            image_id=image.manifest_digest,
+            tag=tag,
+            size=size,
+            layers=tuple(x.diff_id for x in image.layers),
+        )
+
+    def _export(self, layout: Path, image: Image, tag: str, progress: Progress) -> None:
+        self.client = export_layout(self.outputs, layout, image, tag, progress, client=self.client)
+
+
+def export_layout(
+    outputs: Outputs,
+    layout: Path,
+    image: Image,
+    tag: str,
+    progress: Progress,
+    *,
+    client: docker.DockerClient | None,
+) -> docker.DockerClient | None:
+    """Write the docker-archive and load the image into a daemon, as `outputs` asks.
+
+    Returns the Docker client it used (made on first need); raises `DaemonUnavailableError`.
+    """
+    epoch = source_date_epoch()
+    if outputs.archive is not None:
+        progress(f"docker-archive {outputs.archive}")
+        _write_archive(layout, image, tag, outputs.archive, epoch)
+    if not outputs.load:
+        return client
+    client = client or docker_client()
+    progress(f"loading {tag} into the Docker daemon")
+    if outputs.archive is not None:
+        load_into_daemon(client, outputs.archive)
+        return client
+    with owned_dir(layout.parent, ".load-") as tmp:
+        archive = tmp / "image.tar"
+        _write_archive(layout, image, tag, archive, epoch)
+        load_into_daemon(client, archive)
+    return client
+
+
+def _write_archive(layout: Path, image: Image, tag: str, dest: Path, epoch: int) -> None:
+    """`write_archive`, with a failed write (a full disk) as one `OciError`; no partial file."""
+    try:
+        write_archive(layout, image, tag, dest, mtime=epoch)
+    except OSError as e:
+        raise OciError(write_problem(dest, "the docker-archive", e)) from e

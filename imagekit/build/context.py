@@ -1,0 +1,188 @@
+"""Assemble a build context from a BuildPlan: wheels per layer, artifacts, application code.
+
+Every file gets the same mtime (SOURCE_DATE_EPOCH) and a fixed mode, so the engine's cache keys
+depend on content alone and an unchanged layer is reused.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
+
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from imagekit.build.debs import DebRequest, fetch_debs
+from imagekit.build.wheelhouse import FetchedWheel, Target, WheelRequest, fetch_wheels
+from imagekit.checks.run import sha256_file
+from imagekit.errors import ImagekitError
+from imagekit.plan.model import PLAN_PATH_IN_IMAGE, BuildPlan, Layer, LayerKind, PlannedPackage
+from imagekit.plan.render import render_dockerfile, render_dockerignore
+from imagekit.workdir import write_problem
+
+DEFAULT_EPOCH = 315532800  # 1980-01-01, the earliest time a zip (wheel) entry can hold
+
+
+class ContextError(ImagekitError):
+    """A file changed or vanished between the checks and the build."""
+
+
+def source_date_epoch() -> int:
+    value = os.environ.get("SOURCE_DATE_EPOCH", "")
+    return int(value) if value.isdigit() else DEFAULT_EPOCH
+
+
+def wheel_requests(layer: Layer) -> list[WheelRequest]:
+    return _requests(layer.packages)
+
+
+def _requests(packages: Sequence[PlannedPackage]) -> list[WheelRequest]:
+    return [
+        WheelRequest(
+            name=canonicalize_name(p.name),
+            version=Version(p.version),
+            hashes=frozenset(p.sha256),
+            filenames=p.filenames,
+        )
+        for p in packages
+    ]
+
+
+def _requirements(wheels: Sequence[FetchedWheel]) -> str:
+    lines = [f"{w.name}=={w.version} --hash=sha256:{w.sha256}" for w in wheels]
+    return "\n".join(lines) + "\n"
+
+
+def _copy_verified(source: Path, dest: Path, sha256: str, what: str) -> None:
+    try:
+        actual = sha256_file(source)
+    except FileNotFoundError as e:
+        raise ContextError(f"{source}: {what} vanished after the checks") from e
+    if actual != sha256:
+        raise ContextError(
+            f"{source}: {what} changed after the checks (sha256 {actual}, "
+            f"expected {sha256}); run `imagekit check` again"
+        )
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, dest)
+    if os.access(source, os.X_OK):
+        dest.chmod(0o755)
+
+
+def _normalize(root: Path, epoch: int) -> None:
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in filenames:
+            _settle(Path(dirpath) / name, epoch)
+        for name in dirnames:
+            (Path(dirpath) / name).chmod(0o755)
+    for dirpath, dirnames, _ in os.walk(root, topdown=False):
+        for name in dirnames:
+            os.utime(Path(dirpath) / name, (epoch, epoch))
+    os.utime(root, (epoch, epoch))
+
+
+def _settle(path: Path, epoch: int) -> None:
+    """Give the file `path` its fixed mode and the epoch as mtime.
+
+    A wheel is a hard link into the user's wheel cache: changing its mode or mtime would change
+    the cached file too, so a link that needs a change is first replaced by a copy of its own.
+    """
+    st = path.stat()
+    mode = 0o755 if st.st_mode & 0o100 else 0o644
+    if stat.S_IMODE(st.st_mode) == mode and st.st_mtime == epoch:
+        return
+    if st.st_nlink > 1:
+        copy = path.with_name(f".{path.name}.copy")
+        shutil.copyfile(path, copy)
+        copy.replace(path)
+    path.chmod(mode)
+    os.utime(path, (epoch, epoch))
+
+
+_DEB_ARCH = {"linux/amd64": "amd64", "linux/arm64": "arm64"}
+
+
+def _fetch_system(plan: BuildPlan, layer: Layer, dest: Path, cache_dir: Path | None) -> None:
+    if plan.base.apt_source is None:
+        raise ContextError(
+            f"base {plan.base.name} has no Debian archive to fetch {', '.join(layer.system)} from"
+        )
+    mirror, suite, *components = plan.base.apt_source.split()
+    requests = [
+        DebRequest(name=name, version=version)
+        for name, _, version in (item.partition("=") for item in layer.system)
+    ]
+    fetch_debs(
+        requests,
+        mirror=mirror,
+        suite=suite,
+        components=components,
+        arch=_DEB_ARCH[plan.platform],
+        dest=dest,
+        cache_dir=cache_dir.parent / "debs" if cache_dir else None,
+    )
+
+
+def wheel_target(plan: BuildPlan) -> Target:
+    """The Python, architecture and glibc of the plan's base: what every wheel must run on."""
+    major, _, minor = plan.base.glibc.partition(".")
+    return Target(
+        python=Version(plan.base.python_version),
+        platform=plan.platform,
+        glibc=(int(major), int(minor)),
+    )
+
+
+def assemble(
+    plan: BuildPlan, project: Path, context: Path, *, cache_dir: Path | None = None
+) -> tuple[FetchedWheel, ...]:
+    """Write the whole build context of `plan` into the empty folder `context`.
+
+    Raises `WheelhouseError` (fetch, hash or platform problems), `DebError` (system packages)
+    or `ContextError` (a model artifact or application file that changed after the checks, or
+    a write that failed, such as on a full disk).
+    """
+    try:
+        return _assemble(plan, project, context, cache_dir)
+    except OSError as e:
+        where = Path(e.filename) if isinstance(e.filename, str) else context
+        raise ContextError(write_problem(where, "the build context", e)) from e
+
+
+def _assemble(
+    plan: BuildPlan, project: Path, context: Path, cache_dir: Path | None
+) -> tuple[FetchedWheel, ...]:
+    target = wheel_target(plan)
+    tools = fetch_wheels(_requests(plan.build_tools), target, context / "tools", cache_dir)
+    fetched: list[FetchedWheel] = list(tools)
+    for layer in plan.python_layers:
+        dest = context / "wheels" / layer.name
+        wheels = fetch_wheels(wheel_requests(layer), target, dest, cache_dir)
+        (dest / "requirements.txt").write_text(_requirements(wheels), encoding="utf-8")
+        fetched.extend(wheels)
+    for layer in plan.layers:
+        if layer.kind is LayerKind.SYSTEM:
+            _fetch_system(plan, layer, context / "system", cache_dir)
+        elif layer.kind is LayerKind.ARTIFACTS:
+            for f in layer.files:
+                _copy_verified(
+                    project / f.source,
+                    context / "artifacts" / f.dest.lstrip("/"),
+                    f.sha256,
+                    "model artifact",
+                )
+        elif layer.kind is LayerKind.APP:
+            for f in layer.files:
+                _copy_verified(
+                    project / f.source, context / "app" / f.source, f.sha256, "application file"
+                )
+    meta = context / "meta" / PurePosixPath(PLAN_PATH_IN_IMAGE).name
+    meta.parent.mkdir()
+    meta.write_text(plan.to_json(), encoding="utf-8")
+    (context / "Dockerfile").write_text(render_dockerfile(plan), encoding="utf-8")
+    (context / ".dockerignore").write_text(render_dockerignore(), encoding="utf-8")
+    _normalize(context, source_date_epoch())
+    return tuple(fetched)

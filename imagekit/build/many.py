@@ -1,0 +1,125 @@
+"""`imagekit build --all DIR`: build every model folder under a directory.
+
+Every model is attempted; one that fails is recorded with its one-line error and the others go
+on. The oci backend builds in a thread pool (`jobs`, default 2): the first model is built
+alone so that the shared caches (the base layout, the wheels) are filled once, not raced for.
+The docker backend builds one model at a time: the legacy builder serialises builds anyway;
+so does buildah, whose containers storage the builds would share.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import assert_never
+
+from imagekit.build.backends import BackendKind, Progress
+from imagekit.build.pipeline import build_project
+from imagekit.errors import ImagekitError
+from imagekit.plan.catalog import Catalog
+from imagekit.project.discover import find_models
+
+DEFAULT_JOBS = 2
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelBuild:
+    """One model's build: its image, or the error that stopped it."""
+
+    name: str  # the model folder, relative to the root
+    folder: Path
+    seconds: float
+    image: str = ""  # the tag
+    image_id: str = ""  # the manifest digest (oci) or the daemon's image id (docker)
+    size: int = 0
+    error: str = ""  # one line; empty when the build succeeded
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+def effective_jobs(backend: BackendKind, jobs: int | None) -> int:
+    """How many models build at once: `jobs` (default 2) for oci, 1 for the others."""
+    match backend:
+        case BackendKind.DOCKER:
+            return 1  # the legacy builder runs one build at a time anyway
+        case BackendKind.BUILDAH:
+            return 1  # its containers storage is shared; one build at a time is the safe choice
+        case BackendKind.OCI:
+            return max(1, jobs or DEFAULT_JOBS)
+        case _:
+            assert_never(backend)
+
+
+def build_all(
+    root: Path,
+    *,
+    backend: BackendKind,
+    jobs: int | None = None,
+    progress: Progress,
+    catalog: Catalog | None = None,
+) -> tuple[ModelBuild, ...]:
+    """Build every model folder under `root`, in the order `find_models` gives.
+
+    Each progress line is prefixed with the model's name. Raises `InputError` when `root`
+    holds no model folder; a model's own failure is in its `ModelBuild.error`.
+    """
+    folders = find_models(root)
+    lock = threading.Lock()
+
+    def one(folder: Path) -> ModelBuild:
+        name = _name(root, folder)
+
+        def say(line: str) -> None:
+            with lock:  # one line at a time from the pool's threads
+                progress(f"{name}: {line}")
+
+        return _build_one(folder, name, backend=backend, catalog=catalog, progress=say)
+
+    workers = effective_jobs(backend, jobs)
+    if workers == 1 or len(folders) == 1:
+        return tuple(one(folder) for folder in folders)
+    first = one(folders[0])  # fills the shared base and wheel caches once
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="build-") as pool:
+        return (first, *pool.map(one, folders[1:]))
+
+
+def _name(root: Path, folder: Path) -> str:
+    relative = folder.relative_to(root).as_posix()
+    return folder.resolve().name if relative == "." else relative
+
+
+def _build_one(
+    folder: Path,
+    name: str,
+    *,
+    backend: BackendKind,
+    catalog: Catalog | None,
+    progress: Progress,
+) -> ModelBuild:
+    start = time.monotonic()
+    try:
+        outcome = build_project(folder, progress=progress, backend=backend, catalog=catalog)
+    except ImagekitError as e:
+        seconds = time.monotonic() - start
+        progress(f"FAILED: {e}")
+        return ModelBuild(name=name, folder=folder, seconds=seconds, error=_one_line(e))
+    result = outcome.result
+    progress(f"built {result.tag} {result.image_id}")
+    return ModelBuild(
+        name=name,
+        folder=folder,
+        seconds=time.monotonic() - start,
+        image=result.tag,
+        image_id=result.image_id,
+        size=result.size,
+    )
+
+
+def _one_line(error: ImagekitError) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]

@@ -1,0 +1,279 @@
+"""Catalog bases without a daemon, as OCI layouts cached by recipe hash.
+
+A recipe base is mmdebstrap's `--format=tar` output (the same options as `imagekit base build`,
+SOURCE_DATE_EPOCH set) rewritten as one deterministic layer: entries sorted, mtimes clamped,
+the distribution's modes and owners kept. A base FROM a parent adds its Python packages
+(fetched and verified on the host, installed with `installer`) as one more layer. A base pulled
+from a registry cannot be made here: it is read from a Docker daemon that holds its local tag.
+
+Each base lives in `<cache>/bases/<recipe sha256>/` and is reused while the recipe (and this
+module's revision) is unchanged; its blobs are re-hashed on every reuse.
+"""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import tarfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from imagekit.build.baseimage import (
+    SOURCE_DATE_EPOCH,
+    _mmdebstrap_command,
+    base_env,
+    base_labels,
+    run_logged,
+)
+from imagekit.build.oci.tarlayer import Tree, write_layer
+from imagekit.build.oci.wheels import layer_tree
+from imagekit.build.wheelhouse import Target, WheelRequest, fetch_wheels
+from imagekit.daemon import DaemonUnavailableError, docker_client
+from imagekit.image.archive import save_from_daemon
+from imagekit.image.layout import (
+    blob_path,
+    link_blob,
+    read_layout,
+    staged_dir,
+    verify_blob,
+    write_image,
+    write_index,
+)
+from imagekit.image.model import (
+    Compression,
+    History,
+    Image,
+    ImageConfig,
+    LayerBlob,
+    OciError,
+    rfc3339,
+)
+from imagekit.plan.catalog import BaseImage, ImageSource, RecipeSource
+from imagekit.workdir import owned_dir, write_problem
+
+REVISION = "1"  # bumped whenever what a recipe gives changes, so older bases are rebuilt
+REVISION_ANNOTATION = "io.imagekit.base.oci-revision"
+_ARCHES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+_TAIL = 3
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OciBase:
+    """A base ready to build on: its layout and the image in it."""
+
+    layout: Path
+    image: Image
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Job:
+    base: BaseImage
+    layout: Path  # the staging layout being written
+    work: Path
+    wheel_cache: Path | None
+    compression: Compression
+    log: Log
+
+    def say(self, message: str) -> None:
+        self.log(f"{self.base.name}: {message}")
+
+
+def host_platform(base: BaseImage) -> str:
+    """This machine's platform (`linux/amd64`); raises `OciError` if the base lacks it."""
+    name = f"linux/{_ARCHES.get(platform.machine().lower(), platform.machine().lower())}"
+    if name not in base.platforms:
+        raise OciError(f"{base.name}: defined for {', '.join(base.platforms)}, not {name}")
+    return name
+
+
+def _reusable(layout: Path, base: BaseImage) -> Image | None:
+    if not (layout / "index.json").is_file():
+        return None
+    image = read_layout(layout, base.local_tag)
+    revision = dict(image.manifest.annotations).get(REVISION_ANNOTATION)
+    if revision != REVISION and not isinstance(base.source, ImageSource):
+        return None
+    for layer in image.layers:
+        verify_blob(layout, layer.descriptor)
+    return image
+
+
+def ensure_base(
+    base: BaseImage,
+    *,
+    cache_root: Path,
+    log: Log,
+    wheel_cache: Path | None = None,
+    compression: Compression = Compression.GZIP,
+) -> OciBase:
+    """The base's layout in `cache_root/bases/<recipe sha256>`, built (parents first) or reused.
+
+    Raises `OciError` (mmdebstrap missing or failing, a corrupt cached base, a registry base
+    no daemon holds) or `WheelhouseError` (the base's own wheels).
+    """
+    layout = cache_root / "bases" / base.recipe_hash
+    image = _reusable(layout, base)
+    if image is not None:
+        log(f"{base.name}: reusing {layout}")
+        return OciBase(layout=layout, image=image)
+    if isinstance(base.source, ImageSource):
+        return OciBase(layout=layout, image=_from_daemon(base, layout, log))
+    parent = None
+    if base.parent is not None:
+        parent = ensure_base(
+            base.parent,
+            cache_root=cache_root,
+            log=log,
+            wheel_cache=wheel_cache,
+            compression=compression,
+        )
+    try:
+        layout.parent.mkdir(parents=True, exist_ok=True)
+        with (
+            staged_dir(layout) as tmp,
+            owned_dir(layout.parent, ".work-") as work,
+        ):
+            job = _Job(
+                base=base,
+                layout=tmp,
+                work=work,
+                wheel_cache=wheel_cache,
+                compression=compression,
+                log=log,
+            )
+            _write_base(job, parent)
+    except OSError as e:  # a full cache disk: one line, and no half-written base
+        raise OciError(write_problem(layout, f"the base {base.name}", e)) from e
+    log(f"{base.name}: built {layout}")
+    return OciBase(layout=layout, image=read_layout(layout, base.local_tag))
+
+
+def _write_base(job: _Job, parent: OciBase | None) -> None:
+    base = job.base
+    created = rfc3339(SOURCE_DATE_EPOCH)
+    # env in sorted order, as `docker import` of `imagekit base build` leaves it
+    if isinstance(base.source, RecipeSource):
+        layers, history = [_recipe_layer(job, base.source)], [_recipe_history(base.source)]
+        env, labels = dict(sorted(base_env(base).items())), base_labels(base)
+    elif parent is not None:
+        for layer in parent.image.layers:
+            link_blob(
+                blob_path(parent.layout, layer.descriptor.digest),
+                job.layout,
+                layer.descriptor.digest,
+            )
+        layers, history = list(parent.image.layers), list(parent.image.config.history)
+        env = {**parent.image.config.env_map, **dict(sorted(base_env(base).items()))}
+        labels = {**dict(parent.image.config.labels), **base_labels(base)}
+    else:
+        raise OciError(f"{base.name}: has neither a [source] nor a parent base")
+    if base.own_packages:
+        layers.append(_packages_layer(job))
+        history.append(History(created=created, created_by=_packages_history(base)))
+    config = ImageConfig(
+        architecture=host_platform(base).removeprefix("linux/"),
+        os="linux",
+        created=created,
+        diff_ids=tuple(x.diff_id for x in layers),
+        history=tuple(history),
+        env=tuple(f"{k}={v}" for k, v in env.items()),
+        labels=tuple(sorted(labels.items())),
+    )
+    annotations = {
+        REVISION_ANNOTATION: REVISION,
+        "org.opencontainers.image.created": created,
+        "org.opencontainers.image.title": base.name,
+    }
+    image = write_image(job.layout, config, tuple(layers), annotations)
+    write_index(job.layout, image, base.local_tag)
+
+
+def _recipe_history(source: RecipeSource) -> History:
+    by = f"mmdebstrap --variant={source.variant} {source.suite} {source.mirror}"
+    return History(created=rfc3339(SOURCE_DATE_EPOCH), created_by=by, comment="imagekit base")
+
+
+def _packages_history(base: BaseImage) -> str:
+    names = ", ".join(f"{p.name}=={p.version}" for p in base.own_packages)
+    return f"imagekit base: install {names}"
+
+
+def _run(job: _Job, command: list[str]) -> None:
+    status, last = run_logged(command, job.say, _TAIL)
+    if status != 0:
+        raise OciError(f"{job.base.name}: {command[0]} failed (exit {status}): {last}")
+
+
+def _recipe_layer(job: _Job, source: RecipeSource) -> LayerBlob:
+    """mmdebstrap's rootfs tarball, rewritten as one deterministic layer."""
+    if shutil.which("mmdebstrap") is None:
+        raise OciError(
+            f"{job.base.name}: mmdebstrap is not installed; install it "
+            "(apt-get install mmdebstrap) to build this base from its recipe"
+        )
+    arch = host_platform(job.base).removeprefix("linux/")
+    tarball = job.work / "rootfs.tar"
+    job.say(f"mmdebstrap {source.suite} ({arch}) from {source.mirror}")
+    _run(job, _mmdebstrap_command(job.base, source, tarball, arch))
+    job.say(f"writing the {tarball.stat().st_size // 2**20} MiB rootfs as a layer")
+    tree = Tree()
+    with tarfile.open(tarball) as tar:
+        tree.add_tar(tar, clamp=SOURCE_DATE_EPOCH, place=lambda path, _: path)
+        return write_layer(
+            tree,
+            job.layout / "blobs" / "sha256",
+            mtime=SOURCE_DATE_EPOCH,
+            compression=job.compression,
+        )
+
+
+def _packages_layer(job: _Job) -> LayerBlob:
+    """The base's own wheels, verified on the host and installed with `installer`."""
+    base = job.base
+    target = Target(
+        python=base.python.version,
+        platform=host_platform(base),
+        glibc=base.os.glibc,
+    )
+    requests = [
+        WheelRequest(name=p.name, version=p.version, hashes=frozenset(p.sha256))
+        for p in base.own_packages
+    ]
+    job.say(f"fetching {len(requests)} wheels for {target}")
+    wheels = fetch_wheels(requests, target, job.work / "wheels", job.wheel_cache)
+    tree = layer_tree(
+        [w.path for w in wheels],
+        job.work / "spill",
+        venv=base.python.venv,
+        python=base.python.version,
+        bytecode=False,  # as `imagekit base build` (pip --no-compile)
+        mtime=SOURCE_DATE_EPOCH,
+    )
+    return write_layer(
+        tree, job.layout / "blobs" / "sha256", mtime=SOURCE_DATE_EPOCH, compression=job.compression
+    )
+
+
+def _from_daemon(base: BaseImage, layout: Path, log: Log) -> Image:
+    """A registry base, saved from the daemon that `imagekit base build` made it in."""
+    fix = (
+        f"build it once with a daemon (`imagekit base build {base.name}`), or use --backend docker"
+    )
+    try:
+        client = docker_client()
+    except DaemonUnavailableError as e:
+        raise OciError(
+            f"{base.name}: is pulled from a registry, which the oci backend does "
+            f"not reach, and no Docker daemon holds it; {fix}"
+        ) from e
+    try:
+        log(f"{base.name}: saving {base.local_tag} from the Docker daemon")
+        layout.parent.mkdir(parents=True, exist_ok=True)
+        return save_from_daemon(client, base.local_tag, layout)
+    except OciError as e:
+        raise OciError(f"{base.name}: {e}; {fix}") from e
+    finally:
+        client.close()

@@ -1,0 +1,222 @@
+"""`imagekit build`: checks, plan, base, hermetic wheelhouse, engine build, build record."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import assert_never
+
+from imagekit import __version__
+from imagekit.build.backends import BackendKind, BuildResult, Outputs, Progress, get_backend
+from imagekit.build.context import assemble
+from imagekit.checks.run import FLEET_RULE, CheckResult, run_checks
+from imagekit.checks.run import check_fleet as judge_fleet
+from imagekit.daemon import docker_client
+from imagekit.errors import Finding, FindingsError, Severity
+from imagekit.gpu import CompatReport, IncompatibleError
+from imagekit.inventory import read_inventory
+from imagekit.licenses import LicensePolicy, Verdict, components_from_inventory, evaluate
+from imagekit.plan.catalog import Catalog
+from imagekit.plan.model import BuildPlan
+from imagekit.project.spec import ModelSpec
+from imagekit.sbom import write_sbom
+from imagekit.workdir import owned_dir
+
+RECORD_NAME = "build.json"
+SBOM_NAME = "sbom.cdx.json"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BuildOutcome:
+    plan: BuildPlan
+    result: BuildResult
+    record: Path
+    warnings: tuple[Finding, ...]
+    compat: CompatReport | None = None  # the verdict for the project's fleet, if it names one
+    sbom: Path | None = None  # the CycloneDX SBOM written beside the image
+
+
+def build_project(
+    project: Path,
+    *,
+    progress: Progress,
+    catalog: Catalog | None = None,
+    backend: BackendKind = BackendKind.DOCKER,
+    cache_dir: Path | None = None,
+    output: Path | None = None,
+    tag: str | None = None,
+    no_cache: bool = False,
+    outputs: Outputs | None = None,
+    allow_incompatible: str | None = None,
+) -> BuildOutcome:
+    """Build the image of a model folder and write its build record.
+
+    `outputs`: where the oci backend puts its layout (default `<output>/oci`), a docker-archive,
+    and whether it loads the image into a daemon.
+    When the spec names a fleet, some pool of it must run the planned image, unless
+    `allow_incompatible` gives the reason to build anyway (kept in the build record).
+    Raises `FindingsError` (checks, or a conflict in the spec's deployment registry),
+    `InputError` (the fleet file), `IncompatibleError` (no pool of the fleet runs it),
+    `DaemonUnavailableError`, `WheelhouseError`,
+    `ContextError`, `BuildError` or `OciError`; on any of them no image is tagged.
+    """
+    # Before any engine runs: the verdict `imagekit check` gives, deployment, fleet and licence
+    # policy included; a model they refuse is never built or tagged.
+    checked = prepare_build(
+        project, catalog=catalog, cache_dir=cache_dir, allow_incompatible=allow_incompatible
+    )
+    assert checked.base is not None and checked.plan is not None  # noqa: S101 - prepare_build
+    warnings = tuple(f for f in checked.findings if f.severity is Severity.WARNING)
+    planned, compat = checked.plan, checked.compat
+    engine = get_backend(backend, no_cache=no_cache, outputs=outputs)
+    try:
+        progress(f"base {checked.base.name}")
+        base_id = engine.ensure_base(checked.base, progress)
+        plan = planned.with_base_digest(base_id)
+        out_dir = output or project / ".imagekit"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with owned_dir(out_dir, "context-") as context:  # swept by the next build if killed
+            count = sum(len(x.packages) for x in plan.python_layers)
+            progress(f"fetching wheels for {count} packages")
+            assemble(plan, project, context, cache_dir=cache_dir)
+            result = engine.build(plan, context, tag or plan.image_ref, progress)
+    finally:
+        engine.close()
+    progress("reading the image back: inventory, SBOM, licences")
+    image = _built_image(backend, result, outputs.oci_dir if outputs else None, out_dir)
+    sbom = document_image(image, checked.spec, out_dir, withdraw=lambda: _withdraw(image, result))
+    record = write_record(plan, result, out_dir, compat=compat_record(compat, allow_incompatible))
+    return BuildOutcome(
+        plan=plan, result=result, record=record, warnings=warnings, compat=compat, sbom=sbom
+    )
+
+
+def prepare_build(
+    project: Path,
+    *,
+    catalog: Catalog | None = None,
+    cache_dir: Path | None = None,
+    allow_incompatible: str | None = None,
+) -> CheckResult:
+    """Everything `build_project` decides before any engine runs: the checks (those of
+    `imagekit check`) and the plan. Returns the checked, planned project.
+
+    Raises `IncompatibleError` when no pool of the spec's fleet runs the planned image (and no
+    reason to build anyway was given) and that is the only error, `FindingsError` for any other
+    error, `InputError` for a spec, fleet file or deployment registry that cannot be read.
+    """
+    checked = run_checks(
+        project, catalog, cache_dir=cache_dir, allow_incompatible=allow_incompatible
+    )
+    errors = [f for f in checked.findings if f.severity is Severity.ERROR]
+    if errors and all(f.rule == FLEET_RULE for f in errors):
+        raise IncompatibleError(f"{errors[0].message} (fix: {errors[0].fix})")
+    if errors or checked.base is None or checked.plan is None:
+        raise FindingsError(checked.findings)
+    return checked
+
+
+def _built_image(
+    backend: BackendKind, result: BuildResult, oci_dir: Path | None, out_dir: Path
+) -> str:
+    """What `read_inventory` reads the built image from."""
+    match backend:
+        case BackendKind.DOCKER:
+            return result.image_id
+        case BackendKind.OCI | BackendKind.BUILDAH:  # both leave an OCI layout
+            return str(oci_dir or out_dir / "oci")
+        case _:
+            assert_never(backend)
+
+
+def _withdraw(image: str, result: BuildResult) -> None:
+    """Take a built image back: untag it in the daemon, or remove its OCI layout."""
+    path = Path(image)
+    if path.is_dir():
+        shutil.rmtree(path)
+        return
+    client = docker_client()
+    try:
+        client.images.remove(result.tag, noprune=False)
+    finally:
+        client.close()
+
+
+def document_image(
+    image: str, spec: ModelSpec | None, out_dir: Path, *, withdraw: Callable[[], None]
+) -> Path:
+    """Write the SBOM of the built image beside it, read from the image's own files, and apply
+    the project's licence policy; a denied licence withdraws the image (no tag is left) and
+    raises `FindingsError` naming the package, its licence and the policy entry."""
+    inventory = read_inventory(image)
+    sbom = write_sbom(inventory, out_dir / SBOM_NAME, reproducible=True)
+    if spec is not None and spec.license_policy is not None:
+        report = evaluate(
+            components_from_inventory(inventory), LicensePolicy.load(spec.license_policy)
+        )
+        if not report.ok:
+            withdraw()
+            raise FindingsError(tuple(d.finding() for d in report.of(Verdict.DENY)))
+    return sbom
+
+
+def check_fleet(
+    plan: BuildPlan, checked: CheckResult, allow_incompatible: str | None
+) -> CompatReport | None:
+    """The verdict of the spec's fleet on `plan` (None without a fleet), as the checks judge it.
+
+    Raises `InputError` for a bad fleet file and `IncompatibleError` when no pool can run the
+    image and no reason to build anyway was given.
+    """
+    judged = judge_fleet(replace(checked, plan=plan, compat=None), allow_incompatible, plan)
+    refused = [f for f in judged.findings if f.rule == FLEET_RULE and f.severity is Severity.ERROR]
+    if refused:
+        raise IncompatibleError(f"{refused[0].message} (fix: {refused[0].fix})")
+    return judged.compat
+
+
+def compat_record(report: CompatReport | None, reason: str | None) -> dict[str, object] | None:
+    """What the build record keeps of the fleet check."""
+    if report is None:
+        return None
+    return {
+        "runnable": report.runnable,
+        "allow_incompatible": reason or None,
+        "pools": [p.to_dict() for p in report.pools],
+        "cuda": report.summary.to_dict(),
+    }
+
+
+def write_record(
+    plan: BuildPlan,
+    result: BuildResult,
+    out_dir: Path,
+    *,
+    compat: dict[str, object] | None = None,
+) -> Path:
+    """The build record beside the image: plan, lock and base digests, the image id."""
+    record = {
+        "imagekit": __version__,
+        "image": result.tag,
+        "image_id": result.image_id,
+        "size": result.size,
+        "layers": list(result.layers),
+        "plan_sha256": plan.sha256,
+        "lock_sha256": plan.lock_sha256,
+        "base": {
+            "name": plan.base.name,
+            "reference": plan.base.reference,
+            "digest": plan.base.digest,
+        },
+        "plan": plan.to_dict(),
+        "compat": compat,
+    }
+    path = out_dir / RECORD_NAME
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    (out_dir / "plan.json").write_text(plan.to_json(), encoding="utf-8")
+    return path

@@ -1,0 +1,1 @@
+"""What `check`, `build` and `bake` refuse before any engine runs."""

@@ -1,0 +1,1 @@
+"""The OCI image format, once: digests, descriptors, manifests, config, layouts, docker-archives."""

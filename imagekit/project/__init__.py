@@ -1,0 +1,1 @@
+"""The model project: spec, lockfile readers, app files, `init`; read into a Project."""
