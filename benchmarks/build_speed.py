@@ -21,9 +21,8 @@ import docker
 
 from imagekit.build.context import assemble
 from imagekit.build.pipeline import BuildOutcome, build_project
-from imagekit.checks.run import run_checks
 from imagekit.daemon import docker_client
-from imagekit.plan.planner import make_plan
+from imagekit.plan.prepare import prepare
 
 NAIVE_DOCKERFILE = """\
 FROM {base}
@@ -43,7 +42,7 @@ def timed_build(project: Path, tag: str, *, no_cache: bool) -> tuple[float, Buil
 
 
 def naive_build(client: docker.DockerClient, project: Path, workdir: Path) -> tuple[float, int]:
-    plan = make_plan(run_checks(project))
+    plan = prepare(project).plan
     context = workdir / "naive"
     context.mkdir()
     start = time.perf_counter()

@@ -17,9 +17,8 @@ from imagekit.build.backends import BackendKind, BuildError, Outputs, get_backen
 from imagekit.build.backends.buildah import BuildahBackend
 from imagekit.build.oci import load_into_daemon, read_layout, write_archive
 from imagekit.build.pipeline import BuildOutcome, build_project
-from imagekit.checks.run import run_checks
 from imagekit.plan.catalog import BaseImage
-from imagekit.plan.planner import make_plan
+from imagekit.plan.prepare import prepare
 
 NO_BUILDAH = "buildah or skopeo not installed (apt-get install buildah skopeo; CI does)"
 needs_buildah = pytest.mark.skipif(
@@ -142,9 +141,8 @@ def test_the_image_predicts_in_docker(
 @needs_buildah
 @pytest.mark.slow
 def test_a_failing_step_is_reported_and_leaves_no_layout(tmp_path: Path) -> None:
-    checked = run_checks(EXAMPLE)
-    assert checked.base is not None
-    plan = make_plan(checked)
+    checked = prepare(EXAMPLE)
+    plan = checked.plan
     context = tmp_path / "context"
     context.mkdir()
     (context / "Dockerfile").write_text(

@@ -7,10 +7,9 @@ import pytest
 from _projects import EXAMPLE, copy_project, edit_spec
 
 from imagekit.build.context import wheel_target
-from imagekit.checks.run import run_checks
 from imagekit.errors import InputError
 from imagekit.plan.catalog import Catalog, CatalogError, ImageSource, RecipeSource
-from imagekit.plan.planner import make_plan
+from imagekit.plan.prepare import prepare
 from imagekit.resources import base_images_dir
 
 
@@ -134,7 +133,7 @@ def test_wheels_for_the_ubuntu_base_are_chosen_for_its_glibc_235(tmp_path: Path)
     edit_spec(project, 'critical = ["numpy", "scipy", "scikit-learn"]', 'critical = ["joblib"]')
     lock = (EXAMPLE / "requirements.lock").read_text(encoding="utf-8").splitlines()
     (project / "requirements.lock").write_text("\n".join(lock[2:5]) + "\n", encoding="utf-8")
-    plan = make_plan(run_checks(project))
+    plan = prepare(project).plan
     assert plan.base.glibc == "2.35"
     target = wheel_target(plan)
     assert str(target) == "cp310 linux/amd64 glibc 2.35"

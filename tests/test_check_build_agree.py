@@ -12,11 +12,11 @@ import pytest
 from _projects import DATA, EXAMPLE, REPO, TORCH, copy_project
 from typer.testing import CliRunner
 
-from imagekit.build.pipeline import prepare_build
-from imagekit.checks.run import FLEET_RULE, run_checks
+from imagekit.checks.fleet import FLEET_RULE
 from imagekit.cli import app
 from imagekit.errors import FindingsError, Severity
 from imagekit.gpu import IncompatibleError
+from imagekit.plan.prepare import check_project, prepare
 
 runner = CliRunner()
 PROJECTS = sorted(
@@ -28,19 +28,17 @@ PROJECTS = sorted(
 
 def check_verdict(project: Path) -> list[str]:
     """The rules of the errors `imagekit check` reports ([] when it passes)."""
-    result = run_checks(project)
-    return sorted(f.rule for f in result.findings if f.severity is Severity.ERROR)
+    return sorted(f.rule for f in check_project(project).errors)
 
 
 def build_verdict(project: Path) -> list[str]:
     """The rules of the errors build's step before the engine raises ([] when it goes on)."""
     try:
-        checked = prepare_build(project)
+        prepare(project)
     except IncompatibleError:
         return [FLEET_RULE]
     except FindingsError as e:
         return sorted(f.rule for f in e.findings if f.severity is Severity.ERROR)
-    assert checked.plan is not None  # what the engine would be given
     return []
 
 

@@ -29,7 +29,7 @@ from imagekit.errors import InputError, Severity
 from imagekit.limits import MAX_ECHO
 from imagekit.paths import MAX_PROJECT_TEXT
 from imagekit.plan.model import LayerKind
-from imagekit.plan.planner import make_plan
+from imagekit.plan.prepare import check_project, prepared
 from imagekit.project.appfiles import CREDENTIAL_PATTERNS, is_credential, select_files
 from imagekit.project.lockfile import LockError, read_lock
 from imagekit.project.lockfile.requirements import MAX_INCLUDE_DEPTH, MAX_INCLUDED_FILES
@@ -315,8 +315,8 @@ def test_a_fifo_among_app_files_is_skipped_with_a_warning(tmp_path: Path) -> Non
     project = copy_project(EXAMPLE, tmp_path / "iris")
     os.mkfifo(project / "src" / "pipe")
     with no_hang():
-        result = run_checks(project)
-        files = make_plan(result).layer(LayerKind.APP)[0].files
+        result = check_project(project)
+        files = prepared(result).plan.layer(LayerKind.APP)[0].files
     assert result.ok
     [warning] = [f for f in result.findings if f.rule == "not-a-file"]
     assert warning.severity is Severity.WARNING
@@ -405,7 +405,7 @@ def test_credential_files_are_withheld_with_a_warning(tmp_path: Path, name: str)
     secret = project / "src" / name
     secret.parent.mkdir(parents=True, exist_ok=True)
     secret.write_text("token\n")
-    result = run_checks(project)
+    result = check_project(project)
     assert result.ok
     [warning] = [f for f in result.findings if f.rule == "secret-withheld"]
     assert warning.location.file == secret
@@ -417,7 +417,7 @@ def test_credential_files_are_withheld_with_a_warning(tmp_path: Path, name: str)
         warning.fix
         == f'if the image really needs it, name it exactly in [app] include: "src/{name}"'
     )
-    dests = [f.dest for f in make_plan(result).layer(LayerKind.APP)[0].files]
+    dests = [f.dest for f in prepared(result).plan.layer(LayerKind.APP)[0].files]
     assert f"/app/src/{name}" not in dests
 
 
@@ -434,7 +434,7 @@ def test_a_credential_named_exactly_is_copied_with_a_warning(tmp_path: Path) -> 
         'include = ["src/**", "reference/**"]',
         'include = ["src/**", "reference/**", "src/.npmrc"]',
     )
-    result = run_checks(project)
+    result = check_project(project)
     assert [(f.rule, f.message) for f in result.findings] == [
         (
             "secret-included",
@@ -442,7 +442,9 @@ def test_a_credential_named_exactly_is_copied_with_a_warning(tmp_path: Path) -> 
             "[app] include names it",
         )
     ]
-    assert "/app/src/.npmrc" in [f.dest for f in make_plan(result).layer(LayerKind.APP)[0].files]
+    assert "/app/src/.npmrc" in [
+        f.dest for f in prepared(result).plan.layer(LayerKind.APP)[0].files
+    ]
 
 
 def test_credential_patterns_are_written_in_lower_case() -> None:

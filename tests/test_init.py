@@ -16,7 +16,7 @@ from imagekit.cli import app
 from imagekit.diff.model import Ecosystem, RiskClass
 from imagekit.diff.risk import default_table
 from imagekit.errors import Finding, Severity
-from imagekit.plan.planner import make_plan
+from imagekit.plan.prepare import check_project, prepare, prepared
 from imagekit.project.entrypoint import Target, python_target
 from imagekit.project.init import NUMERIC_PACKAGES
 
@@ -59,7 +59,7 @@ def test_init_on_the_example_finds_its_module_lock_numerics_and_model(iris: Path
     checked = runner.invoke(app, ["check", str(iris)])
     assert checked.exit_code == 0, checked.output
     # train.py sits beside the package: the include keeps it out of the image.
-    app_files = {f.source for layer in make_plan(run_checks(iris)).layers for f in layer.files}
+    app_files = {f.source for layer in prepare(iris).plan.layers for f in layer.files}
     assert "src/iris_model/predict.py" in app_files
     assert "train.py" not in app_files and "reference/inputs.csv" not in app_files
 
@@ -104,9 +104,9 @@ def test_init_script_entry_includes_what_it_imports_not_train_py(tmp_path: Path)
         "exclude": ["tests/**", "**/__pycache__/**"],
     }
     assert "env" not in spec
-    result = run_checks(folder)
+    result = check_project(folder)
     assert result.ok, result.findings
-    app_files = {f.dest for layer in make_plan(result).layers for f in layer.files}
+    app_files = {f.dest for layer in prepared(result).plan.layers for f in layer.files}
     assert app_files == {
         "/app/predict.py",
         "/app/helpers.py",

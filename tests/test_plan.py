@@ -7,14 +7,14 @@ import pytest
 from _projects import EXAMPLE, TORCH, copy_project, edit_spec
 from packaging.utils import canonicalize_name
 
-from imagekit.checks.run import run_checks
 from imagekit.errors import FindingsError
 from imagekit.plan.model import BuildPlan, LayerKind
-from imagekit.plan.planner import group_of, make_plan
+from imagekit.plan.planner import group_of
+from imagekit.plan.prepare import check_project, prepare, prepared
 
 
 def plan_of(project: Path) -> BuildPlan:
-    return make_plan(run_checks(project))
+    return prepare(project).plan
 
 
 def test_example_plan_layers() -> None:
@@ -107,11 +107,11 @@ def test_secrets_are_withheld_with_a_warning(tmp_path: Path) -> None:
     (project / "src" / "deploy.pem").write_text("-----BEGIN PRIVATE KEY-----\n")
     (project / "src" / "iris_model" / "__pycache__").mkdir()
     (project / "src" / "iris_model" / "__pycache__" / "x.pyc").write_bytes(b"\0")
-    result = run_checks(project)
+    result = check_project(project)
     assert result.ok
     warned = sorted(str(f.location.file.relative_to(project)) for f in result.findings)
     assert warned == ["src/.env", "src/deploy.pem"]
-    dests = [f.dest for f in make_plan(result).layer(LayerKind.APP)[0].files]
+    dests = [f.dest for f in prepared(result).plan.layer(LayerKind.APP)[0].files]
     assert not [d for d in dests if d.endswith((".env", ".pem", ".pyc"))]
     # named exactly, a file is copied
     edit_spec(
@@ -119,5 +119,5 @@ def test_secrets_are_withheld_with_a_warning(tmp_path: Path) -> None:
         'include = ["src/**", "reference/**"]',
         'include = ["src/**", "reference/**", "src/deploy.pem"]',
     )
-    dests = [f.dest for f in make_plan(run_checks(project)).layer(LayerKind.APP)[0].files]
+    dests = [f.dest for f in prepare(project).plan.layer(LayerKind.APP)[0].files]
     assert "/app/src/deploy.pem" in dests

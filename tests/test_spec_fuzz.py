@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from imagekit.checks.run import run_checks
 from imagekit.errors import FindingsError, InputError
-from imagekit.plan.planner import make_plan
+from imagekit.plan.prepare import prepare
 from imagekit.project.spec import ModelSpec, load_spec
 
 SPEC = (EXAMPLE / "imagekit.toml").read_bytes()
@@ -81,7 +81,7 @@ def test_checks_and_plan_give_findings_not_crashes(project: Path, data: st.DataO
     if isinstance(load_or_refuse(project, to_toml(document).encode()), InputError):
         return
     try:
-        make_plan(run_checks(project))
+        prepare(project)
     except (InputError, FindingsError) as e:
         assert "\n" not in str(e), str(e)
 

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from imagekit.build.context import assemble
-from imagekit.checks.run import run_checks
-from imagekit.errors import ErrorCollector, Location
+from imagekit.errors import ErrorCollector
 from imagekit.plan.catalog import Catalog
 from imagekit.plan.model import BuildPlan
+from imagekit.plan.prepare import check_project, prepared
 from imagekit.project.discover import find_models
 
 CONTEXT_DIR = "bake-context"
@@ -45,16 +45,15 @@ def plan_all(
     planned: list[tuple[Path, BuildPlan]] = []
     names: dict[str, Path] = {}
     for project in find_models(root):
-        result = run_checks(project, catalog, cache_dir=cache_dir)
+        result = check_project(project, catalog, cache_dir=cache_dir)
         for finding in result.findings:
             collector.add(finding)
-        if not result.ok or result.plan is None:
+        if not result.ok:
             continue
-        plan = result.plan
+        plan = prepared(result).plan
         if plan.name in names:
-            where = result.spec.location("name") if result.spec else Location(file=project)
             collector.error(
-                where,
+                result.spec.location("name"),
                 "duplicate-model",
                 f"image name {plan.name!r} is also used by {names[plan.name]}",
                 "give every model its own name",

@@ -5,22 +5,21 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import assert_never
 
 from imagekit import __version__
 from imagekit.build.backends import BackendKind, BuildResult, Outputs, Progress, get_backend
 from imagekit.build.context import assemble
-from imagekit.checks.run import FLEET_RULE, CheckResult, run_checks
-from imagekit.checks.run import check_fleet as judge_fleet
 from imagekit.daemon import docker_client
-from imagekit.errors import Finding, FindingsError, Severity
-from imagekit.gpu import CompatReport, IncompatibleError
+from imagekit.errors import Finding, FindingsError
+from imagekit.gpu import CompatReport
 from imagekit.inventory import read_inventory
 from imagekit.licenses import LicensePolicy, Verdict, components_from_inventory, evaluate
 from imagekit.plan.catalog import Catalog
 from imagekit.plan.model import BuildPlan
+from imagekit.plan.prepare import prepare
 from imagekit.project.spec import ModelSpec
 from imagekit.sbom import write_sbom
 from imagekit.workdir import owned_dir
@@ -65,11 +64,10 @@ def build_project(
     """
     # Before any engine runs: the verdict `imagekit check` gives, deployment, fleet and licence
     # policy included; a model they refuse is never built or tagged.
-    checked = prepare_build(
+    checked = prepare(
         project, catalog=catalog, cache_dir=cache_dir, allow_incompatible=allow_incompatible
     )
-    assert checked.base is not None and checked.plan is not None  # noqa: S101 - prepare_build
-    warnings = tuple(f for f in checked.findings if f.severity is Severity.WARNING)
+    warnings = checked.warnings
     planned, compat = checked.plan, checked.compat
     engine = get_backend(backend, no_cache=no_cache, outputs=outputs)
     try:
@@ -92,31 +90,6 @@ def build_project(
     return BuildOutcome(
         plan=plan, result=result, record=record, warnings=warnings, compat=compat, sbom=sbom
     )
-
-
-def prepare_build(
-    project: Path,
-    *,
-    catalog: Catalog | None = None,
-    cache_dir: Path | None = None,
-    allow_incompatible: str | None = None,
-) -> CheckResult:
-    """Everything `build_project` decides before any engine runs: the checks (those of
-    `imagekit check`) and the plan. Returns the checked, planned project.
-
-    Raises `IncompatibleError` when no pool of the spec's fleet runs the planned image (and no
-    reason to build anyway was given) and that is the only error, `FindingsError` for any other
-    error, `InputError` for a spec, fleet file or deployment registry that cannot be read.
-    """
-    checked = run_checks(
-        project, catalog, cache_dir=cache_dir, allow_incompatible=allow_incompatible
-    )
-    errors = [f for f in checked.findings if f.severity is Severity.ERROR]
-    if errors and all(f.rule == FLEET_RULE for f in errors):
-        raise IncompatibleError(f"{errors[0].message} (fix: {errors[0].fix})")
-    if errors or checked.base is None or checked.plan is None:
-        raise FindingsError(checked.findings)
-    return checked
 
 
 def _built_image(
@@ -146,14 +119,14 @@ def _withdraw(image: str, result: BuildResult) -> None:
 
 
 def document_image(
-    image: str, spec: ModelSpec | None, out_dir: Path, *, withdraw: Callable[[], None]
+    image: str, spec: ModelSpec, out_dir: Path, *, withdraw: Callable[[], None]
 ) -> Path:
     """Write the SBOM of the built image beside it, read from the image's own files, and apply
     the project's licence policy; a denied licence withdraws the image (no tag is left) and
     raises `FindingsError` naming the package, its licence and the policy entry."""
     inventory = read_inventory(image)
     sbom = write_sbom(inventory, out_dir / SBOM_NAME, reproducible=True)
-    if spec is not None and spec.license_policy is not None:
+    if spec.license_policy is not None:
         report = evaluate(
             components_from_inventory(inventory), LicensePolicy.load(spec.license_policy)
         )
@@ -161,21 +134,6 @@ def document_image(
             withdraw()
             raise FindingsError(tuple(d.finding() for d in report.of(Verdict.DENY)))
     return sbom
-
-
-def check_fleet(
-    plan: BuildPlan, checked: CheckResult, allow_incompatible: str | None
-) -> CompatReport | None:
-    """The verdict of the spec's fleet on `plan` (None without a fleet), as the checks judge it.
-
-    Raises `InputError` for a bad fleet file and `IncompatibleError` when no pool can run the
-    image and no reason to build anyway was given.
-    """
-    judged = judge_fleet(replace(checked, plan=plan, compat=None), allow_incompatible, plan)
-    refused = [f for f in judged.findings if f.rule == FLEET_RULE and f.severity is Severity.ERROR]
-    if refused:
-        raise IncompatibleError(f"{refused[0].message} (fix: {refused[0].fix})")
-    return judged.compat
 
 
 def compat_record(report: CompatReport | None, reason: str | None) -> dict[str, object] | None:

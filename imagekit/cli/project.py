@@ -7,12 +7,11 @@ from typing import Annotated
 
 import typer
 
-from imagekit.checks.run import CheckResult, run_checks
 from imagekit.cli._output import err, findings_json, handle_errors, out, out_block, print_findings
-from imagekit.errors import UNREADABLE, FindingsError, Severity
+from imagekit.errors import UNREADABLE
 from imagekit.plan.catalog import Catalog
 from imagekit.plan.model import BuildPlan
-from imagekit.plan.planner import make_plan
+from imagekit.plan.prepare import check_project, prepare
 from imagekit.plan.render import write_rendered
 from imagekit.project.init import scaffold
 
@@ -26,17 +25,11 @@ CatalogOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 
 
-def checked(project: Path, catalog: Path | None) -> CheckResult:
-    """Run the checks, print warnings, and raise `FindingsError` on errors."""
-    result = run_checks(project, Catalog.load(catalog) if catalog else None)
-    if not result.ok:
-        raise FindingsError(result.findings)
-    print_findings(f for f in result.findings if f.severity is Severity.WARNING)
-    return result
-
-
 def planned(project: Path, catalog: Path | None) -> BuildPlan:
-    return make_plan(checked(project, catalog))
+    """Check and plan the project, print the warnings; raises as `prepare` does."""
+    ready = prepare(project, Catalog.load(catalog) if catalog else None)
+    print_findings(ready.warnings)
+    return ready.plan
 
 
 @handle_errors
@@ -44,19 +37,16 @@ def check(
     project: ProjectArg = Path(), catalog: CatalogOption = None, as_json: JsonOption = False
 ) -> None:
     """Run every pre-build check; exit 0 clean, 1 findings, 2 unreadable input."""
-    result = run_checks(project, Catalog.load(catalog) if catalog else None)
-    errors = [f for f in result.findings if f.severity is Severity.ERROR]
+    result = check_project(project, Catalog.load(catalog) if catalog else None)
+    errors = result.errors
     if as_json:
         out_block(findings_json(result.findings))
     else:
         print_findings(result.findings)
-        if not errors:
-            lock = result.lock
-            count = len(result.packages)
+        if result.project is not None and not errors:
             out(
-                f"{result.spec.file if result.spec else project}: ok "
-                f"({count} packages from {lock.path.name if lock else '?'}, "
-                f"base {result.base.name if result.base else '?'})"
+                f"{result.spec.file}: ok ({len(result.packages)} packages from "
+                f"{result.project.lock.path.name}, base {result.project.base.name})"
             )
         else:
             err(f"{len(errors)} error(s)")

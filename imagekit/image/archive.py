@@ -23,7 +23,6 @@ import docker.errors
 
 from imagekit.build.oci.compress import compress_tar
 from imagekit.build.oci.tarlayer import Entry, EntryKind, Tree, bytes_entry, write_tar
-from imagekit.checks.run import sha256_file as file_sha256
 from imagekit.errors import InputError
 from imagekit.image.layout import blob_path, read_layout, staged_dir, write_image, write_index
 from imagekit.image.model import (
@@ -37,6 +36,7 @@ from imagekit.image.model import (
     parse_json,
 )
 from imagekit.limits import MAX_JSON_DOCUMENT, load_json, shown
+from imagekit.paths import sha256_file as file_sha256
 from imagekit.workdir import owned_file
 
 # CUDA and torch layers unpack to ~10 GB, a layer of model weights to their size; a gzip bomb

@@ -1,4 +1,4 @@
-"""Make a BuildPlan from a checked project: group the locked packages into layers ordered by
+"""Make a BuildPlan from a checked Project: group the locked packages into layers ordered by
 how often they change, choose the application files, and set the environment and labels."""
 
 from __future__ import annotations
@@ -9,10 +9,9 @@ from typing import Any
 from packaging.utils import NormalizedName
 
 from imagekit import __version__
-from imagekit.checks.run import CheckResult, sha256_file
 from imagekit.cuda import CudaPlan, cuda_of_packages
-from imagekit.errors import FindingsError
 from imagekit.gpu.labels import cuda_labels, require_cuda
+from imagekit.paths import sha256_file
 from imagekit.plan.catalog import BaseImage, ImageSource
 from imagekit.plan.model import (
     BUILD_PIP_SHA256,
@@ -25,6 +24,7 @@ from imagekit.plan.model import (
     PlannedFile,
     PlannedPackage,
 )
+from imagekit.project import Project
 from imagekit.project.appfiles import select_for_spec
 from imagekit.project.lockfile import LockedPackage
 from imagekit.project.spec import DEFAULT_UID, DataRef, ModelSpec
@@ -179,15 +179,14 @@ def _env(spec: ModelSpec, base: BaseImage, cuda: CudaPlan | None) -> dict[str, s
     return dict(sorted(env.items()))
 
 
-def make_plan(result: CheckResult) -> BuildPlan:
-    """The BuildPlan of a checked project; raises `FindingsError` if the checks failed."""
-    if not result.ok or result.spec is None or result.lock is None or result.base is None:
-        raise FindingsError(result.findings)
-    spec, lock, base = result.spec, result.lock, result.base
+def make_plan(project: Project, packages: tuple[LockedPackage, ...]) -> BuildPlan:
+    """The BuildPlan of a project whose checks passed; `packages`: the lock's packages that
+    apply to the target (as the lock check found them)."""
+    spec, lock, base = project.spec, project.lock, project.base
     carried = base.package_map()
-    from_base = tuple(sorted(p.name for p in result.packages if p.name in carried))
-    to_install = tuple(p for p in result.packages if p.name not in carried)
-    cuda = _cuda(base, result.packages)
+    from_base = tuple(sorted(p.name for p in packages if p.name in carried))
+    to_install = tuple(p for p in packages if p.name not in carried)
+    cuda = _cuda(base, packages)
     layers: list[Layer] = []
     if spec.system_packages:
         layers.append(
@@ -226,7 +225,7 @@ def make_plan(result: CheckResult) -> BuildPlan:
         entrypoint=spec.entrypoint,
         cmd=spec.cmd,
         ports=spec.ports,
-        labels=tuple(_labels(spec, base, lock.sha256, cuda, result.packages).items()),
+        labels=tuple(_labels(spec, base, lock.sha256, cuda, packages).items()),
         lock_file=spec.lockfile.name,
         lock_format=lock.format.value,
         lock_sha256=lock.sha256,

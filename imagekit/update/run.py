@@ -16,9 +16,9 @@ import docker
 import docker.errors
 
 from imagekit.build.pipeline import build_project
-from imagekit.checks.run import run_checks
 from imagekit.errors import FindingsError, ImagekitError, Severity
 from imagekit.plan.catalog import Catalog
+from imagekit.plan.prepare import check_project
 from imagekit.project.lockfile import Lock, read_lock
 from imagekit.project.spec import ModelSpec
 from imagekit.update.lock import (
@@ -110,11 +110,10 @@ class _Current:
 
 
 def _current(project: Path, catalog: Catalog | None) -> _Current:
-    checked = run_checks(project, catalog)
-    spec, lock, base = checked.spec, checked.lock, checked.base
-    if not checked.ok or spec is None or lock is None or base is None:
+    checked = check_project(project, catalog)
+    if not checked.ok or checked.project is None:
         raise FindingsError(checked.findings)
-    version = base.python.version
+    spec, lock, version = checked.spec, checked.project.lock, checked.project.base.python.version
     return _Current(spec=spec, lock=lock, python=f"{version.major}.{version.minor}")
 
 
@@ -151,7 +150,7 @@ def _evaluate(
     progress: Progress,
 ) -> UpdateReport:
     spec = current.spec
-    findings = run_checks(candidate, request.catalog).findings
+    findings = check_project(candidate, request.catalog).findings
     report = replace(report, findings=findings)
     if any(f.severity is Severity.ERROR for f in findings):
         return _decide(report, ("the candidate lock fails imagekit check",), request, None)

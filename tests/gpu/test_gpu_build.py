@@ -12,12 +12,11 @@ from _gpu_support import GPU_DATA, TORCH
 from typer.testing import CliRunner
 
 from imagekit.build.backends import BuildResult
-from imagekit.build.pipeline import build_project, check_fleet, compat_record, write_record
-from imagekit.checks.run import run_checks
+from imagekit.build.pipeline import build_project, compat_record, write_record
 from imagekit.cli import app
 from imagekit.errors import InputError
 from imagekit.gpu import IncompatibleError, Verdict
-from imagekit.plan.planner import make_plan
+from imagekit.plan.prepare import prepare
 from imagekit.project.spec import load_spec
 
 OLD_FLEET = '[[pools]]\nname = "t4-470"\ndriver = "470.82.01"\ngpu = "T4"\n'
@@ -91,9 +90,10 @@ def test_allow_incompatible_needs_a_reason(tmp_path: Path) -> None:
 def test_the_reason_goes_into_the_build_record(tmp_path: Path) -> None:
     project = project_with_fleet(tmp_path, OLD_FLEET)
     # Without the reason, `check` refuses the project as `build` does; with it, a warning.
-    checked = run_checks(project, allow_incompatible="T4 pool gets its 550 driver next week")
-    plan = make_plan(checked)
-    report = check_fleet(plan, checked, "T4 pool gets its 550 driver next week (OPS-1234)")
+    checked = prepare(
+        project, allow_incompatible="T4 pool gets its 550 driver next week (OPS-1234)"
+    )
+    plan, report = checked.plan, checked.compat
     assert report is not None and not report.runnable
     result = BuildResult(image_id="sha256:" + "0" * 64, tag=plan.image_ref, size=1, layers=())
     record = write_record(
@@ -111,7 +111,6 @@ def test_the_reason_goes_into_the_build_record(tmp_path: Path) -> None:
 
 def test_a_fleet_that_runs_it_passes(tmp_path: Path) -> None:
     project = project_with_fleet(tmp_path, (GPU_DATA / "fleet.toml").read_text())
-    checked = run_checks(project)
-    report = check_fleet(make_plan(checked), checked, None)
+    report = prepare(project).compat
     assert report is not None and report.runnable
     assert compat_record(None, None) is None

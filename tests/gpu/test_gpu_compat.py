@@ -15,7 +15,6 @@ from _gpu_support import (
     torch_124_inventory,
 )
 
-from imagekit.checks.run import run_checks
 from imagekit.gpu import (
     CompatReport,
     RuntimeKind,
@@ -27,7 +26,7 @@ from imagekit.gpu import (
 )
 from imagekit.gpu.compat import NO_CUDA
 from imagekit.inventory.model import CudaSourceKind
-from imagekit.plan.planner import make_plan
+from imagekit.plan.prepare import prepare
 
 KB = knowledge_base()
 FLEET = load_fleet(GPU_DATA / "fleet.toml", KB)
@@ -72,8 +71,8 @@ def verdicts(report: CompatReport) -> dict[str, tuple[Verdict, str]]:
 
 
 def test_torch_cu124_plan_against_the_fleet() -> None:
-    checked = run_checks(TORCH)
-    report = compat_of_plan(make_plan(checked), FLEET, packages=checked.packages)
+    checked = prepare(TORCH)
+    report = compat_of_plan(checked.plan, FLEET, packages=checked.packages)
     s = report.summary
     assert (str(s.cuda), str(s.min_driver), str(s.minor_compat_driver)) == (
         "12.4",
@@ -91,7 +90,7 @@ def test_torch_cu124_plan_against_the_fleet() -> None:
 
 def test_plan_layers_alone_give_the_same_cuda() -> None:
     """Without the lock's packages, the plan's layers and its base still tell CUDA 12.4."""
-    report = compat_of_plan(make_plan(run_checks(TORCH)), FLEET)
+    report = compat_of_plan(prepare(TORCH).plan, FLEET)
     assert verdicts(report) == EXPECTED
     assert report.summary.runtimes[0].name == "base debian-bookworm-py311-cuda12.4"
 

@@ -18,7 +18,7 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 from typer.testing import CliRunner
 
-from imagekit.checks.run import check_lock
+from imagekit.checks.lock import applicable
 from imagekit.cli import app
 from imagekit.errors import ErrorCollector, Location
 from imagekit.project.lockfile import (
@@ -78,7 +78,7 @@ def test_the_real_poetry_lock_resolves_as_poetry_re_resolve_and_uv_install() -> 
 
 def test_the_real_poetry_lock_passes_the_lock_checks() -> None:
     collector = ErrorCollector()
-    installed = check_lock(read_lock(TORCH / "poetry.lock"), AMD64_311, collector)
+    installed = applicable(read_lock(TORCH / "poetry.lock"), AMD64_311, collector)
     assert collector.findings == ()
     assert len(installed) == 30
 
@@ -162,7 +162,7 @@ def test_no_version_satisfies_both_requirements_so_both_are_kept_and_refused(
         "a 1.0 requires b==1.0; c 1.0 requires b>=2"
     ]
     collector = ErrorCollector()
-    check_lock(lock, AMD64_311, collector)
+    applicable(lock, AMD64_311, collector)
     assert [f.message for f in collector.findings if f.rule == "conflict"] == [
         f"b ==2.0 conflicts with ==1.0 at {lock.path}:13: package[1]",
         "c needs b>=2, the lock has 1.0",
