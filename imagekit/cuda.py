@@ -8,32 +8,16 @@ major.minor is its GA release's driver.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from packaging.version import Version
 
 from imagekit.gpu.kb import knowledge_base
 from imagekit.gpu.versions import CudaVersion
+from imagekit.plan.model import CudaPlan
 
 if TYPE_CHECKING:
     from imagekit.project.lockfile import LockedPackage
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CudaPlan:
-    """The CUDA runtime an image will carry and the driver it needs."""
-
-    version: str
-    min_driver: str
-    source: str  # where the version was read: the base, or a package
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"version": self.version, "min_driver": self.min_driver, "source": self.source}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> CudaPlan:
-        return cls(version=d["version"], min_driver=d["min_driver"], source=d["source"])
 
 
 def _min_driver_table() -> dict[str, str]:

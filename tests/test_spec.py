@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from _projects import EXAMPLE, copy_project, edit_spec
+from _projects import EXAMPLE, TORCH, copy_project, edit_spec
 
 from imagekit.errors import InputError
 from imagekit.project.spec import load_spec
@@ -119,3 +121,22 @@ def test_env_control_characters_are_kept_out_of_names(project: Path) -> None:
     edit_spec(project, "[env]", '[env]\n"BAD NAME" = "x"')
     with pytest.raises(InputError, match=r"env\.BAD NAME: not a valid environment variable"):
         load_spec(project)
+
+
+def test_reading_a_spec_loads_neither_numpy_nor_docker_nor_the_gpu_package() -> None:
+    """`check` and `build` read specs and plans; the [verify] parser (and with it numpy and
+    the docker SDK) is imported only for a spec that has a [verify] table."""
+    heavy = ("numpy", "docker", "imagekit.gpu", "imagekit.verify")
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "import imagekit.plan.model\n"
+        "from imagekit.project.spec import load_spec\n"
+        f"load_spec(Path({str(TORCH)!r}))\n"
+        f"print(sorted(m for m in sys.modules if m.startswith({heavy!r})))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout == "[]\n", done.stderr
+    assert load_spec(EXAMPLE).verify is not None  # with [verify], it is still parsed

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from imagekit import __version__
-from imagekit.cuda import CudaPlan
 from imagekit.errors import InputError
 
 PLAN_SCHEMA = 1
@@ -38,6 +37,22 @@ class LayerKind(enum.StrEnum):
     PYTHON = "python"
     ARTIFACTS = "artifacts"
     APP = "app"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CudaPlan:
+    """The CUDA runtime an image will carry and the driver it needs."""
+
+    version: str
+    min_driver: str
+    source: str  # where the version was read: the base, or a package
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": self.version, "min_driver": self.min_driver, "source": self.source}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CudaPlan:
+        return cls(version=d["version"], min_driver=d["min_driver"], source=d["source"])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

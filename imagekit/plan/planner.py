@@ -9,7 +9,7 @@ from typing import Any
 from packaging.utils import NormalizedName
 
 from imagekit import __version__
-from imagekit.cuda import CudaPlan, cuda_of_packages
+from imagekit.cuda import cuda_of_packages
 from imagekit.gpu.labels import cuda_labels, require_cuda
 from imagekit.paths import sha256_file
 from imagekit.plan.catalog import BaseImage, ImageSource
@@ -19,6 +19,7 @@ from imagekit.plan.model import (
     DEFAULT_PATH,
     BaseRef,
     BuildPlan,
+    CudaPlan,
     Layer,
     LayerKind,
     PlannedFile,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.utils import NormalizedName, canonicalize_name
 
@@ -17,7 +17,9 @@ from imagekit.errors import InputError, Location
 from imagekit.limits import shown
 from imagekit.paths import contained
 from imagekit.tomlfile import Table, load_toml
-from imagekit.verify.spec import VerifySpec, parse_verify
+
+if TYPE_CHECKING:
+    from imagekit.verify.spec import VerifySpec
 
 SPEC_FILE = "imagekit.toml"
 PLATFORMS = ("linux/amd64", "linux/arm64")
@@ -196,7 +198,7 @@ def parse_spec(t: Table, root: Path, prefix: str = "") -> ModelSpec:
         system_packages=_system(t),
         deployment=_shared_path(t, root, "deployment", "../deploy.toml"),
         license_policy=_shared_path(t, root, "license_policy", "../license-policy.toml"),
-        verify=parse_verify(t.table("verify")),
+        verify=_verify(t.table("verify")),
         **_dependencies(t),
     )
     if not spec.entrypoint and not spec.cmd:
@@ -207,6 +209,17 @@ def parse_spec(t: Table, root: Path, prefix: str = "") -> ModelSpec:
         )
     t.reject_unknown()
     return spec
+
+
+def _verify(t: Table | None) -> VerifySpec | None:
+    """The [verify] table, parsed by `imagekit.verify.spec` only for a spec that has one:
+    importing `imagekit.verify` loads numpy and the docker SDK, which reading a spec without
+    [verify] (and so `check`, `plan`, `build` of such a model) must not pay for."""
+    if t is None:
+        return None
+    from imagekit.verify.spec import parse_verify  # noqa: PLC0415 - see the docstring
+
+    return parse_verify(t)
 
 
 def _no_nul(t: Table, key: str, value: str) -> None:
