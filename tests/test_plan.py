@@ -73,6 +73,19 @@ def test_plan_json_round_trip_is_stable() -> None:
     assert plan_of(TORCH).sha256 == plan.sha256
 
 
+def test_artifacts_datasets_and_sources_round_trip_typed() -> None:
+    plan = plan_of(EXAMPLE)
+    assert [a.dest for a in plan.artifacts] == ["/opt/model/iris.joblib"]
+    assert dict(plan.artifacts[0].card)["framework"] == "scikit-learn"
+    assert [d.name for d in plan.datasets] == ["iris"]
+    again = BuildPlan.from_dict(json.loads(plan.to_json()))
+    assert (again.artifacts, again.datasets, again.sources) == (
+        plan.artifacts,
+        plan.datasets,
+        plan.sources,
+    )
+
+
 def test_with_base_digest_sets_the_label() -> None:
     plan = plan_of(EXAMPLE).with_base_digest("sha256:" + "ab" * 32)
     assert plan.base.digest == "sha256:" + "ab" * 32

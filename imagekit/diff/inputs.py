@@ -103,8 +103,8 @@ def from_inventory(inventory: Inventory, reference: str) -> Snapshot:
         )
         for d in inventory.debs
     ]
-    plan = inventory.plan or {}
-    declared = (*plan.get("critical", ()), *plan.get("optional", ()))
+    plan = inventory.plan
+    declared = (*plan.critical, *plan.optional) if plan else ()
     return Snapshot(
         reference=reference,
         kind=InputKind.IMAGE,
@@ -126,7 +126,7 @@ def _dist_licences(expression: str | None, declared: DeclaredLicense) -> tuple[s
 
 def _inventory_cuda(inventory: Inventory) -> str | None:
     """The CUDA major.minor the plan, the labels or the runtime found in the image say."""
-    planned = ((inventory.plan or {}).get("cuda") or {}).get("version")
+    planned = inventory.plan.cuda_version if inventory.plan else None
     if planned:
         return str(planned)
     label = inventory.image.labels.get("io.imagekit.cuda.version")

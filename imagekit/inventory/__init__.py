@@ -151,7 +151,7 @@ def inventory_of_view(image: ImageInfo, view: View) -> Inventory:
     debs = read_debs(view)
     cuda_components = read_cuda(view, dists)
     model_files = read_artifacts(view, plan)
-    data = read_data(view, plan)
+    data = read_data(plan)
     return Inventory(
         image=image,
         os_release=os_release,

@@ -12,6 +12,7 @@ from typing import Any
 
 from imagekit.inventory.errors import InventoryError
 from imagekit.limits import shown
+from imagekit.plan.stored import StoredPlan, read_stored_plan
 
 INVENTORY_SCHEMA = 1
 
@@ -342,7 +343,7 @@ class Inventory:
     cuda: tuple[CudaComponent, ...]
     artifacts: tuple[ModelArtifact, ...]
     data: tuple[DataSource, ...]
-    plan: dict[str, Any] | None  # the BuildPlan JSON imagekit stored in the image, if any
+    plan: StoredPlan | None  # the BuildPlan imagekit stored in the image, if any
     warnings: tuple[str, ...] = ()  # what could not be read, with the path
 
     def to_dict(self) -> dict[str, Any]:
@@ -356,7 +357,7 @@ class Inventory:
             "cuda": [c.to_dict() for c in sorted(self.cuda, key=_cuda_key)],
             "artifacts": [a.to_dict() for a in sorted(self.artifacts, key=lambda a: a.path)],
             "data": [x.to_dict() for x in sorted(self.data, key=_data_key)],
-            "plan": self.plan,
+            "plan": self.plan.document if self.plan else None,
             "warnings": list(self.warnings),
         }
 
@@ -375,15 +376,18 @@ class Inventory:
             cuda=tuple(CudaComponent.from_dict(x, w) for w, x in _objects(d, "cuda", "")),
             artifacts=tuple(ModelArtifact.from_dict(x, w) for w, x in _objects(d, "artifacts", "")),
             data=tuple(DataSource.from_dict(x, w) for w, x in _objects(d, "data", "")),
-            plan=_get(d, "plan", dict, "", optional=True),
+            plan=_stored_plan(_get(d, "plan", dict, "", optional=True)),
             warnings=_strs(d, "warnings", ""),
         )
 
     @property
     def min_driver(self) -> str | None:
-        cuda = (self.plan or {}).get("cuda") or {}
-        value = cuda.get("min_driver") or self.image.labels.get("io.imagekit.cuda.min-driver")
-        return str(value) if value else None
+        planned = self.plan.min_driver if self.plan else None
+        return planned or self.image.labels.get("io.imagekit.cuda.min-driver") or None
+
+
+def _stored_plan(document: dict[str, Any] | None) -> StoredPlan | None:
+    return read_stored_plan(document) if document is not None else None
 
 
 def _deb_key(d: DebPackage) -> tuple[str, str, str]:

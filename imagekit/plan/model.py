@@ -95,6 +95,70 @@ class PlannedFile:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PlannedArtifact:
+    """A model artifact as the plan records it: where it comes from, where it goes, its hash
+    and its model card."""
+
+    name: str
+    path: str  # relative to the model folder
+    dest: str  # absolute in the image
+    sha256: str
+    card: tuple[tuple[str, str], ...] = ()  # sorted by key
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "path": self.path,
+            "dest": self.dest,
+            "sha256": self.sha256,
+            "card": dict(self.card),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PlannedArtifact:
+        return cls(
+            name=d["name"],
+            path=d["path"],
+            dest=d["dest"],
+            sha256=d["sha256"],
+            card=tuple(sorted(d["card"].items())),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlannedData:
+    """A dataset or an upstream source the model came from, as the plan records it."""
+
+    name: str
+    uri: str
+    version: str
+    sha256: str | None = None
+    schema_hash: str | None = None
+    revision: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "uri": self.uri,
+            "version": self.version,
+            "sha256": self.sha256,
+            "schema_hash": self.schema_hash,
+            "revision": self.revision,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PlannedData:
+        return cls(
+            name=d["name"],
+            uri=d["uri"],
+            version=d["version"],
+            sha256=d["sha256"],
+            schema_hash=d["schema_hash"],
+            revision=d["revision"],
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Layer:
     kind: LayerKind
     name: str
@@ -179,9 +243,9 @@ class BuildPlan:
     lock_format: str
     lock_sha256: str
     cuda: CudaPlan | None
-    datasets: tuple[dict[str, Any], ...]
-    sources: tuple[dict[str, Any], ...]
-    artifacts: tuple[dict[str, Any], ...]
+    datasets: tuple[PlannedData, ...]
+    sources: tuple[PlannedData, ...]
+    artifacts: tuple[PlannedArtifact, ...]
     critical: tuple[str, ...]
     optional: tuple[str, ...]
     from_base: tuple[str, ...]  # locked packages the base already carries at the same version
@@ -229,9 +293,9 @@ class BuildPlan:
                 "sha256": self.lock_sha256,
             },
             "cuda": self.cuda.to_dict() if self.cuda else None,
-            "datasets": list(self.datasets),
-            "sources": list(self.sources),
-            "artifacts": list(self.artifacts),
+            "datasets": [x.to_dict() for x in self.datasets],
+            "sources": [x.to_dict() for x in self.sources],
+            "artifacts": [a.to_dict() for a in self.artifacts],
             "critical": list(self.critical),
             "optional": list(self.optional),
             "from_base": list(self.from_base),
@@ -273,9 +337,9 @@ class BuildPlan:
             lock_format=lock["format"],
             lock_sha256=lock["sha256"],
             cuda=CudaPlan.from_dict(d["cuda"]) if d["cuda"] else None,
-            datasets=tuple(d["datasets"]),
-            sources=tuple(d["sources"]),
-            artifacts=tuple(d["artifacts"]),
+            datasets=tuple(PlannedData.from_dict(x) for x in d["datasets"]),
+            sources=tuple(PlannedData.from_dict(x) for x in d["sources"]),
+            artifacts=tuple(PlannedArtifact.from_dict(a) for a in d["artifacts"]),
             critical=tuple(d["critical"]),
             optional=tuple(d["optional"]),
             from_base=tuple(d["from_base"]),

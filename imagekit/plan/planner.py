@@ -4,7 +4,6 @@ how often they change, choose the application files, and set the environment and
 from __future__ import annotations
 
 from pathlib import PurePosixPath
-from typing import Any
 
 from packaging.utils import NormalizedName
 
@@ -22,6 +21,8 @@ from imagekit.plan.model import (
     CudaPlan,
     Layer,
     LayerKind,
+    PlannedArtifact,
+    PlannedData,
     PlannedFile,
     PlannedPackage,
 )
@@ -58,15 +59,15 @@ FRAMEWORKS: dict[str, frozenset[str]] = {
 }
 
 
-def _ref_dict(ref: DataRef) -> dict[str, Any]:
-    return {
-        "name": ref.name,
-        "uri": ref.uri,
-        "version": ref.version,
-        "sha256": ref.sha256,
-        "schema_hash": ref.schema_hash,
-        "revision": ref.revision,
-    }
+def _data(ref: DataRef) -> PlannedData:
+    return PlannedData(
+        name=ref.name,
+        uri=ref.uri,
+        version=ref.version,
+        sha256=ref.sha256,
+        schema_hash=ref.schema_hash,
+        revision=ref.revision,
+    )
 
 
 def _planned(pkg: LockedPackage) -> PlannedPackage:
@@ -231,16 +232,16 @@ def make_plan(project: Project, packages: tuple[LockedPackage, ...]) -> BuildPla
         lock_format=lock.format.value,
         lock_sha256=lock.sha256,
         cuda=cuda,
-        datasets=tuple(_ref_dict(d) for d in spec.datasets),
-        sources=tuple(_ref_dict(s) for s in spec.sources),
+        datasets=tuple(_data(d) for d in spec.datasets),
+        sources=tuple(_data(s) for s in spec.sources),
         artifacts=tuple(
-            {
-                "name": a.name,
-                "path": a.path.as_posix(),
-                "dest": a.dest.as_posix(),
-                "sha256": a.sha256,
-                "card": dict(sorted(a.card.items())),
-            }
+            PlannedArtifact(
+                name=a.name,
+                path=a.path.as_posix(),
+                dest=a.dest.as_posix(),
+                sha256=a.sha256,
+                card=tuple(sorted(a.card.items())),
+            )
             for a in spec.artifacts
         ),
         critical=tuple(sorted(spec.critical)),

@@ -26,6 +26,7 @@ from packaging.utils import canonicalize_name
 from imagekit import __version__
 from imagekit.errors import ImagekitError
 from imagekit.inventory.model import CudaComponent, CudaSourceKind, Inventory, PythonDist
+from imagekit.plan.stored import StoredPlan
 from imagekit.sbom import components as c
 from imagekit.sbom.graph import deb_edges, python_edges
 
@@ -64,28 +65,25 @@ def schema_version(spec: SpecVersion) -> SchemaVersion:
             assert_never(spec)
 
 
-def _wheel_hashes(plan: dict[str, object] | None) -> dict[tuple[str, str], str]:
+def _wheel_hashes(plan: StoredPlan | None) -> dict[tuple[str, str], str]:
     """(name, version) -> the wheel's sha256, where the plan's lock names exactly one file.
 
     A lock usually lists every platform's wheel; which one was installed is not recorded, and a
     component hash must be the component's own, so an ambiguous package gets none.
     """
-    out: dict[tuple[str, str], str] = {}
-    layers = (plan or {}).get("layers")
-    for layer in layers if isinstance(layers, list) else []:
-        for pkg in layer.get("packages", []) if isinstance(layer, dict) else []:
-            hashes = pkg.get("sha256") if isinstance(pkg, dict) else None
-            if isinstance(hashes, list) and len(hashes) == 1:
-                out[(canonicalize_name(str(pkg["name"])), str(pkg["version"]))] = str(hashes[0])
-    return out
+    packages = plan.packages if plan else ()
+    return {
+        (canonicalize_name(p.name), p.version): p.sha256[0] for p in packages if len(p.sha256) == 1
+    }
 
 
-def _dependency_classes(plan: dict[str, object] | None) -> dict[str, str]:
+def _dependency_classes(plan: StoredPlan | None) -> dict[str, str]:
     out: dict[str, str] = {}
-    for cls in (c.OPTIONAL, c.CRITICAL):  # critical wins if a name is in both
-        names = (plan or {}).get(cls)
-        for name in names if isinstance(names, list) else []:
-            out[canonicalize_name(str(name))] = cls
+    if plan is None:
+        return out
+    for cls, names in ((c.OPTIONAL, plan.optional), (c.CRITICAL, plan.critical)):
+        for name in names:  # critical wins if a name is in both
+            out[canonicalize_name(name)] = cls
     return out
 
 
@@ -139,8 +137,7 @@ class _Builder:
                     cuda=cuda_of.get(dist.metadata_path),
                 )
             )
-        base = (inv.plan or {}).get("base")
-        python = base.get("python_version") if isinstance(base, dict) else None
+        python = inv.plan.python_version if inv.plan else None
         edges = python_edges(inv.python, architecture=inv.image.architecture, python_version=python)
         for i, needs in edges.items():
             self.depend(refs[i], *(refs[j] for j in needs))

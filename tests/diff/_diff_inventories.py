@@ -6,7 +6,6 @@ Versions and licences are real (the packages' own METADATA, Debian 12's dpkg sta
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from imagekit.inventory.model import (
     CudaComponent,
@@ -18,6 +17,7 @@ from imagekit.inventory.model import (
     OsRelease,
     PythonDist,
 )
+from imagekit.plan.stored import StoredPlan, read_stored_plan
 
 VENV = "/opt/venv/lib/python3.11/site-packages"
 SYSTEM = "/usr/lib/python3/dist-packages"
@@ -65,13 +65,15 @@ def _cuda(version: str, cuda: str) -> CudaComponent:
     )
 
 
-def _plan(cuda: str, driver: str) -> dict[str, Any]:
-    return {
-        "schema": 1,
-        "cuda": {"version": cuda, "min_driver": driver, "source": "nvidia-cuda-runtime-cu12"},
-        "critical": ["numpy", "pydantic"],
-        "optional": [],
-    }
+def _plan(cuda: str, driver: str) -> StoredPlan:
+    return read_stored_plan(
+        {
+            "schema": 1,
+            "cuda": {"version": cuda, "min_driver": driver, "source": "nvidia-cuda-runtime-cu12"},
+            "critical": ["numpy", "pydantic"],
+            "optional": [],
+        }
+    )
 
 
 def _image(reference: str) -> ImageInfo:

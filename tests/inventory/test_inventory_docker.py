@@ -133,7 +133,7 @@ def check_against_truth(
     [artifact] = inventory.artifacts
     assert artifact.path == MODEL and artifact.verified, artifact
     assert inventory.os_release is not None and inventory.os_release.codename == "bookworm"
-    assert inventory.plan is not None and inventory.plan["name"] == "iris-classifier"
+    assert inventory.plan is not None and inventory.plan.document["name"] == "iris-classifier"
     assert [(d.kind, d.name) for d in inventory.data] == [
         ("dataset", "iris"),
         ("source", "scikit-learn"),

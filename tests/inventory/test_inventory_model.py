@@ -9,9 +9,8 @@ import pytest
 from _inventory_helpers import OS_RELEASE, PLAN, file, layer, plan, sha256, view_of
 
 from imagekit.inventory import ImageInfo, Inventory, InventoryError, inventory_of_view
-from imagekit.inventory.artifacts import PLAN_PATH_IN_IMAGE, read_artifacts, read_plan
+from imagekit.inventory.artifacts import read_artifacts, read_plan
 from imagekit.inventory.osrelease import parse_os_release
-from imagekit.plan.model import PLAN_PATH_IN_IMAGE as PLAN_PATH
 
 WEIGHTS = b"weights"
 SITE = "opt/venv/lib/python3.11/site-packages"
@@ -55,10 +54,6 @@ def whole_image() -> Inventory:
         )
     )
     return inventory_of_view(IMAGE, view)
-
-
-def test_plan_path_is_the_one_imagekit_writes() -> None:
-    assert PLAN_PATH_IN_IMAGE == PLAN_PATH
 
 
 def test_a_whole_image() -> None:

@@ -18,6 +18,7 @@ from imagekit.inventory.model import (
     OsRelease,
     PythonDist,
 )
+from imagekit.plan.stored import StoredPlan, read_stored_plan
 
 SITE = "/opt/venv/lib/python3.11/site-packages"
 IMAGE_DIGEST = "sha256:4a1d5c07e0d2bd5a0f1e3b6f8f1f2cbb0d7d38f4e4a2f8d2b1b6c3f0e9a8d7c6"
@@ -138,7 +139,7 @@ IRIS_CARD = {
 }
 
 
-def _plan(*, cuda: bool) -> dict[str, Any]:
+def _plan(*, cuda: bool) -> StoredPlan:
     packages: list[dict[str, Any]] = [
         {
             "name": p.name,
@@ -161,24 +162,30 @@ def _plan(*, cuda: bool) -> dict[str, Any]:
         layers.insert(
             0, {"kind": "cuda", "name": "cuda", "packages": [wheel], "files": [], "system": []}
         )
-    return {
-        "schema": 1,
-        "name": "iris-classifier",
-        "version": "1.0.0",
-        "base": {"name": "debian-bookworm-py311", "python_version": "3.11.2", "venv": "/opt/venv"},
-        "layers": layers,
-        "cuda": (
-            {
-                "version": "12.4",
-                "min_driver": "550.54.14",
-                "source": "nvidia-cuda-runtime-cu12==12.4.127",
-            }
-            if cuda
-            else None
-        ),
-        "critical": ["numpy", "scikit-learn", "scipy"],
-        "optional": ["threadpoolctl"],
-    }
+    return read_stored_plan(
+        {
+            "schema": 1,
+            "name": "iris-classifier",
+            "version": "1.0.0",
+            "base": {
+                "name": "debian-bookworm-py311",
+                "python_version": "3.11.2",
+                "venv": "/opt/venv",
+            },
+            "layers": layers,
+            "cuda": (
+                {
+                    "version": "12.4",
+                    "min_driver": "550.54.14",
+                    "source": "nvidia-cuda-runtime-cu12==12.4.127",
+                }
+                if cuda
+                else None
+            ),
+            "critical": ["numpy", "scikit-learn", "scipy"],
+            "optional": ["threadpoolctl"],
+        }
+    )
 
 
 def iris() -> Inventory:

@@ -62,7 +62,7 @@ def test_sbom_of_the_example(image: BuildOutcome, tmp_path: Path) -> None:
         assert f"pkg:pypi/{pkg}" in purls
     assert any(p.startswith("pkg:deb/debian/libc6@") and "distro=debian-12" in p for p in purls)
     model = next(c for c in data["components"] if c["type"] == "machine-learning-model")
-    assert model["hashes"][0]["content"] == image.plan.artifacts[0]["sha256"]
+    assert model["hashes"][0]["content"] == image.plan.artifacts[0].sha256
     assert {c["name"] for c in data["components"] if c["type"] == "data"} == {
         "iris",
         "scikit-learn",
