@@ -11,6 +11,7 @@ from _projects import EXAMPLE, TORCH
 from imagekit.plan.model import PLAN_PATH_IN_IMAGE, PlannedArtifact, PlannedData
 from imagekit.plan.prepare import prepare
 from imagekit.plan.stored import read_stored_plan
+from imagekit.project.lockfile import PinnedPackage
 
 
 def test_a_plan_imagekit_wrote_reads_back_whole() -> None:
@@ -75,9 +76,17 @@ def test_a_hostile_plan_gives_what_is_well_formed_and_nothing_else() -> None:
             "sources": [{"name": "s", "uri": "u", "version": 2}],
         }
     )
-    assert [(p.name, p.version, p.sha256) for p in stored.packages] == [("six", "1.16.0", ())]
+    assert [(p.pin, p.sha256) for p in stored.packages] == [("six==1.16.0", ())]
     assert (stored.python_version, stored.cuda_version, stored.critical) == (None, None, ())
     assert stored.artifacts == (
         PlannedArtifact(name="/m", path="", dest="/m", sha256="ab", card=(("k", "1"),)),
     )
     assert stored.sources == (PlannedData(name="s", uri="u", version="2"),)
+
+
+def test_a_checked_lock_entry_is_the_pinned_package_the_plan_installs() -> None:
+    ready = prepare(EXAMPLE)
+    planned = {p.name: p for layer in ready.plan.python_layers for p in layer.packages}
+    for locked in ready.packages:
+        assert planned[locked.name] == locked.pinned()
+        assert PinnedPackage.from_dict(locked.pinned().to_dict()) == locked.pinned()

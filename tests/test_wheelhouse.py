@@ -15,10 +15,10 @@ from imagekit.build.wheelhouse import (
     FetchedWheel,
     Target,
     WheelhouseError,
-    WheelRequest,
     default_cache_dir,
     fetch_wheels,
 )
+from imagekit.project.lockfile import PinnedPackage
 
 CP311 = Version("3.11")
 AMD64 = Target(python=CP311, platform="linux/amd64", glibc=(2, 36))
@@ -34,12 +34,11 @@ TAGS_SEARCHED = (
 )
 
 
-def request(name: str, version: str, *hashes: str, filenames: tuple[str, ...] = ()) -> WheelRequest:
-    return WheelRequest(
-        name=canonicalize_name(name),
-        version=Version(version),
-        hashes=frozenset(hashes),
-        filenames=filenames,
+def request(
+    name: str, version: str, *hashes: str, filenames: tuple[str, ...] = ()
+) -> PinnedPackage:
+    return PinnedPackage(
+        name=canonicalize_name(name), version=Version(version), sha256=hashes, filenames=filenames
     )
 
 

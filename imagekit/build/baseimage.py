@@ -27,14 +27,12 @@ from pathlib import Path
 
 import docker
 from docker.errors import APIError, DockerException, ImageNotFound
-from packaging.utils import canonicalize_name
-from packaging.version import Version
 
-from imagekit.build.wheelhouse import Target, WheelRequest, fetch_wheels
+from imagekit.build.wheelhouse import Target, fetch_wheels
 from imagekit.daemon import DockerBuildError, build_image, import_rootfs
 from imagekit.errors import ImagekitError
 from imagekit.plan.catalog import BaseImage, ImageSource, RecipeSource
-from imagekit.plan.model import BUILD_PIP_SHA256, BUILD_PIP_VERSION
+from imagekit.plan.model import BUILD_PIP
 
 # 2023-11-14T22:13:20Z. A constant, not the build time: rebuilding a recipe must not change it.
 SOURCE_DATE_EPOCH = 1_700_000_000
@@ -59,13 +57,6 @@ _CLEANUP_HOOK = (
     ' && if [ -e "$1"/etc/machine-id ]; then : > "$1"/etc/machine-id; fi'
 )
 _LOG_TAIL = 3
-# The build stage's pip: the same verified wheel model builds use; no base image carries pip.
-_PIP = WheelRequest(
-    name=canonicalize_name("pip"),
-    version=Version(BUILD_PIP_VERSION),
-    hashes=frozenset(BUILD_PIP_SHA256),
-    filenames=(f"pip-{BUILD_PIP_VERSION}-py3-none-any.whl",),
-)
 
 Log = Callable[[str], None]
 
@@ -301,12 +292,10 @@ def _with_packages(build: _Build, parent_ref: str) -> str:
     base, context = build.base, build.workdir / "packages"
     target = Target(python=base.python.version, platform=_check_platform(build),
                     glibc=base.os.glibc)  # fmt: skip
-    requests = [
-        WheelRequest(name=p.name, version=p.version, hashes=frozenset(p.sha256))
-        for p in base.own_packages
-    ]
+    requests = base.own_packages
     build.say(f"fetching {len(requests)} wheels and pip for {target}")
-    (pip,) = fetch_wheels([_PIP], target, context / "tools", build.cache_dir)
+    # The build stage's pip: the same verified wheel model builds use; no base carries pip.
+    (pip,) = fetch_wheels([BUILD_PIP], target, context / "tools", build.cache_dir)
     wheels = fetch_wheels(requests, target, context / "wheels", build.cache_dir)
     (context / "wheels" / "requirements.txt").write_text(
         "".join(f"{w.name}=={w.version} --hash=sha256:{w.sha256}\n" for w in wheels)

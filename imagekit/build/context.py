@@ -12,14 +12,13 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from imagekit.build.debs import DebRequest, fetch_debs
-from imagekit.build.wheelhouse import FetchedWheel, Target, WheelRequest, fetch_wheels
+from imagekit.build.wheelhouse import FetchedWheel, Target, fetch_wheels
 from imagekit.errors import ImagekitError
 from imagekit.paths import sha256_file
-from imagekit.plan.model import PLAN_PATH_IN_IMAGE, BuildPlan, Layer, LayerKind, PlannedPackage
+from imagekit.plan.model import PLAN_PATH_IN_IMAGE, BuildPlan, Layer, LayerKind
 from imagekit.plan.render import render_dockerfile, render_dockerignore
 from imagekit.workdir import write_problem
 
@@ -33,22 +32,6 @@ class ContextError(ImagekitError):
 def source_date_epoch() -> int:
     value = os.environ.get("SOURCE_DATE_EPOCH", "")
     return int(value) if value.isdigit() else DEFAULT_EPOCH
-
-
-def wheel_requests(layer: Layer) -> list[WheelRequest]:
-    return _requests(layer.packages)
-
-
-def _requests(packages: Sequence[PlannedPackage]) -> list[WheelRequest]:
-    return [
-        WheelRequest(
-            name=canonicalize_name(p.name),
-            version=Version(p.version),
-            hashes=frozenset(p.sha256),
-            filenames=p.filenames,
-        )
-        for p in packages
-    ]
 
 
 def _requirements(wheels: Sequence[FetchedWheel]) -> str:
@@ -156,11 +139,11 @@ def _assemble(
     plan: BuildPlan, project: Path, context: Path, cache_dir: Path | None
 ) -> tuple[FetchedWheel, ...]:
     target = wheel_target(plan)
-    tools = fetch_wheels(_requests(plan.build_tools), target, context / "tools", cache_dir)
+    tools = fetch_wheels(plan.build_tools, target, context / "tools", cache_dir)
     fetched: list[FetchedWheel] = list(tools)
     for layer in plan.python_layers:
         dest = context / "wheels" / layer.name
-        wheels = fetch_wheels(wheel_requests(layer), target, dest, cache_dir)
+        wheels = fetch_wheels(layer.packages, target, dest, cache_dir)
         (dest / "requirements.txt").write_text(_requirements(wheels), encoding="utf-8")
         fetched.extend(wheels)
     for layer in plan.layers:

@@ -28,6 +28,7 @@ from packaging.version import Version
 
 from imagekit.errors import ImagekitError
 from imagekit.paths import sha256_file
+from imagekit.project.lockfile.interface import PinnedPackage
 
 _ARCHES = {"linux/amd64": "x86_64", "linux/arm64": "aarch64"}
 # The oldest glibc each architecture's manylinux wheels were ever built for (PEP 600).
@@ -122,20 +123,6 @@ def _ranks(target: Target) -> dict[Tag, int]:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class WheelRequest:
-    """One locked package: its pinned version, the lock's sha256 hashes and file names."""
-
-    name: NormalizedName
-    version: Version
-    hashes: frozenset[str]
-    filenames: tuple[str, ...] = ()
-
-    @property
-    def pin(self) -> str:
-        return f"{self.name}=={self.version}"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class FetchedWheel:
     """A verified wheel in the wheelhouse."""
 
@@ -152,7 +139,7 @@ def default_cache_dir() -> Path:
 
 
 def fetch_wheels(
-    requests: Sequence[WheelRequest],
+    requests: Sequence[PinnedPackage],
     target: Target,
     dest: Path,
     cache_dir: Path | None = None,
@@ -177,7 +164,7 @@ def fetch_wheels(
 
 
 def _fetch_one(
-    request: WheelRequest, target: Target, staging: Path, cache: Path
+    request: PinnedPackage, target: Target, staging: Path, cache: Path
 ) -> FetchedWheel | str:
     """The request's wheel in `staging` (from the cache or pip), or a problem to report."""
     try:
@@ -190,7 +177,7 @@ def _fetch_one(
         return str(e)
 
 
-def _stage(request: WheelRequest, cached: FetchedWheel, staging: Path) -> FetchedWheel:
+def _stage(request: PinnedPackage, cached: FetchedWheel, staging: Path) -> FetchedWheel:
     path = staging / cached.filename
     _link_or_copy(cached.path, path)
     return FetchedWheel(
@@ -214,10 +201,10 @@ def _move_into(wheel: FetchedWheel, dest: Path) -> FetchedWheel:
     )
 
 
-def _from_cache(request: WheelRequest, target: Target, cache: Path) -> FetchedWheel | None:
+def _from_cache(request: PinnedPackage, target: Target, cache: Path) -> FetchedWheel | None:
     """The best-ranked cached wheel with one of the request's hashes, re-verified; or None."""
     found: list[tuple[int, Path, str]] = []
-    for digest in sorted(request.hashes):
+    for digest in sorted(request.sha256):
         for path in sorted((cache / "sha256" / digest).glob("*.whl")):
             rank = target.rank(path.name)
             if rank is not None and _wheel_is(path.name, request):
@@ -230,18 +217,18 @@ def _from_cache(request: WheelRequest, target: Target, cache: Path) -> FetchedWh
     return None
 
 
-def _wheel_is(filename: str, request: WheelRequest) -> bool:
+def _wheel_is(filename: str, request: PinnedPackage) -> bool:
     name, version, _, _ = parse_wheel_filename(filename)
     return name == request.name and version == request.version
 
 
-def _fetched(request: WheelRequest, path: Path, digest: str) -> FetchedWheel:
+def _fetched(request: PinnedPackage, path: Path, digest: str) -> FetchedWheel:
     return FetchedWheel(
         name=request.name, version=request.version, path=path, sha256=digest, filename=path.name
     )
 
 
-def _download(request: WheelRequest, target: Target, workdir: Path, cache: Path) -> FetchedWheel:
+def _download(request: PinnedPackage, target: Target, workdir: Path, cache: Path) -> FetchedWheel:
     """Download the request's wheel with pip into the empty `workdir`, verify it, and store
     it in the cache.
 
@@ -257,26 +244,26 @@ def _download(request: WheelRequest, target: Target, workdir: Path, cache: Path)
         names = ", ".join(p.name for p in sorted(workdir.iterdir()) if p.is_file()) or "nothing"
         raise WheelhouseError([f"{request.pin}: pip saved {names}, not one wheel for {target}"])
     digest = sha256_file(wheels[0])
-    if digest not in request.hashes:
+    if digest not in request.sha256:
         raise WheelhouseError([_mismatch(request, wheels[0].name, digest)])
     return _fetched(request, _store(wheels[0], digest, cache), digest)
 
 
-def _check_locked_files(request: WheelRequest, target: Target) -> None:
+def _check_locked_files(request: PinnedPackage, target: Target) -> None:
     """Fail before any download when the lock names files and none is a wheel for `target`."""
     if request.filenames and not any(target.rank(f) is not None for f in request.filenames):
         raise WheelhouseError([_no_wheel(request, target)])
 
 
 def _run_pip(
-    request: WheelRequest, target: Target, workdir: Path
+    request: PinnedPackage, target: Target, workdir: Path
 ) -> subprocess.CompletedProcess[str]:
     """`pip download` of exactly the pinned wheel for `target`, under the host's pip config.
 
     pip expands no `manylinux_2_X` tag to older glibc versions by itself, so every platform
     tag the target accepts is passed. The hashes make pip prefer a file the lock lists.
     """
-    hashes = " ".join(f"--hash=sha256:{h}" for h in sorted(request.hashes))
+    hashes = " ".join(f"--hash=sha256:{h}" for h in sorted(request.sha256))
     requirements = workdir / "requirement.txt"
     requirements.write_text(f"{request.pin} {hashes}\n")
     platforms = [arg for tag in target.platform_tags() for arg in ("--platform", tag)]
@@ -294,7 +281,7 @@ def _run_pip(
     return result
 
 
-def _pip_problem(request: WheelRequest, target: Target, stderr: str) -> str:
+def _pip_problem(request: PinnedPackage, target: Target, stderr: str) -> str:
     if "DO NOT MATCH THE HASHES" in stderr:
         got = _GOT_HASH.search(stderr)
         file = _PIP_FILE.search(stderr)
@@ -311,16 +298,16 @@ def _pip_problem(request: WheelRequest, target: Target, stderr: str) -> str:
     return f"{request.pin}: pip download failed: {last}"
 
 
-def _mismatch(request: WheelRequest, filename: str | None, actual: str) -> str:
+def _mismatch(request: PinnedPackage, filename: str | None, actual: str) -> str:
     what = filename or "the downloaded wheel"
-    expected = ", ".join(sorted(request.hashes))
+    expected = ", ".join(sorted(request.sha256))
     return (
         f"{request.pin}: sha256 of {what} is {actual}, not one the lock lists ({expected}); "
         "re-lock if the package was republished, otherwise the file was tampered with"
     )
 
 
-def _no_wheel(request: WheelRequest, target: Target) -> str:
+def _no_wheel(request: PinnedPackage, target: Target) -> str:
     tags = [str(t) for t in target.tags()]
     shown = ", ".join(tags[:_TAGS_SHOWN])
     return (

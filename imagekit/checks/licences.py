@@ -11,9 +11,8 @@ from imagekit.build.wheelhouse import Target
 from imagekit.checks.interface import Subject
 from imagekit.conflicts.index import MetadataRead
 from imagekit.errors import ErrorCollector, Location
-from imagekit.plan.catalog import BasePackage
 from imagekit.project import Project
-from imagekit.project.lockfile import LockedPackage, Sha256
+from imagekit.project.lockfile import LockedPackage, PinnedPackage, Sha256
 
 
 def check_licence_policy(subject: Subject, collector: ErrorCollector) -> Subject:
@@ -62,7 +61,7 @@ def _read_base_metadata(subject: Subject, project: Project) -> MetadataRead:
     return dataclasses.replace(subject.source, fetch_missing=False).read(carried, target)
 
 
-def _base_package(package: BasePackage, where: Path) -> LockedPackage:
+def _base_package(package: PinnedPackage, where: Path) -> LockedPackage:
     """A package the base carries, as a lock would name it (pinned, with its hashes)."""
     return LockedPackage(
         name=package.name,

@@ -39,7 +39,6 @@ from packaging.utils import NormalizedName, parse_wheel_filename
 from imagekit.build.wheelhouse import (
     Target,
     WheelhouseError,
-    WheelRequest,
     default_cache_dir,
     fetch_wheels,
 )
@@ -240,16 +239,9 @@ class MetadataSource:
 
     def _from_fetched_wheel(self, pkg: LockedPackage, target: Target, missed: _Outcome) -> _Outcome:
         """The wheel fetched into the wheel cache the way the build fetches it."""
-        assert pkg.version is not None  # noqa: S101 (_one returned early otherwise)
-        request = WheelRequest(
-            name=pkg.name,
-            version=pkg.version,
-            hashes=frozenset(pkg.hashes),
-            filenames=tuple(f.filename for f in pkg.wheels),
-        )
         try:
             with tempfile.TemporaryDirectory(prefix="imagekit-metadata-") as tmp:
-                fetch_wheels([request], target, Path(tmp) / "wheels", self.cache)
+                fetch_wheels([pkg.pinned()], target, Path(tmp) / "wheels", self.cache)
         except WheelhouseError as e:
             return _Outcome(unread=f"{missed.unread}, and the wheel could not be fetched: {e}")
         found = self._from_wheel_cache(pkg, target)

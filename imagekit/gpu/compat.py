@@ -228,7 +228,7 @@ def facts_of_plan(
     (`packages`, or the plan's own layers, which leave out what the base already carries)."""
     if packages is None:
         rows = [
-            (p.name, p.version, f"{plan.lock_file}: {p.name}=={p.version}")
+            (p.name, str(p.version), f"{plan.lock_file}: {p.name}=={p.version}")
             for layer in plan.python_layers
             for p in layer.packages
         ]

@@ -20,6 +20,7 @@ from packaging.version import InvalidVersion, Version
 
 from imagekit.errors import ImagekitError, InputError, Location
 from imagekit.limits import shown
+from imagekit.project.lockfile.interface import PinnedPackage
 from imagekit.resources import base_images_dir
 from imagekit.tomlfile import Table, load_toml
 
@@ -68,15 +69,6 @@ class CudaInfo:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class BasePackage:
-    """A Python package the base already carries in its venv."""
-
-    name: NormalizedName
-    version: Version
-    sha256: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class RecipeSource:
     """Built here from distribution packages with mmdebstrap."""
 
@@ -114,7 +106,7 @@ class BaseImage:
     source: RecipeSource | ImageSource | None
     parent: BaseImage | None = None
     cuda: CudaInfo | None = None
-    python_packages: tuple[BasePackage, ...] = ()
+    python_packages: tuple[PinnedPackage, ...] = ()  # carried in its venv
     definition: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -134,7 +126,7 @@ class BaseImage:
         return f"imagekit-base/{self.name}:{self.recipe_hash[:16]}"
 
     @property
-    def own_packages(self) -> tuple[BasePackage, ...]:
+    def own_packages(self) -> tuple[PinnedPackage, ...]:
         """The Python packages this base adds over its parent."""
         inherited = {p.name for p in self.parent.python_packages} if self.parent else set()
         return tuple(p for p in self.python_packages if p.name not in inherited)
@@ -149,7 +141,7 @@ class BaseImage:
             return None
         return " ".join((root.source.mirror, root.source.suite, *root.source.components))
 
-    def package_map(self) -> dict[NormalizedName, BasePackage]:
+    def package_map(self) -> dict[NormalizedName, PinnedPackage]:
         return {p.name: p for p in self.python_packages}
 
 
@@ -294,7 +286,7 @@ def _definition(table: Table) -> dict[str, Any]:
 
 
 def _reject_overrides(
-    table: Table, inherited: tuple[BasePackage, ...], own: tuple[BasePackage, ...]
+    table: Table, inherited: tuple[PinnedPackage, ...], own: tuple[PinnedPackage, ...]
 ) -> None:
     names = {p.name for p in inherited}
     seen: set[str] = set()
@@ -402,7 +394,7 @@ def _parse_source(table: Table) -> RecipeSource | ImageSource | None:
     return source
 
 
-def _parse_package(table: Table) -> BasePackage:
+def _parse_package(table: Table) -> PinnedPackage:
     hashes = table.str_list("sha256")
     for i, h in enumerate(hashes):
         if not _SHA256.match(h):
@@ -417,7 +409,7 @@ def _parse_package(table: Table) -> BasePackage:
             "a base package needs its sha256 hashes",
             "list the wheel hashes (uv pip compile --generate-hashes prints them)",
         )
-    pkg = BasePackage(
+    pkg = PinnedPackage(
         name=canonicalize_name(table.req_str("name")),
         version=_version(table, "version"),
         sha256=hashes,

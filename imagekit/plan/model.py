@@ -14,8 +14,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
 from imagekit import __version__
 from imagekit.errors import InputError
+from imagekit.project.lockfile.interface import PinnedPackage
 
 PLAN_SCHEMA = 1
 PLAN_PATH_IN_IMAGE = "/usr/share/imagekit/plan.json"  # every image carries its plan here
@@ -23,10 +27,14 @@ DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 # pip runs in the build stage only, from its wheel (fetched and verified like every other), so
 # neither the base nor the final image needs pip, ensurepip or bundled wheels.
-BUILD_PIP_VERSION = "25.1.1"
-BUILD_PIP_SHA256 = (
-    "2913a38a2abf4ea6b64ab507bd9e967f3b53dc1ede74b01b0931e1ce548751af",
-    "3de45d411d308d5054c2168185d8da7f9a2cd753dbac8acbfa88a8909ecd9077",
+BUILD_PIP = PinnedPackage(
+    name=canonicalize_name("pip"),
+    version=Version("25.1.1"),
+    sha256=(
+        "2913a38a2abf4ea6b64ab507bd9e967f3b53dc1ede74b01b0931e1ce548751af",
+        "3de45d411d308d5054c2168185d8da7f9a2cd753dbac8acbfa88a8909ecd9077",
+    ),
+    filenames=("pip-25.1.1-py3-none-any.whl",),
 )
 
 
@@ -53,31 +61,6 @@ class CudaPlan:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CudaPlan:
         return cls(version=d["version"], min_driver=d["min_driver"], source=d["source"])
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PlannedPackage:
-    name: str
-    version: str
-    sha256: tuple[str, ...]
-    filenames: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "version": self.version,
-            "sha256": list(self.sha256),
-            "filenames": list(self.filenames),
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> PlannedPackage:
-        return cls(
-            name=d["name"],
-            version=d["version"],
-            sha256=tuple(d["sha256"]),
-            filenames=tuple(d["filenames"]),
-        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -162,7 +145,7 @@ class PlannedData:
 class Layer:
     kind: LayerKind
     name: str
-    packages: tuple[PlannedPackage, ...] = ()
+    packages: tuple[PinnedPackage, ...] = ()
     files: tuple[PlannedFile, ...] = ()
     system: tuple[str, ...] = ()  # apt packages as name=version
 
@@ -185,7 +168,7 @@ class Layer:
         return cls(
             kind=LayerKind(d["kind"]),
             name=d["name"],
-            packages=tuple(PlannedPackage.from_dict(p) for p in d["packages"]),
+            packages=tuple(PinnedPackage.from_dict(p) for p in d["packages"]),
             files=tuple(PlannedFile.from_dict(f) for f in d["files"]),
             system=tuple(d["system"]),
         )
@@ -249,7 +232,7 @@ class BuildPlan:
     critical: tuple[str, ...]
     optional: tuple[str, ...]
     from_base: tuple[str, ...]  # locked packages the base already carries at the same version
-    build_tools: tuple[PlannedPackage, ...] = ()  # used in the build stage, never shipped
+    build_tools: tuple[PinnedPackage, ...] = ()  # used in the build stage, never shipped
 
     @property
     def image_ref(self) -> str:
@@ -343,7 +326,7 @@ class BuildPlan:
             critical=tuple(d["critical"]),
             optional=tuple(d["optional"]),
             from_base=tuple(d["from_base"]),
-            build_tools=tuple(PlannedPackage.from_dict(t) for t in d["build_tools"]),
+            build_tools=tuple(PinnedPackage.from_dict(t) for t in d["build_tools"]),
         )
 
     def with_base_digest(self, digest: str) -> BuildPlan:

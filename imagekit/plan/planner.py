@@ -13,8 +13,7 @@ from imagekit.gpu.labels import cuda_labels, require_cuda
 from imagekit.paths import sha256_file
 from imagekit.plan.catalog import BaseImage, ImageSource
 from imagekit.plan.model import (
-    BUILD_PIP_SHA256,
-    BUILD_PIP_VERSION,
+    BUILD_PIP,
     DEFAULT_PATH,
     BaseRef,
     BuildPlan,
@@ -24,11 +23,10 @@ from imagekit.plan.model import (
     PlannedArtifact,
     PlannedData,
     PlannedFile,
-    PlannedPackage,
 )
 from imagekit.project import Project
 from imagekit.project.appfiles import select_for_spec
-from imagekit.project.lockfile import LockedPackage
+from imagekit.project.lockfile import LockedPackage, PinnedPackage
 from imagekit.project.spec import DEFAULT_UID, DataRef, ModelSpec
 
 # Framework families: each gets a layer of its own, so bumping one does not re-ship another.
@@ -70,15 +68,6 @@ def _data(ref: DataRef) -> PlannedData:
     )
 
 
-def _planned(pkg: LockedPackage) -> PlannedPackage:
-    return PlannedPackage(
-        name=pkg.name,
-        version=str(pkg.version),
-        sha256=tuple(sorted(pkg.hashes)),
-        filenames=tuple(sorted(f.filename for f in pkg.wheels)),
-    )
-
-
 def group_of(name: NormalizedName) -> tuple[LayerKind, str]:
     """The layer a Python package belongs in."""
     if name.startswith("nvidia-"):
@@ -90,9 +79,9 @@ def group_of(name: NormalizedName) -> tuple[LayerKind, str]:
 
 
 def _python_layers(packages: tuple[LockedPackage, ...]) -> list[Layer]:
-    groups: dict[tuple[LayerKind, str], list[PlannedPackage]] = {}
+    groups: dict[tuple[LayerKind, str], list[PinnedPackage]] = {}
     for pkg in sorted(packages, key=lambda p: p.name):
-        groups.setdefault(group_of(pkg.name), []).append(_planned(pkg))
+        groups.setdefault(group_of(pkg.name), []).append(pkg.pinned())
     order = list(LayerKind)
     keys = sorted(groups, key=lambda k: (order.index(k[0]), k[1]))
     return [Layer(kind=k[0], name=k[1], packages=tuple(groups[k])) for k in keys]
@@ -247,14 +236,7 @@ def make_plan(project: Project, packages: tuple[LockedPackage, ...]) -> BuildPla
         critical=tuple(sorted(spec.critical)),
         optional=tuple(sorted(spec.optional)),
         from_base=from_base,
-        build_tools=(
-            PlannedPackage(
-                name="pip",
-                version=BUILD_PIP_VERSION,
-                sha256=BUILD_PIP_SHA256,
-                filenames=(f"pip-{BUILD_PIP_VERSION}-py3-none-any.whl",),
-            ),
-        ),
+        build_tools=(BUILD_PIP,),
     )
 
 

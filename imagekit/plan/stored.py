@@ -11,7 +11,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from imagekit.plan.model import PLAN_PATH_IN_IMAGE, PlannedArtifact, PlannedData, PlannedPackage
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from imagekit.plan.model import PLAN_PATH_IN_IMAGE, PlannedArtifact, PlannedData
+from imagekit.project.lockfile.interface import PinnedPackage
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -19,7 +23,7 @@ class StoredPlan:
     """What the reports use of an image's plan, and the document as stored."""
 
     document: dict[str, Any]  # as read: the inventory's JSON keeps it whole
-    packages: tuple[PlannedPackage, ...]  # every Python layer's, in layer order
+    packages: tuple[PinnedPackage, ...]  # every Python layer's, in layer order
     critical: tuple[str, ...]
     optional: tuple[str, ...]
     python_version: str | None  # the base's interpreter, X.Y.Z
@@ -73,16 +77,20 @@ def _items(document: dict[str, Any], key: str, warnings: list[str]) -> list[dict
     return good
 
 
-def _packages(document: dict[str, Any]) -> Iterator[PlannedPackage]:
+def _packages(document: dict[str, Any]) -> Iterator[PinnedPackage]:
     layers = document.get("layers")
     for layer in layers if isinstance(layers, list) else []:
         packages = _object(layer).get("packages")
         for pkg in packages if isinstance(packages, list) else []:
             item = _object(pkg)
             name, version, hashes = _text(item, "name"), _text(item, "version"), item.get("sha256")
-            if name and version:
+            try:
+                pinned = Version(version) if name and version else None
+            except InvalidVersion:
+                pinned = None
+            if name and pinned is not None:
                 sha256 = tuple(str(h) for h in hashes) if isinstance(hashes, list) else ()
-                yield PlannedPackage(name=name, version=version, sha256=sha256)
+                yield PinnedPackage(name=canonicalize_name(name), version=pinned, sha256=sha256)
 
 
 def _artifacts(items: list[dict[str, Any]], warnings: list[str]) -> Iterator[PlannedArtifact]:

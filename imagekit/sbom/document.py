@@ -72,9 +72,7 @@ def _wheel_hashes(plan: StoredPlan | None) -> dict[tuple[str, str], str]:
     component hash must be the component's own, so an ambiguous package gets none.
     """
     packages = plan.packages if plan else ()
-    return {
-        (canonicalize_name(p.name), p.version): p.sha256[0] for p in packages if len(p.sha256) == 1
-    }
+    return {(p.name, str(p.version)): p.sha256[0] for p in packages if len(p.sha256) == 1}
 
 
 def _dependency_classes(plan: StoredPlan | None) -> dict[str, str]:

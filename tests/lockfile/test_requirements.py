@@ -106,6 +106,12 @@ def test_unpinned_is_recorded_without_version() -> None:
     assert numpy.location.line == 5
 
 
+def test_a_range_is_no_pinned_package() -> None:
+    numpy = _by_name(read_lock(LOCKS / "range.requirements.txt"))["numpy"][0]
+    with pytest.raises(ValueError, match=r"^numpy is not pinned \(>=1\.26\)$"):
+        numpy.pinned()
+
+
 def test_range_keeps_the_specifier_as_written() -> None:
     numpy = _by_name(read_lock(LOCKS / "range.requirements.txt"))["numpy"][0]
     assert numpy.version is None

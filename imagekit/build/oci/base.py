@@ -28,7 +28,7 @@ from imagekit.build.baseimage import (
 )
 from imagekit.build.oci.tarlayer import Tree, write_layer
 from imagekit.build.oci.wheels import layer_tree
-from imagekit.build.wheelhouse import Target, WheelRequest, fetch_wheels
+from imagekit.build.wheelhouse import Target, fetch_wheels
 from imagekit.daemon import DaemonUnavailableError, docker_client
 from imagekit.image.archive import save_from_daemon
 from imagekit.image.layout import (
@@ -238,10 +238,7 @@ def _packages_layer(job: _Job) -> LayerBlob:
         platform=host_platform(base),
         glibc=base.os.glibc,
     )
-    requests = [
-        WheelRequest(name=p.name, version=p.version, hashes=frozenset(p.sha256))
-        for p in base.own_packages
-    ]
+    requests = base.own_packages
     job.say(f"fetching {len(requests)} wheels for {target}")
     wheels = fetch_wheels(requests, target, job.work / "wheels", job.wheel_cache)
     tree = layer_tree(

@@ -3,7 +3,9 @@
 Readers parse syntax only: a file that cannot be read as its format raises `LockError`.
 Everything a user can get wrong inside a well-formed file (an unpinned version, a missing
 hash, an editable install) is kept in the model with its location so that
-`imagekit.checks.run` can report every finding in one run.
+`imagekit.checks` can report every finding in one run. A `LockedPackage` is an entry as
+written; a `PinnedPackage` is what an entry that passed the checks is (and what a base carries,
+what the plan installs, what the wheelhouse fetches).
 """
 
 from __future__ import annotations
@@ -87,6 +89,41 @@ class Dependency:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PinnedPackage:
+    """A package pinned to one version with the sha256 of each file it may be installed from.
+
+    `filenames`: the wheel files the lock names for it, where it names them (the wheelhouse
+    then fetches one of those); `sha256` keeps the order its source gives.
+    """
+
+    name: NormalizedName
+    version: Version
+    sha256: tuple[str, ...]
+    filenames: tuple[str, ...] = ()
+
+    @property
+    def pin(self) -> str:
+        return f"{self.name}=={self.version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": str(self.version),
+            "sha256": list(self.sha256),
+            "filenames": list(self.filenames),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PinnedPackage:
+        return cls(
+            name=canonicalize_name(d["name"]),
+            version=Version(d["version"]),
+            sha256=tuple(d["sha256"]),
+            filenames=tuple(d["filenames"]),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LockedPackage:
     """One package entry of a lock, as written.
 
@@ -116,6 +153,18 @@ class LockedPackage:
     @property
     def wheels(self) -> tuple[LockedFile, ...]:
         return tuple(f for f in self.files if f.is_wheel)
+
+    def pinned(self) -> PinnedPackage:
+        """This entry as the pinned package the checks make sure it is: its version, its
+        hashes sorted, its wheel files. Raises `ValueError` for an entry with no one version."""
+        if self.version is None:
+            raise ValueError(f"{self.raw_name} is not pinned ({self.specifier or 'no version'})")
+        return PinnedPackage(
+            name=self.name,
+            version=self.version,
+            sha256=tuple(sorted(self.hashes)),
+            filenames=tuple(sorted(f.filename for f in self.wheels)),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
