@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 from _projects import EXAMPLE, TORCH
 
-from imagekit.plan.model import PLAN_PATH_IN_IMAGE, PlannedArtifact, PlannedData
+from imagekit.plan.model import PLAN_PATH_IN_IMAGE, PlannedArtifact
 from imagekit.plan.prepare import prepare
 from imagekit.plan.stored import read_stored_plan
 from imagekit.project.lockfile import PinnedPackage
+from imagekit.project.spec import DataRef
 
 
 def test_a_plan_imagekit_wrote_reads_back_whole() -> None:
@@ -81,7 +82,7 @@ def test_a_hostile_plan_gives_what_is_well_formed_and_nothing_else() -> None:
     assert stored.artifacts == (
         PlannedArtifact(name="/m", path="", dest="/m", sha256="ab", card=(("k", "1"),)),
     )
-    assert stored.sources == (PlannedData(name="s", uri="u", version="2"),)
+    assert stored.sources == (DataRef(name="s", uri="u", version="2"),)
 
 
 def test_a_checked_lock_entry_is_the_pinned_package_the_plan_installs() -> None:

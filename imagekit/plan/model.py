@@ -20,6 +20,7 @@ from packaging.version import Version
 from imagekit import __version__
 from imagekit.errors import InputError
 from imagekit.project.lockfile.interface import PinnedPackage
+from imagekit.project.spec import DataRef
 
 PLAN_SCHEMA = 1
 PLAN_PATH_IN_IMAGE = "/usr/share/imagekit/plan.json"  # every image carries its plan here
@@ -109,39 +110,6 @@ class PlannedArtifact:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PlannedData:
-    """A dataset or an upstream source the model came from, as the plan records it."""
-
-    name: str
-    uri: str
-    version: str
-    sha256: str | None = None
-    schema_hash: str | None = None
-    revision: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "uri": self.uri,
-            "version": self.version,
-            "sha256": self.sha256,
-            "schema_hash": self.schema_hash,
-            "revision": self.revision,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> PlannedData:
-        return cls(
-            name=d["name"],
-            uri=d["uri"],
-            version=d["version"],
-            sha256=d["sha256"],
-            schema_hash=d["schema_hash"],
-            revision=d["revision"],
-        )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Layer:
     kind: LayerKind
     name: str
@@ -226,8 +194,8 @@ class BuildPlan:
     lock_format: str
     lock_sha256: str
     cuda: CudaPlan | None
-    datasets: tuple[PlannedData, ...]
-    sources: tuple[PlannedData, ...]
+    datasets: tuple[DataRef, ...]
+    sources: tuple[DataRef, ...]
     artifacts: tuple[PlannedArtifact, ...]
     critical: tuple[str, ...]
     optional: tuple[str, ...]
@@ -320,8 +288,8 @@ class BuildPlan:
             lock_format=lock["format"],
             lock_sha256=lock["sha256"],
             cuda=CudaPlan.from_dict(d["cuda"]) if d["cuda"] else None,
-            datasets=tuple(PlannedData.from_dict(x) for x in d["datasets"]),
-            sources=tuple(PlannedData.from_dict(x) for x in d["sources"]),
+            datasets=tuple(DataRef.from_dict(x) for x in d["datasets"]),
+            sources=tuple(DataRef.from_dict(x) for x in d["sources"]),
             artifacts=tuple(PlannedArtifact.from_dict(a) for a in d["artifacts"]),
             critical=tuple(d["critical"]),
             optional=tuple(d["optional"]),

@@ -21,13 +21,12 @@ from imagekit.plan.model import (
     Layer,
     LayerKind,
     PlannedArtifact,
-    PlannedData,
     PlannedFile,
 )
 from imagekit.project import Project
 from imagekit.project.appfiles import select_for_spec
 from imagekit.project.lockfile import LockedPackage, PinnedPackage
-from imagekit.project.spec import DEFAULT_UID, DataRef, ModelSpec
+from imagekit.project.spec import DEFAULT_UID, ModelSpec
 
 # Framework families: each gets a layer of its own, so bumping one does not re-ship another.
 FRAMEWORKS: dict[str, frozenset[str]] = {
@@ -55,17 +54,6 @@ FRAMEWORKS: dict[str, frozenset[str]] = {
     ),
     "torch": frozenset({"torch", "torchvision", "torchaudio", "triton", "pytorch-triton"}),
 }
-
-
-def _data(ref: DataRef) -> PlannedData:
-    return PlannedData(
-        name=ref.name,
-        uri=ref.uri,
-        version=ref.version,
-        sha256=ref.sha256,
-        schema_hash=ref.schema_hash,
-        revision=ref.revision,
-    )
 
 
 def group_of(name: NormalizedName) -> tuple[LayerKind, str]:
@@ -221,8 +209,8 @@ def make_plan(project: Project, packages: tuple[LockedPackage, ...]) -> BuildPla
         lock_format=lock.format.value,
         lock_sha256=lock.sha256,
         cuda=cuda,
-        datasets=tuple(_data(d) for d in spec.datasets),
-        sources=tuple(_data(s) for s in spec.sources),
+        datasets=spec.datasets,
+        sources=spec.sources,
         artifacts=tuple(
             PlannedArtifact(
                 name=a.name,

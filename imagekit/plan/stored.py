@@ -14,8 +14,9 @@ from typing import Any
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from imagekit.plan.model import PLAN_PATH_IN_IMAGE, PlannedArtifact, PlannedData
+from imagekit.plan.model import PLAN_PATH_IN_IMAGE, PlannedArtifact
 from imagekit.project.lockfile.interface import PinnedPackage
+from imagekit.project.spec import DataRef
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -30,8 +31,8 @@ class StoredPlan:
     cuda_version: str | None
     min_driver: str | None
     artifacts: tuple[PlannedArtifact, ...]
-    datasets: tuple[PlannedData, ...]
-    sources: tuple[PlannedData, ...]
+    datasets: tuple[DataRef, ...]
+    sources: tuple[DataRef, ...]
     warnings: tuple[str, ...]  # each entry dropped, and why
 
 
@@ -111,8 +112,8 @@ def _artifacts(items: list[dict[str, Any]], warnings: list[str]) -> Iterator[Pla
         )
 
 
-def _data(item: dict[str, Any]) -> PlannedData:
-    return PlannedData(
+def _data(item: dict[str, Any]) -> DataRef:
+    return DataRef(
         name=_text(item, "name") or "",
         uri=_text(item, "uri") or "",
         version=_text(item, "version") or "",

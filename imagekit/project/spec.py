@@ -56,6 +56,27 @@ class DataRef:
     schema_hash: str | None = None
     revision: str | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "uri": self.uri,
+            "version": self.version,
+            "sha256": self.sha256,
+            "schema_hash": self.schema_hash,
+            "revision": self.revision,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DataRef:
+        return cls(
+            name=d["name"],
+            uri=d["uri"],
+            version=d["version"],
+            sha256=d["sha256"],
+            schema_hash=d["schema_hash"],
+            revision=d["revision"],
+        )
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SystemPackage:
