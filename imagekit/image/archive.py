@@ -21,21 +21,13 @@ from typing import Any
 import docker
 import docker.errors
 
-from imagekit.build.oci.compress import compress_tar
-from imagekit.build.oci.tarlayer import Entry, EntryKind, Tree, bytes_entry, write_tar
-from imagekit.checks.run import sha256_file as file_sha256
 from imagekit.errors import InputError
+from imagekit.image.compress import compress_tar
+from imagekit.image.digest import Digest, file_digest
+from imagekit.image.errors import OciError
 from imagekit.image.layout import blob_path, read_layout, staged_dir, write_image, write_index
-from imagekit.image.model import (
-    Compression,
-    Descriptor,
-    Digest,
-    Image,
-    ImageConfig,
-    LayerBlob,
-    OciError,
-    parse_json,
-)
+from imagekit.image.model import Compression, Descriptor, Image, ImageConfig, LayerBlob, parse_json
+from imagekit.image.tarlayer import Entry, EntryKind, Tree, bytes_entry, write_tar
 from imagekit.limits import MAX_JSON_DOCUMENT, load_json, shown
 from imagekit.workdir import owned_file
 
@@ -128,7 +120,7 @@ def _layer(tar: tarfile.TarFile, name: str, layout: Path, where: Path) -> LayerB
         shutil.copyfileobj(stream, f, 1 << 20)
     tmp = Path(f.name)
     diff_id = _diff_id(tmp, f"{where}: layer {name}")
-    digest = Digest(f"sha256:{file_sha256(tmp)}")
+    digest = file_digest(tmp)
     size = tmp.stat().st_size
     target = blob_path(layout, digest)
     target.parent.mkdir(parents=True, exist_ok=True)

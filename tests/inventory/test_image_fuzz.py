@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 from imagekit.errors import ImagekitError
 from imagekit.image.archive import MAX_LAYER_UNPACKED, _diff_id
 from imagekit.image.archive import read_archive as oci_read_archive
+from imagekit.image.errors import OciError
 from imagekit.image.layout import read_layout
-from imagekit.image.model import OciError
 from imagekit.inventory import inventory_of_view, read_inventory, wanted
 from imagekit.inventory.interface import LayerStream
 from imagekit.inventory.layers import scan_layer, stack
@@ -328,7 +328,7 @@ def test_read_layout_refuses_a_layer_that_is_not_a_descriptor(tmp_path: Path) ->
     (tmp_path / "blobs/sha256" / sha256(data)[7:]).write_bytes(data)
     index = {"manifests": [{"digest": sha256(data), "size": len(data)}]}
     (tmp_path / "index.json").write_text(json.dumps(index))
-    with pytest.raises(OciError, match=r": layers\[0\]: not a JSON object$"):
+    with pytest.raises(OciError, match=r": layers\[0\]: a descriptor must be an object$"):
         read_layout(tmp_path)
 
 

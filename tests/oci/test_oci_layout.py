@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from imagekit.build.oci.rootfs import base_facts, read_facts
-from imagekit.build.oci.tarlayer import Entry, EntryKind, Tree, bytes_entry, write_layer
 from imagekit.image.archive import read_archive, write_archive
+from imagekit.image.digest import Digest, digest_of
+from imagekit.image.errors import OciError
 from imagekit.image.layout import (
     blob_path,
     read_layout,
@@ -20,17 +21,8 @@ from imagekit.image.layout import (
     write_image,
     write_index,
 )
-from imagekit.image.model import (
-    Compression,
-    Descriptor,
-    Digest,
-    History,
-    Image,
-    ImageConfig,
-    LayerBlob,
-    OciError,
-    digest_of,
-)
+from imagekit.image.model import Compression, Descriptor, History, Image, ImageConfig, LayerBlob
+from imagekit.image.tarlayer import Entry, EntryKind, Tree, bytes_entry, write_layer
 
 EPOCH = 315532800
 TAG = "imagekit-test/tiny:1"
