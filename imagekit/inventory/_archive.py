@@ -27,7 +27,9 @@ import docker.errors
 
 from imagekit.daemon import DaemonUnavailableError, docker_client
 from imagekit.errors import InputError
-from imagekit.inventory._oci import Descriptor, image_manifests
+from imagekit.image.errors import OciError
+from imagekit.image.index import image_manifests
+from imagekit.image.model import Descriptor
 from imagekit.inventory._streams import (
     CHUNK,
     DECOMPRESS_ERRORS,
@@ -181,7 +183,7 @@ def _manifest_digest(archive: _Archive, config_digest: str) -> tuple[str | None,
         manifest = parse_config(data, f"{archive.where}: manifest {desc.digest}") if data else {}
         config = manifest.get("config")
         if isinstance(config, dict) and config.get("digest") == config_digest:
-            return desc.digest, {**annotations_of(manifest), **desc.annotations}
+            return desc.digest, annotations_of(manifest) | dict(desc.annotations)
     return None, {}
 
 
@@ -218,7 +220,12 @@ def read_archive(
     except DECOMPRESS_ERRORS as e:
         raise InventoryError(f"{where}: cannot be read ({e})") from e
     entry = _entry(archive, image)
-    config = _config(archive, entry)
+    try:
+        config = _config(archive, entry)
+    except InventoryError:
+        raise
+    except OciError as e:  # index.json's walk, which `imagekit.image` does
+        raise InventoryError(str(e)) from e
     _late_layers(archive, entry, visit)
     return config
 
