@@ -19,7 +19,7 @@ from imagekit.image.errors import OciError
 from imagekit.image.index import image_manifests
 from imagekit.image.layout import INDEX_FILE, blob_path, read_blob
 from imagekit.image.model import Descriptor, Manifest, Platform, parse_json
-from imagekit.inventory._streams import CHUNK, HashingReader
+from imagekit.image.streams import CHUNK, HashingReader
 from imagekit.inventory.errors import InventoryError
 from imagekit.inventory.interface import (
     ImageConfig,

@@ -103,15 +103,6 @@ class ImageConfig:
         return str(self.raw.get("os") or "unknown")
 
 
-def annotations_of(document: dict[str, Any]) -> dict[str, str]:
-    """The `annotations` of a manifest or descriptor JSON object; {} if it has none (or a
-    value that is not an object)."""
-    notes = document.get("annotations")
-    if not isinstance(notes, dict):
-        return {}
-    return {str(k): str(v) for k, v in sorted(notes.items())}
-
-
 def parse_config(data: bytes, where: str) -> dict[str, Any]:
     """An image config (or manifest, or index) JSON object, bounded in size and nesting
     (`imagekit.limits.load_json`); raises `InventoryError`."""

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imagekit.errors import ImagekitError
-from imagekit.image.archive import MAX_LAYER_UNPACKED, _diff_id
+from imagekit.image.archive import MAX_LAYER_UNPACKED, gzip_diff_id
 from imagekit.image.archive import read_archive as oci_read_archive
 from imagekit.image.errors import OciError
 from imagekit.image.layout import read_layout
@@ -337,8 +337,7 @@ def test_oci_read_archive_refuses_a_deep_manifest_json(tmp_path: Path) -> None:
     archive.write_bytes(layer(file("manifest.json", DEEP)))
     with pytest.raises(
         OciError,
-        match=rf"^{archive}: manifest\.json: JSON nested deeper than 128 levels \(.*\); not a "
-        "docker-archive$",
+        match=rf"^{archive}: manifest\.json: JSON nested deeper than 128 levels \(.*\)$",
     ):
         oci_read_archive(archive, tmp_path / "oci", "fuzz:1")
 
@@ -351,5 +350,5 @@ def test_a_gzip_layer_of_a_docker_archive_is_unpacked_to_a_bound(tmp_path: Path)
         match=r"^bomb unpacks to more than 1048576 bytes \(MAX_LAYER_UNPACKED\); a compressed "
         "bomb is refused$",
     ):
-        _diff_id(bomb, "bomb", limit=1 << 20)
+        gzip_diff_id(bomb, "bomb", limit=1 << 20)
     assert MAX_LAYER_UNPACKED == 64 << 30

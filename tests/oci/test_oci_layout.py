@@ -143,6 +143,6 @@ def test_an_archive_is_written_the_same_twice(tmp_path: Path) -> None:
 def test_not_an_archive(tmp_path: Path) -> None:
     bogus = tmp_path / "bogus.tar"
     bogus.write_bytes(b"no tar here")
-    with pytest.raises(OciError, match=r"bogus.tar: cannot read the docker-archive"):
+    with pytest.raises(OciError, match=r"bogus.tar: not a readable tar archive"):
         read_archive(bogus, tmp_path / "out", TAG)
     assert not (tmp_path / "out").exists()
