@@ -18,6 +18,8 @@ import docker.errors
 from imagekit.daemon import DaemonUnavailableError, docker_client
 from imagekit.image.archive_reader import read_docker_archive
 from imagekit.image.errors import OciError
+from imagekit.image.model import ImageConfig as OciImageConfig
+from imagekit.image.model import parse_json
 from imagekit.image.streams import CHUNK, IterStream
 from imagekit.inventory.errors import InventoryError
 from imagekit.inventory.interface import (
@@ -25,7 +27,6 @@ from imagekit.inventory.interface import (
     LayerStream,
     LayerVisitor,
     SourceKind,
-    parse_config,
 )
 
 
@@ -39,12 +40,14 @@ def read_archive(
 
     try:
         read = read_docker_archive(stream, layer, where=where, image=image)
+        config_where = f"{where}: {read.config_name}"
+        config = OciImageConfig.from_dict(parse_json(read.config, config_where), config_where)
     except InventoryError:
         raise
     except OciError as e:
         raise InventoryError(str(e)) from e
     return ImageConfig(
-        raw=parse_config(read.config, f"{where}: {read.config_name}"),
+        config=config,
         digest=read.config_digest,
         manifest_digest=read.manifest_digest,
         annotations=dict(read.annotations),

@@ -19,6 +19,7 @@ from imagekit.image.errors import OciError
 from imagekit.image.index import image_manifests
 from imagekit.image.layout import INDEX_FILE, blob_path, read_blob
 from imagekit.image.model import Descriptor, Manifest, Platform, parse_json
+from imagekit.image.model import ImageConfig as OciImageConfig
 from imagekit.image.streams import CHUNK, HashingReader
 from imagekit.inventory.errors import InventoryError
 from imagekit.inventory.interface import (
@@ -26,7 +27,6 @@ from imagekit.inventory.interface import (
     LayerStream,
     LayerVisitor,
     SourceKind,
-    parse_config,
 )
 from imagekit.limits import shown
 
@@ -71,11 +71,14 @@ class OciLayoutSource:
         where = f"manifest {chosen.digest}"
         manifest = Manifest.from_dict(parse_json(self._read_blob(chosen), where), where)
         config = manifest.config
-        raw = parse_config(self._read_blob(config), f"config {config.digest}")
+        config_where = f"config {config.digest}"
+        typed = OciImageConfig.from_dict(
+            parse_json(self._read_blob(config), config_where), config_where
+        )
         for layer in manifest.layers:
             self._visit_blob(layer, visit)
         return ImageConfig(
-            raw=raw,
+            config=typed,
             digest=config.digest,
             manifest_digest=chosen.digest,
             annotations=dict(manifest.annotations) | dict(chosen.annotations),
@@ -111,7 +114,7 @@ class OciLayoutSource:
             return desc.platform
         where = f"manifest {desc.digest}"
         manifest = Manifest.from_dict(parse_json(self._read_blob(desc), where), where)
-        config = parse_config(self._read_blob(manifest.config), f"{where}: config")
+        config = parse_json(self._read_blob(manifest.config), f"{where}: config")
         return Platform(
             os=str(config.get("os", "unknown")),
             architecture=str(config.get("architecture", "unknown")),
