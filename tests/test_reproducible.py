@@ -27,8 +27,8 @@ from imagekit.build.reproducible import (
     compare_layouts,
 )
 from imagekit.cli import app
+from imagekit.image.config import History, rfc3339
 from imagekit.image.layout import blob_path, write_image, write_index
-from imagekit.image.model import History, rfc3339
 from imagekit.image.tarlayer import bytes_entry
 
 EPOCH = 315532800

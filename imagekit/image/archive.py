@@ -24,10 +24,11 @@ import docker.errors
 
 from imagekit.image.archive_reader import read_docker_archive
 from imagekit.image.compress import compress_tar
+from imagekit.image.config import ImageConfig
 from imagekit.image.digest import Digest, file_digest
 from imagekit.image.errors import OciError
 from imagekit.image.layout import blob_path, read_layout, staged_dir, write_image, write_index
-from imagekit.image.model import Compression, Descriptor, Image, ImageConfig, LayerBlob, parse_json
+from imagekit.image.model import Compression, Descriptor, Image, LayerBlob, parse_json
 from imagekit.image.streams import CHUNK, GZIP_MAGIC, IterStream, sniff
 from imagekit.image.tarlayer import Entry, EntryKind, Tree, bytes_entry, write_tar
 from imagekit.limits import shown

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from imagekit.image.config import ImageConfig
 from imagekit.image.digest import Digest, digest_of, file_digest, split_digest
 from imagekit.image.errors import ContentMismatchError, OciError
 from imagekit.image.model import (
@@ -24,7 +25,6 @@ from imagekit.image.model import (
     REF_NAME,
     Descriptor,
     Image,
-    ImageConfig,
     Index,
     LayerBlob,
     Manifest,

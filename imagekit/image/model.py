@@ -1,10 +1,11 @@
-"""The OCI image format as frozen values: platforms, descriptors, manifests, indexes, the config.
+"""The OCI image format as frozen values: platforms, descriptors, manifests, indexes, images.
 
 Each is parsed from its JSON at the boundary (`parse_json`, bounded in size and depth, then
 `from_dict`, which checks every type it reads and names the field) and written back with
 `to_dict`; `canonical_json` gives the bytes whose sha256 is the blob's digest (sorted keys, no
-spaces), so the same values always give the same digests. Bytes read from elsewhere (a
-registry, a layout) stay the truth for their digest: they are walked, never re-serialised.
+spaces), so the same values always give the same digests; the image config is `config`'s.
+Bytes read from elsewhere (a registry, a layout) stay the truth for their digest: they are
+walked, never re-serialised.
 Every error is an `OciError` naming the file and field.
 """
 
@@ -13,10 +14,11 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from imagekit.errors import InputError
+from imagekit.image._fields import array, as_object, str_map, text
+from imagekit.image.config import ImageConfig
 from imagekit.image.digest import READ_ALGORITHMS, Digest, parse_digest
 from imagekit.image.errors import OciError
 from imagekit.limits import load_json, shown
@@ -61,50 +63,6 @@ def parse_json(data: bytes, where: str) -> dict[str, Any]:
     return value
 
 
-def rfc3339(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _object(value: object, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise OciError(f"{where}: not a JSON object")
-    return value
-
-
-def _list(value: object, where: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise OciError(f"{where}: not a JSON list")
-    return value
-
-
-def _array(d: dict[str, Any], key: str, where: str) -> list[Any]:
-    value = d.get(key)
-    if not isinstance(value, list):
-        raise OciError(f"{where}: {key!r} must be an array")
-    return value
-
-
-def _text(d: dict[str, Any], key: str, where: str) -> str:
-    value = d.get(key)
-    if not isinstance(value, str) or not value:
-        raise OciError(f"{where}: {key!r} must be a non-empty string")
-    return value
-
-
-def _str_list(d: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
-    value = d.get(key) or []
-    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
-        raise OciError(f"{where}: {key} is not a list of strings")
-    return tuple(value)
-
-
-def _str_map(d: dict[str, Any], key: str, where: str) -> tuple[tuple[str, str], ...]:
-    value = d.get(key) or {}
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise OciError(f"{where}: {key!r} must map strings to strings")
-    return tuple(sorted((str(k), v) for k, v in value.items()))
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Platform:
     """`os/architecture[/variant]`, e.g. linux/amd64 or linux/arm64/v8."""
@@ -137,11 +95,11 @@ class Platform:
 
     @classmethod
     def from_dict(cls, d: object, where: str) -> Platform:
-        d = _object(d, where)
+        d = as_object(d, where)
         variant = d.get("variant")
         return cls(
-            os=_text(d, "os", where),
-            architecture=_text(d, "architecture", where),
+            os=text(d, "os", where),
+            architecture=text(d, "architecture", where),
             variant=variant if isinstance(variant, str) and variant else None,
         )
 
@@ -176,7 +134,7 @@ class Descriptor:
         if not isinstance(d, dict):
             raise OciError(f"{where}: a descriptor must be an object")
         digest = parse_digest(
-            _text(d, "digest", where), f"{where}.digest", algorithms=READ_ALGORITHMS
+            text(d, "digest", where), f"{where}.digest", algorithms=READ_ALGORITHMS
         )
         size = d.get("size")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
@@ -191,7 +149,7 @@ class Descriptor:
             platform=None
             if platform is None
             else Platform.from_dict(platform, f"{where}.platform"),
-            annotations=_str_map(d, "annotations", where),
+            annotations=str_map(d, "annotations", where),
         )
 
 
@@ -203,103 +161,8 @@ class LayerBlob:
     diff_id: Digest
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class History:
-    created: str
-    created_by: str
-    comment: str = ""
-    empty_layer: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"created": self.created, "created_by": self.created_by}
-        if self.comment:
-            d["comment"] = self.comment
-        if self.empty_layer:
-            d["empty_layer"] = True
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any], where: str = "history") -> History:
-        d = _object(d, where)
-        return cls(
-            created=str(d.get("created", "")),
-            created_by=str(d.get("created_by", "")),
-            comment=str(d.get("comment", "")),
-            empty_layer=d.get("empty_layer") is True,
-        )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ImageConfig:
-    """The image configuration blob: how to run it, and which layers make its file system."""
-
-    architecture: str
-    os: str
-    created: str
-    diff_ids: tuple[Digest, ...]
-    history: tuple[History, ...]
-    env: tuple[str, ...] = ()  # "KEY=value", in order
-    labels: tuple[tuple[str, str], ...] = ()
-    user: str = ""
-    workdir: str = ""
-    entrypoint: tuple[str, ...] | None = None
-    cmd: tuple[str, ...] | None = None
-    exposed_ports: tuple[str, ...] = ()  # "8080/tcp"
-
-    @property
-    def env_map(self) -> dict[str, str]:
-        return dict(item.partition("=")[::2] for item in self.env)
-
-    def to_dict(self) -> dict[str, Any]:
-        config: dict[str, Any] = {"Env": list(self.env), "Labels": dict(self.labels)}
-        optional = {"User": self.user, "WorkingDir": self.workdir}
-        config.update({k: v for k, v in optional.items() if v})
-        if self.entrypoint is not None:
-            config["Entrypoint"] = list(self.entrypoint)
-        if self.cmd is not None:
-            config["Cmd"] = list(self.cmd)
-        if self.exposed_ports:
-            config["ExposedPorts"] = {port: {} for port in self.exposed_ports}
-        return {
-            "architecture": self.architecture,
-            "os": self.os,
-            "created": self.created,
-            "config": config,
-            "rootfs": {"type": "layers", "diff_ids": list(self.diff_ids)},
-            "history": [h.to_dict() for h in self.history],
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any], where: str) -> ImageConfig:
-        config = d.get("config") or {}
-        rootfs = d.get("rootfs") or {}
-        if not isinstance(config, dict) or not isinstance(rootfs, dict):
-            raise OciError(f"{where}: config or rootfs is not an object")
-        entrypoint, cmd = config.get("Entrypoint"), config.get("Cmd")
-        history = _list(d.get("history") or [], f"{where}: history")
-        ports = _object(config.get("ExposedPorts") or {}, f"{where}: ExposedPorts")
-        return cls(
-            architecture=str(d.get("architecture", "")),
-            os=str(d.get("os", "")),
-            created=str(d.get("created", "")),
-            diff_ids=tuple(
-                parse_digest(x, f"{where}: rootfs") for x in _str_list(rootfs, "diff_ids", where)
-            ),
-            history=tuple(
-                History.from_dict(h, f"{where}: history[{i}]") for i, h in enumerate(history)
-            ),
-            env=_str_list(config, "Env", where),
-            labels=_str_map(config, "Labels", where),
-            user=str(config.get("User") or ""),
-            workdir=str(config.get("WorkingDir") or ""),
-            entrypoint=None if entrypoint is None else _str_list(config, "Entrypoint", where),
-            cmd=None if cmd is None else _str_list(config, "Cmd", where),
-            exposed_ports=tuple(sorted(str(port) for port in ports)),
-        )
-
-
 def _descriptors(d: dict[str, Any], key: str, where: str) -> tuple[Descriptor, ...]:
-    items = _array(d, key, where)
+    items = array(d, key, where)
     return tuple(Descriptor.from_dict(x, f"{where}: {key}[{i}]") for i, x in enumerate(items))
 
 
@@ -334,7 +197,7 @@ class Manifest:
         return cls(
             config=Descriptor.from_dict(d.get("config"), f"{where}: config"),
             layers=_descriptors(d, "layers", where),
-            annotations=_str_map(d, "annotations", where),
+            annotations=str_map(d, "annotations", where),
             media_type=media_type,
         )
 

@@ -17,8 +17,8 @@ import docker.errors
 
 from imagekit.daemon import DaemonUnavailableError, docker_client
 from imagekit.image.archive_reader import read_docker_archive
+from imagekit.image.config import ImageConfig as OciImageConfig
 from imagekit.image.errors import OciError
-from imagekit.image.model import ImageConfig as OciImageConfig
 from imagekit.image.model import parse_json
 from imagekit.image.streams import CHUNK, IterStream
 from imagekit.inventory.errors import InventoryError

@@ -14,12 +14,12 @@ import platform
 from dataclasses import dataclass
 from pathlib import Path
 
+from imagekit.image.config import ImageConfig as OciImageConfig
 from imagekit.image.digest import split_digest
 from imagekit.image.errors import OciError
 from imagekit.image.index import image_manifests
 from imagekit.image.layout import INDEX_FILE, blob_path, read_blob
 from imagekit.image.model import Descriptor, Manifest, Platform, parse_json
-from imagekit.image.model import ImageConfig as OciImageConfig
 from imagekit.image.streams import CHUNK, HashingReader
 from imagekit.inventory.errors import InventoryError
 from imagekit.inventory.interface import (

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Protocol
 
-from imagekit.image.model import ImageConfig as OciImageConfig
+from imagekit.image.config import ImageConfig as OciImageConfig
 
 
 class DigestKind(enum.StrEnum):

@@ -10,6 +10,7 @@ import pytest
 
 from imagekit.build.oci.rootfs import base_facts, read_facts
 from imagekit.image.archive import read_archive, write_archive
+from imagekit.image.config import History, ImageConfig
 from imagekit.image.digest import Digest, digest_of
 from imagekit.image.errors import OciError
 from imagekit.image.layout import (
@@ -21,7 +22,7 @@ from imagekit.image.layout import (
     write_image,
     write_index,
 )
-from imagekit.image.model import Compression, Descriptor, History, Image, ImageConfig, LayerBlob
+from imagekit.image.model import Compression, Descriptor, Image, LayerBlob
 from imagekit.image.tarlayer import Entry, EntryKind, Tree, bytes_entry, write_layer
 
 EPOCH = 315532800

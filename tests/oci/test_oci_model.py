@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from imagekit.image.config import History, ImageConfig, rfc3339
 from imagekit.image.digest import Digest, digest_of, parse_digest
 from imagekit.image.errors import OciError
-from imagekit.image.model import Descriptor, History, ImageConfig, Manifest, canonical_json, rfc3339
+from imagekit.image.model import Descriptor, Manifest, canonical_json
 
 D1 = Digest("sha256:" + "1" * 64)
 D2 = Digest("sha256:" + "2" * 64)

@@ -12,10 +12,11 @@ from imagekit.build.oci.cache import LayerCache, default_cache_root
 from imagekit.build.oci.rootfs import BaseFacts, base_facts
 from imagekit.build.oci.wheels import UnsafeWheelError, check_wheel, layer_tree
 from imagekit.image.archive import load_into_daemon, read_archive, save_from_daemon, write_archive
+from imagekit.image.config import ImageConfig
 from imagekit.image.digest import Digest
 from imagekit.image.errors import OciError
 from imagekit.image.layout import read_layout, verify_blob
-from imagekit.image.model import Compression, Image, ImageConfig, LayerBlob
+from imagekit.image.model import Compression, Image, LayerBlob
 from imagekit.image.tarlayer import Tree, write_layer
 
 __all__ = [
