@@ -20,7 +20,6 @@ from imagekit.build.oci import (
     read_layout,
     write_layer,
 )
-from imagekit.build.oci.tarlayer import bytes_entry
 from imagekit.build.reproducible import (
     Difference,
     NotReproducibleCheckableError,
@@ -28,8 +27,9 @@ from imagekit.build.reproducible import (
     compare_layouts,
 )
 from imagekit.cli import app
+from imagekit.image.config import History, rfc3339
 from imagekit.image.layout import blob_path, write_image, write_index
-from imagekit.image.model import History, rfc3339
+from imagekit.image.tarlayer import bytes_entry
 
 EPOCH = 315532800
 BASE_FILES = {"etc/os-release": b"ID=test\n"}

@@ -22,12 +22,12 @@ from typing import IO, Any, assert_never
 
 from imagekit.build.backends import BackendKind, Outputs, Progress
 from imagekit.build.oci import Image, read_layout
-from imagekit.build.oci.compress import open_layer
-from imagekit.build.oci.tarlayer import iter_members
 from imagekit.build.pipeline import build_project
 from imagekit.errors import ImagekitError
+from imagekit.image.compress import open_layer
 from imagekit.image.layout import blob_path, read_blob
 from imagekit.image.model import parse_json
+from imagekit.image.tarlayer import iter_members
 from imagekit.plan.catalog import Catalog
 
 END = "(end of layer)"

@@ -1,43 +1,40 @@
-"""docker-archive tarballs (the `docker save` format) and a daemon's images.
+"""docker-archive tarballs (the `docker save` format) and a daemon's images, as OCI layouts.
 
 The archive written here is the OCI layout plus `manifest.json` and `repositories`, the form
 `docker load` reads (Docker 20.10 and newer; the gzip layers are loaded as they are). An archive
-or a daemon's image is read back into an OCI layout: plain layer tars are compressed with the
-deterministic gzip, so the diff ids (and the config, hence the image id) stay what they were.
+or a daemon's image is read (by `archive_reader`, the one reader, as a stream) into an OCI
+layout: plain layer tars are compressed with the deterministic gzip, so the diff ids (and the
+config, hence the image id) stay what they were.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import shutil
-import tarfile
 import tempfile
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import IO
 
 import docker
 import docker.errors
 
-from imagekit.build.oci.compress import compress_tar
-from imagekit.build.oci.tarlayer import Entry, EntryKind, Tree, bytes_entry, write_tar
-from imagekit.errors import InputError
+from imagekit.image.archive_reader import read_docker_archive
+from imagekit.image.compress import compress_tar
+from imagekit.image.config import ImageConfig
+from imagekit.image.digest import Digest, file_digest
+from imagekit.image.errors import OciError
 from imagekit.image.layout import blob_path, read_layout, staged_dir, write_image, write_index
-from imagekit.image.model import (
-    Compression,
-    Descriptor,
-    Digest,
-    Image,
-    ImageConfig,
-    LayerBlob,
-    OciError,
-    parse_json,
-)
-from imagekit.limits import MAX_JSON_DOCUMENT, load_json, shown
-from imagekit.paths import sha256_file as file_sha256
+from imagekit.image.model import Compression, Descriptor, Image, LayerBlob, parse_json
+from imagekit.image.streams import CHUNK, GZIP_MAGIC, IterStream, sniff
+from imagekit.image.tarlayer import Entry, EntryKind, Tree, bytes_entry, write_tar
+from imagekit.limits import shown
 from imagekit.workdir import owned_file
+
+GZIP = Compression.GZIP
 
 # CUDA and torch layers unpack to ~10 GB, a layer of model weights to their size; a gzip bomb
 # unpacks 1,000 times its size. Past this, a layer of a docker-archive is refused.
@@ -106,46 +103,57 @@ def load_into_daemon(client: docker.DockerClient, archive: Path) -> None:
         raise OciError(f"the Docker daemon refused {archive}: {e.explanation}") from e
 
 
-def _archive_json(tar: tarfile.TarFile, name: str, where: Path) -> Any:
-    try:
-        return load_json(_archive_bytes(tar, name, where), f"{where}: {name}")
-    except InputError as e:
-        raise OciError(f"{e}; not a docker-archive") from e
+class _LayerStore:
+    """Layers of a docker-archive as gzip blobs of a layout, by their diff ids.
+
+    A plain layer tar is compressed with the deterministic gzip, so its diff id (and the
+    config, hence the image id) stays what it was; a gzip layer is kept as it is, and
+    decompressed only to learn its diff id, to `MAX_LAYER_UNPACKED` bytes.
+    """
+
+    def __init__(self, layout: Path) -> None:
+        self.layout = layout
+        self.blobs: dict[Digest, LayerBlob] = {}
+
+    def add(self, name: str, stream: IO[bytes]) -> None:
+        head, stream = sniff(stream, 2)
+        if head == GZIP_MAGIC:
+            blob = self._gzip(name, stream)
+        else:
+            blob = compress_tar(stream, self.layout / "blobs" / "sha256", compression=GZIP)
+        self.blobs.setdefault(blob.diff_id, blob)
+
+    def _gzip(self, name: str, stream: IO[bytes]) -> LayerBlob:
+        with tempfile.NamedTemporaryFile(dir=self.layout, delete=False) as f:
+            shutil.copyfileobj(stream, f, CHUNK)
+        tmp = Path(f.name)
+        diff_id = gzip_diff_id(tmp, f"layer {name}")
+        digest, size = file_digest(tmp), tmp.stat().st_size
+        target = blob_path(self.layout, digest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.replace(target)
+        descriptor = Descriptor(media_type=GZIP.media_type, digest=digest, size=size)
+        return LayerBlob(descriptor=descriptor, diff_id=diff_id)
+
+    def image_layers(self, config: ImageConfig, where: str) -> tuple[LayerBlob, ...]:
+        """The layers in the config's order; the blobs of no layer of it are removed.
+
+        Raises `OciError` when the archive's layers are not the config's diff ids.
+        """
+        if set(config.diff_ids) - set(self.blobs):
+            raise OciError(f"{where}: its layers do not match the config's diff ids")
+        for diff_id in set(self.blobs) - set(config.diff_ids):
+            blob_path(self.layout, self.blobs.pop(diff_id).descriptor.digest).unlink()
+        return tuple(self.blobs[diff_id] for diff_id in config.diff_ids)
 
 
-def _layer(tar: tarfile.TarFile, name: str, layout: Path, where: Path) -> LayerBlob:
-    try:
-        stream = tar.extractfile(name)
-    except KeyError as e:
-        raise OciError(f"{where}: layer {name} is missing from the archive") from e
-    if stream is None:
-        raise OciError(f"{where}: layer {name} is not a file")
-    if stream.read(2) != b"\x1f\x8b":
-        stream.seek(0)
-        return compress_tar(stream, layout / "blobs" / "sha256", compression=Compression.GZIP)
-    stream.seek(0)  # already gzip: kept as it is, decompressed only to learn its diff id
-    with tempfile.NamedTemporaryFile(dir=layout, delete=False) as f:
-        shutil.copyfileobj(stream, f, 1 << 20)
-    tmp = Path(f.name)
-    diff_id = _diff_id(tmp, f"{where}: layer {name}")
-    digest = Digest(f"sha256:{file_sha256(tmp)}")
-    size = tmp.stat().st_size
-    target = blob_path(layout, digest)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp.replace(target)
-    media_type = Compression.GZIP.media_type
-    return LayerBlob(
-        descriptor=Descriptor(media_type=media_type, digest=digest, size=size), diff_id=diff_id
-    )
-
-
-def _diff_id(path: Path, where: str, limit: int = MAX_LAYER_UNPACKED) -> Digest:
+def gzip_diff_id(path: Path, where: str, limit: int = MAX_LAYER_UNPACKED) -> Digest:
     """sha256 of the gzip layer's plain tar; raises `OciError` past `limit` bytes of it."""
     digest = hashlib.sha256()
     size = 0
     try:
         with gzip.open(path, "rb") as plain:
-            while chunk := plain.read(1 << 20):
+            while chunk := plain.read(CHUNK):
                 digest.update(chunk)
                 size += len(chunk)
                 if size > limit:
@@ -158,51 +166,33 @@ def _diff_id(path: Path, where: str, limit: int = MAX_LAYER_UNPACKED) -> Digest:
     return Digest(f"sha256:{digest.hexdigest()}")
 
 
-def read_archive(archive: Path, dest: Path, ref_name: str) -> Image:
+def read_archive(archive: Path, dest: Path, ref_name: str, *, image: str | None = None) -> Image:
     """Turn the docker-archive `archive` into the OCI layout `dest` naming it `ref_name`.
 
-    Raises `OciError` for a file that is not a docker-archive or whose layers do not match
-    its config's diff ids.
+    `image`: the RepoTag to read when the archive holds several images. Raises `OciError` for
+    a file that is not a docker-archive, an image that is not named when it must be, or layers
+    that do not match the config's diff ids.
     """
-    with _open_archive(archive) as tar, staged_dir(dest) as layout:
-        manifest = _archive_json(tar, "manifest.json", archive)
-        if not isinstance(manifest, list) or not manifest or not isinstance(manifest[0], dict):
-            raise OciError(f"{archive}: manifest.json lists no image")
-        entry = manifest[0]
-        config_name = str(entry.get("Config"))
-        config_bytes = _archive_bytes(tar, config_name, archive)
-        where = f"{archive}: {shown(config_name)}"
-        config = ImageConfig.from_dict(parse_json(config_bytes, where), where)
-        names = entry.get("Layers") or []
-        if not isinstance(names, list):
-            raise OciError(f"{archive}: manifest.json: Layers is not a list")
-        layers = tuple(_layer(tar, str(name), layout, archive) for name in names)
-        if tuple(layer.diff_id for layer in layers) != config.diff_ids:
-            raise OciError(f"{archive}: its layers do not match the config's diff ids")
-        image = write_image(layout, config, layers, {}, config_bytes=config_bytes)
-        write_index(layout, image, ref_name)
-    return read_layout(dest, ref_name)
-
-
-def _open_archive(archive: Path) -> tarfile.TarFile:
     try:
-        return tarfile.open(archive)
-    except (OSError, tarfile.TarError) as e:
+        with archive.open("rb") as f:
+            return _to_layout(f, str(archive), dest, ref_name, image)
+    except OSError as e:
         raise OciError(f"{archive}: cannot read the docker-archive ({e})") from e
 
 
-def _archive_bytes(tar: tarfile.TarFile, name: str, where: Path) -> bytes:
-    """A small (JSON) member's bytes, at most `MAX_JSON_DOCUMENT`; raises `OciError`."""
-    try:
-        info = tar.getmember(name)
-    except KeyError as e:
-        raise OciError(f"{where}: {shown(name)} is missing; not a docker-archive") from e
-    if info.size > MAX_JSON_DOCUMENT:
-        raise OciError(f"{where}: {shown(name)} of {info.size} bytes is too large for JSON")
-    member = tar.extractfile(info)
-    if member is None:
-        raise OciError(f"{where}: {shown(name)} is not a file")
-    return member.read()
+def _to_layout(
+    stream: IO[bytes], where: str, dest: Path, ref_name: str, image: str | None
+) -> Image:
+    """The docker-archive `stream` as the OCI layout `dest`, written atomically."""
+    with staged_dir(dest) as layout:
+        store = _LayerStore(layout)
+        read = read_docker_archive(stream, store.add, where=where, image=image)
+        config_where = f"{where}: {shown(read.config_name)}"
+        config = ImageConfig.from_dict(parse_json(read.config, config_where), config_where)
+        layers = store.image_layers(config, where)
+        written = write_image(layout, config, layers, {}, config_bytes=read.config)
+        write_index(layout, written, ref_name)
+    return read_layout(dest, ref_name)
 
 
 def save_from_daemon(client: docker.DockerClient, reference: str, dest: Path) -> Image:
@@ -211,9 +201,10 @@ def save_from_daemon(client: docker.DockerClient, reference: str, dest: Path) ->
         image = client.images.get(reference)
     except docker.errors.ImageNotFound as e:
         raise OciError(f"image {reference} is not in the Docker daemon") from e
-    with tempfile.TemporaryDirectory(prefix=".save-", dir=dest.parent) as tmp:
-        archive = Path(tmp) / "image.tar"
-        with archive.open("wb") as f:
-            for chunk in image.save(named=True):
-                f.write(chunk)
-        return read_archive(archive, dest, reference)
+    try:
+        # Read as it arrives, like any docker-archive; never written to disk whole.
+        chunks = image.save(named=True, chunk_size=CHUNK)
+        with io.BufferedReader(IterStream(chunks), CHUNK) as stream:
+            return _to_layout(stream, f"{reference} (docker save)", dest, reference, None)
+    except docker.errors.DockerException as e:
+        raise OciError(f"{reference}: the Docker daemon failed to export it ({e})") from e

@@ -1,43 +1,47 @@
-"""OCI image layouts on disk: write one atomically, read one back, verify its blobs.
+"""OCI image layouts on disk, the one reader and writer: `oci-layout`, `index.json`,
+`blobs/<algorithm>/<hex>`. Write one atomically, read one back, verify its blobs.
 
-A layout is written into a temporary folder beside its destination and renamed into place only
+Every builder, converter and the registry's pull and push read and write layouts here. A
+layout is written into a temporary folder beside its destination and renamed into place only
 once every blob, the manifest and index.json are complete; an interrupted write leaves the
 previous layout (or none) and no half-written one.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from imagekit.image.config import ImageConfig
+from imagekit.image.digest import Digest, digest_of, file_digest, split_digest
+from imagekit.image.errors import ContentMismatchError, OciError
 from imagekit.image.model import (
     CONFIG_MEDIA_TYPE,
-    INDEX_MEDIA_TYPE,
     MANIFEST_MEDIA_TYPE,
     REF_NAME,
     Descriptor,
-    Digest,
     Image,
-    ImageConfig,
+    Index,
     LayerBlob,
     Manifest,
-    OciError,
     canonical_json,
-    digest_of,
     parse_json,
 )
 from imagekit.workdir import owned_dir
 
+LAYOUT_FILE = "oci-layout"
+INDEX_FILE = "index.json"
 OCI_LAYOUT = b'{"imageLayoutVersion":"1.0.0"}'
+# Manifests, indexes and configs are kilobytes; a blob read whole is refused past this.
+MAX_JSON_BLOB = 16 << 20
 
 
 def blob_path(layout: Path, digest: Digest) -> Path:
-    algorithm, _, hexdigest = digest.partition(":")
+    algorithm, hexdigest = split_digest(digest)
     return layout / "blobs" / algorithm / hexdigest
 
 
@@ -104,14 +108,15 @@ def write_index(layout: Path, image: Image, ref_name: str) -> Descriptor:
         size=size,
         annotations=((REF_NAME, ref_name),),
     )
-    index = {
-        "schemaVersion": 2,
-        "mediaType": INDEX_MEDIA_TYPE,
-        "manifests": [descriptor.to_dict()],
-    }
-    (layout / "oci-layout").write_bytes(OCI_LAYOUT)
-    (layout / "index.json").write_bytes(canonical_json(index))
+    write_entries(layout, [descriptor])
     return descriptor
+
+
+def write_entries(layout: Path, manifests: Sequence[Descriptor]) -> None:
+    """oci-layout and an index.json listing `manifests` (whose blobs are in `layout`)."""
+    (layout / LAYOUT_FILE).write_bytes(OCI_LAYOUT)
+    index = Index(manifests=tuple(manifests))
+    (layout / INDEX_FILE).write_bytes(canonical_json(index.to_dict()))
 
 
 @contextmanager
@@ -149,32 +154,46 @@ def _json(path: Path, data: bytes | None = None) -> dict[str, Any]:
 
 
 def read_blob(layout: Path, descriptor: Descriptor) -> bytes:
-    """A small blob's bytes, checked against its descriptor; raises `OciError`."""
+    """A small blob's bytes (at most `MAX_JSON_BLOB`), checked against its descriptor.
+
+    Raises `OciError` for a blob that is too large, missing, or does not match.
+    """
     path = blob_path(layout, descriptor.digest)
+    if descriptor.size > MAX_JSON_BLOB:
+        raise OciError(f"{path}: {descriptor.size} bytes is too large for a manifest or config")
     try:
         data = path.read_bytes()
     except FileNotFoundError as e:
         raise OciError(f"{path}: blob {descriptor.digest} is missing from the layout") from e
-    if digest_of(data) != descriptor.digest or len(data) != descriptor.size:
-        raise OciError(f"{path}: blob does not match its digest {descriptor.digest}")
+    except OSError as e:
+        raise OciError(f"{path}: cannot read blob {descriptor.digest}: {e.strerror}") from e
+    actual = digest_of(data)
+    if actual != descriptor.digest or len(data) != descriptor.size:
+        raise ContentMismatchError(
+            f"{path}: does not hold {descriptor.digest} ({len(data)} bytes, {descriptor.size} "
+            f"expected, hashing to {actual}); the layout is damaged"
+        )
     return data
 
 
 def verify_blob(layout: Path, descriptor: Descriptor) -> None:
     """Re-hash a (large) blob; raises `OciError` if it is missing or does not match."""
     path = blob_path(layout, descriptor.digest)
-    digest = hashlib.sha256()
     try:
-        with path.open("rb") as f:
-            while chunk := f.read(1 << 20):
-                digest.update(chunk)
+        actual = file_digest(path)
     except FileNotFoundError as e:
         raise OciError(f"{path}: layer {descriptor.digest} is missing from the layout") from e
-    if f"sha256:{digest.hexdigest()}" != descriptor.digest:
-        raise OciError(
+    if actual != descriptor.digest:
+        raise ContentMismatchError(
             f"{path}: layer does not match its digest {descriptor.digest}; delete the layout "
             "so it is built again"
         )
+
+
+def read_index(layout: Path) -> Index:
+    """The layout's index.json; raises `OciError` for a missing or malformed one."""
+    path = layout / INDEX_FILE
+    return Index.from_dict(_json(path), str(path))
 
 
 def read_layout(layout: Path, ref_name: str | None = None) -> Image:
@@ -182,16 +201,9 @@ def read_layout(layout: Path, ref_name: str | None = None) -> Image:
 
     Raises `OciError` for a missing or malformed index, manifest or config.
     """
-    index = _json(layout / "index.json")
-    listed = index.get("manifests") or []
-    if not isinstance(listed, list):
-        raise OciError(f"{layout}/index.json: manifests is not a list")
-    manifests = [
-        Descriptor.from_dict(m, f"{layout}/index.json: manifests[{i}]")
-        for i, m in enumerate(listed)
-    ]
+    manifests = list(read_index(layout).manifests)
     if ref_name is not None:
-        manifests = [m for m in manifests if dict(m.annotations).get(REF_NAME) == ref_name]
+        manifests = [m for m in manifests if m.annotation(REF_NAME) == ref_name]
     if len(manifests) != 1:
         what = f"an image named {ref_name!r}" if ref_name else "exactly one image"
         raise OciError(f"{layout}/index.json: holds {len(manifests)} manifests, not {what}")

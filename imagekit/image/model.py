@@ -1,38 +1,41 @@
-"""The OCI image format as frozen values: descriptors, the image config, the manifest.
+"""The OCI image format as frozen values: platforms, descriptors, manifests, indexes, images.
 
 Each is parsed from its JSON at the boundary (`parse_json`, bounded in size and depth, then
-`from_dict`, which checks every type it reads) and written back with `to_dict`;
-`canonical_json` gives the bytes whose sha256 is the blob's digest (sorted keys, no spaces),
-so the same values always give the same digests.
+`from_dict`, which checks every type it reads and names the field) and written back with
+`to_dict`; `canonical_json` gives the bytes whose sha256 is the blob's digest (sorted keys, no
+spaces), so the same values always give the same digests; the image config is `config`'s.
+Bytes read from elsewhere (a registry, a layout) stay the truth for their digest: they are
+walked, never re-serialised.
+Every error is an `OciError` naming the file and field.
 """
 
 from __future__ import annotations
 
 import enum
-import hashlib
 import json
-import re
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, NewType
+from dataclasses import dataclass
+from typing import Any
 
-from imagekit.errors import ImagekitError, InputError
+from imagekit.errors import InputError
+from imagekit.image._fields import array, as_object, str_map, text
+from imagekit.image.config import ImageConfig
+from imagekit.image.digest import READ_ALGORITHMS, Digest, parse_digest
+from imagekit.image.errors import OciError
 from imagekit.limits import load_json, shown
 
-Digest = NewType("Digest", str)  # "sha256:<64 hex digits>"
-
-_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 INDEX_MEDIA_TYPE = "application/vnd.oci.image.index.v1+json"
 MANIFEST_MEDIA_TYPE = "application/vnd.oci.image.manifest.v1+json"
 CONFIG_MEDIA_TYPE = "application/vnd.oci.image.config.v1+json"
 LAYER_TAR = "application/vnd.oci.image.layer.v1.tar"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+IMAGE_TYPES = frozenset({MANIFEST_MEDIA_TYPE, DOCKER_MANIFEST})
+INDEX_TYPES = frozenset({INDEX_MEDIA_TYPE, DOCKER_LIST})
+ACCEPT = ", ".join((MANIFEST_MEDIA_TYPE, INDEX_MEDIA_TYPE, DOCKER_MANIFEST, DOCKER_LIST))
 REF_NAME = "org.opencontainers.image.ref.name"
-
-
-class OciError(ImagekitError):
-    """An OCI layout, archive or blob is missing, corrupt, or cannot be written."""
-
-    exit_code = 3
+# BuildKit lists the attestations of an image in its index beside the images themselves.
+REFERENCE_TYPE = "vnd.docker.reference.type"
+ATTESTATION = "attestation-manifest"
 
 
 class Compression(enum.StrEnum):
@@ -42,17 +45,6 @@ class Compression(enum.StrEnum):
     @property
     def media_type(self) -> str:
         return f"{LAYER_TAR}+{self.value}"
-
-
-def digest_of(data: bytes) -> Digest:
-    return Digest(f"sha256:{hashlib.sha256(data).hexdigest()}")
-
-
-def parse_digest(value: object, where: str) -> Digest:
-    """`value` as a digest; raises `OciError` naming `where` otherwise."""
-    if not isinstance(value, str) or not _DIGEST.match(value):
-        raise OciError(f"{where}: {value!r} is not a sha256 digest")
-    return Digest(value)
 
 
 def canonical_json(value: dict[str, Any]) -> bytes:
@@ -71,60 +63,93 @@ def parse_json(data: bytes, where: str) -> dict[str, Any]:
     return value
 
 
-def _object(value: object, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise OciError(f"{where}: not a JSON object")
-    return value
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Platform:
+    """`os/architecture[/variant]`, e.g. linux/amd64 or linux/arm64/v8."""
 
+    os: str
+    architecture: str
+    variant: str | None = None
 
-def _list(value: object, where: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise OciError(f"{where}: not a JSON list")
-    return value
+    def __str__(self) -> str:
+        return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
 
+    @classmethod
+    def parse(cls, text: str) -> Platform:
+        """Raises `OciError` for text that is not os/arch[/variant]."""
+        parts = text.split("/")
+        if len(parts) not in {2, 3} or not all(parts):
+            raise OciError(f"platform {shown(text)!r} is not os/architecture[/variant]")
+        return cls(
+            os=parts[0], architecture=parts[1], variant=parts[2] if len(parts) == 3 else None
+        )
 
-def rfc3339(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    def matches(self, offered: Platform) -> bool:
+        """Whether `offered` serves a request for this platform (any variant, unless named)."""
+        same = (self.os, self.architecture) == (offered.os, offered.architecture)
+        return same and (self.variant is None or self.variant == offered.variant)
 
+    def to_dict(self) -> dict[str, str]:
+        d = {"os": self.os, "architecture": self.architecture}
+        return d | ({"variant": self.variant} if self.variant else {})
 
-def _str_list(d: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
-    value = d.get(key) or []
-    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
-        raise OciError(f"{where}: {key} is not a list of strings")
-    return tuple(value)
-
-
-def _str_map(d: dict[str, Any], key: str, where: str) -> tuple[tuple[str, str], ...]:
-    value = d.get(key) or {}
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise OciError(f"{where}: {key} is not a map of strings")
-    return tuple(sorted(value.items()))
+    @classmethod
+    def from_dict(cls, d: object, where: str) -> Platform:
+        d = as_object(d, where)
+        variant = d.get("variant")
+        return cls(
+            os=text(d, "os", where),
+            architecture=text(d, "architecture", where),
+            variant=variant if isinstance(variant, str) and variant else None,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Descriptor:
+    """A pointer to content: media type, digest, size, and (in an index) platform."""
+
     media_type: str
     digest: Digest
     size: int
+    platform: Platform | None = None
     annotations: tuple[tuple[str, str], ...] = ()
+
+    def annotation(self, key: str) -> str | None:
+        return next((v for k, v in self.annotations if k == key), None)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"mediaType": self.media_type, "digest": self.digest, "size": self.size}
+        if self.platform:
+            d["platform"] = self.platform.to_dict()
         if self.annotations:
             d["annotations"] = dict(self.annotations)
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], where: str) -> Descriptor:
-        d = _object(d, where)
+    def from_dict(cls, d: object, where: str) -> Descriptor:
+        """Raises `OciError` naming `where` and the field that is wrong.
+
+        A sha512 digest is accepted: a layout made elsewhere may use one.
+        """
+        if not isinstance(d, dict):
+            raise OciError(f"{where}: a descriptor must be an object")
+        digest = parse_digest(
+            text(d, "digest", where), f"{where}.digest", algorithms=READ_ALGORITHMS
+        )
         size = d.get("size")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise OciError(f"{where}: descriptor size {shown(size, 40)} is not a byte count")
+            raise OciError(f"{where}: 'size' must be a non-negative integer")
+        platform, media_type = d.get("platform"), d.get("mediaType", "")
+        if not isinstance(media_type, str):  # left out by some writers: an index entry's is
+            raise OciError(f"{where}: 'mediaType' must be a string")  # the manifest's own
         return cls(
-            media_type=str(d.get("mediaType", "")),
-            digest=parse_digest(d.get("digest"), where),
+            media_type=media_type,
+            digest=digest,
             size=size,
-            annotations=_str_map(d, "annotations", where),
+            platform=None
+            if platform is None
+            else Platform.from_dict(platform, f"{where}.platform"),
+            annotations=str_map(d, "annotations", where),
         )
 
 
@@ -136,111 +161,28 @@ class LayerBlob:
     diff_id: Digest
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class History:
-    created: str
-    created_by: str
-    comment: str = ""
-    empty_layer: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"created": self.created, "created_by": self.created_by}
-        if self.comment:
-            d["comment"] = self.comment
-        if self.empty_layer:
-            d["empty_layer"] = True
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any], where: str = "history") -> History:
-        d = _object(d, where)
-        return cls(
-            created=str(d.get("created", "")),
-            created_by=str(d.get("created_by", "")),
-            comment=str(d.get("comment", "")),
-            empty_layer=d.get("empty_layer") is True,
-        )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ImageConfig:
-    """The image configuration blob: how to run it, and which layers make its file system."""
-
-    architecture: str
-    os: str
-    created: str
-    diff_ids: tuple[Digest, ...]
-    history: tuple[History, ...]
-    env: tuple[str, ...] = ()  # "KEY=value", in order
-    labels: tuple[tuple[str, str], ...] = ()
-    user: str = ""
-    workdir: str = ""
-    entrypoint: tuple[str, ...] | None = None
-    cmd: tuple[str, ...] | None = None
-    exposed_ports: tuple[str, ...] = ()  # "8080/tcp"
-
-    @property
-    def env_map(self) -> dict[str, str]:
-        return dict(item.partition("=")[::2] for item in self.env)
-
-    def to_dict(self) -> dict[str, Any]:
-        config: dict[str, Any] = {"Env": list(self.env), "Labels": dict(self.labels)}
-        optional = {"User": self.user, "WorkingDir": self.workdir}
-        config.update({k: v for k, v in optional.items() if v})
-        if self.entrypoint is not None:
-            config["Entrypoint"] = list(self.entrypoint)
-        if self.cmd is not None:
-            config["Cmd"] = list(self.cmd)
-        if self.exposed_ports:
-            config["ExposedPorts"] = {port: {} for port in self.exposed_ports}
-        return {
-            "architecture": self.architecture,
-            "os": self.os,
-            "created": self.created,
-            "config": config,
-            "rootfs": {"type": "layers", "diff_ids": list(self.diff_ids)},
-            "history": [h.to_dict() for h in self.history],
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any], where: str) -> ImageConfig:
-        config = d.get("config") or {}
-        rootfs = d.get("rootfs") or {}
-        if not isinstance(config, dict) or not isinstance(rootfs, dict):
-            raise OciError(f"{where}: config or rootfs is not an object")
-        entrypoint, cmd = config.get("Entrypoint"), config.get("Cmd")
-        history = _list(d.get("history") or [], f"{where}: history")
-        ports = _object(config.get("ExposedPorts") or {}, f"{where}: ExposedPorts")
-        return cls(
-            architecture=str(d.get("architecture", "")),
-            os=str(d.get("os", "")),
-            created=str(d.get("created", "")),
-            diff_ids=tuple(
-                parse_digest(x, f"{where}: rootfs") for x in _str_list(rootfs, "diff_ids", where)
-            ),
-            history=tuple(
-                History.from_dict(h, f"{where}: history[{i}]") for i, h in enumerate(history)
-            ),
-            env=_str_list(config, "Env", where),
-            labels=_str_map(config, "Labels", where),
-            user=str(config.get("User") or ""),
-            workdir=str(config.get("WorkingDir") or ""),
-            entrypoint=None if entrypoint is None else _str_list(config, "Entrypoint", where),
-            cmd=None if cmd is None else _str_list(config, "Cmd", where),
-            exposed_ports=tuple(sorted(str(port) for port in ports)),
-        )
+def _descriptors(d: dict[str, Any], key: str, where: str) -> tuple[Descriptor, ...]:
+    items = array(d, key, where)
+    return tuple(Descriptor.from_dict(x, f"{where}: {key}[{i}]") for i, x in enumerate(items))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Manifest:
+    """One platform's image: its config blob and its layers, base first."""
+
     config: Descriptor
     layers: tuple[Descriptor, ...]
-    annotations: tuple[tuple[str, str], ...] = field(default=())
+    annotations: tuple[tuple[str, str], ...] = ()
+    media_type: str = MANIFEST_MEDIA_TYPE  # or Docker's v2 schema 2, as a registry serves it
+
+    @property
+    def blobs(self) -> tuple[Descriptor, ...]:
+        return (self.config, *self.layers)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
             "schemaVersion": 2,
-            "mediaType": MANIFEST_MEDIA_TYPE,
+            "mediaType": self.media_type,
             "config": self.config.to_dict(),
             "layers": [layer.to_dict() for layer in self.layers],
         }
@@ -249,17 +191,80 @@ class Manifest:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], where: str) -> Manifest:
-        if d.get("schemaVersion") != 2 or not isinstance(d.get("config"), dict):
-            raise OciError(f"{where}: not an OCI image manifest (schemaVersion 2 with a config)")
+    def from_dict(
+        cls, d: dict[str, Any], where: str, media_type: str = MANIFEST_MEDIA_TYPE
+    ) -> Manifest:
         return cls(
-            config=Descriptor.from_dict(d["config"], f"{where}: config"),
-            layers=tuple(
-                Descriptor.from_dict(x, f"{where}: layers[{i}]")
-                for i, x in enumerate(_list(d.get("layers") or [], f"{where}: layers"))
-            ),
-            annotations=_str_map(d, "annotations", where),
+            config=Descriptor.from_dict(d.get("config"), f"{where}: config"),
+            layers=_descriptors(d, "layers", where),
+            annotations=str_map(d, "annotations", where),
+            media_type=media_type,
         )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Index:
+    """Several manifests (usually one per platform, or one per name in a layout's index.json)."""
+
+    manifests: tuple[Descriptor, ...]
+    media_type: str = INDEX_MEDIA_TYPE  # or Docker's manifest list
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schemaVersion": 2,
+            "mediaType": self.media_type,
+            "manifests": [m.to_dict() for m in self.manifests],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], where: str, media_type: str = INDEX_MEDIA_TYPE) -> Index:
+        return cls(manifests=_descriptors(d, "manifests", where), media_type=media_type)
+
+    def select(self, platform: Platform, where: str) -> Descriptor:
+        """The first manifest for `platform`; raises `OciError` listing what is offered."""
+        for entry in self.manifests:
+            if entry.platform and platform.matches(entry.platform):
+                return entry
+        offered = sorted({shown(m.platform) for m in self.manifests if m.platform}) or ["none"]
+        raise OciError(
+            f"{where}: no image for platform {platform}; the index offers "
+            f"{', '.join(offered)} (choose one with --platform)"
+        )
+
+
+def parse_manifest(data: bytes, media_type: str | None, where: str) -> Manifest | Index:
+    """Parse a manifest or index; the body's `mediaType` wins over the transport's.
+
+    Raises `OciError` naming `where` for malformed JSON or an unsupported media type; JSON
+    nested or sized past `imagekit.limits`' bounds is malformed too.
+    """
+    try:
+        document = load_json(data, where)
+    except InputError as e:
+        raise OciError(f"{where}: not a JSON manifest ({e.message})") from e
+    if not isinstance(document, dict):
+        raise OciError(f"{where}: a manifest must be a JSON object")
+    kind = document.get("mediaType") or _bare_type(media_type, document)
+    if not isinstance(kind, str | None):
+        raise OciError(f"{where}: 'mediaType' must be a string")
+    if kind in INDEX_TYPES:
+        return Index.from_dict(document, where, kind)
+    if kind in IMAGE_TYPES:
+        return Manifest.from_dict(document, where, kind)
+    raise OciError(
+        f"{where}: unsupported manifest type {shown(repr(kind))} (imagekit reads OCI image "
+        "manifests and indexes, and Docker v2 schema 2 manifests and lists)"
+    )
+
+
+def _bare_type(media_type: str | None, document: dict[str, Any]) -> str | None:
+    """An OCI manifest may leave out `mediaType`: take the transport's, or infer it."""
+    header = (media_type or "").split(";")[0].strip()
+    if header in IMAGE_TYPES | INDEX_TYPES:
+        return header
+    if "manifests" in document:
+        return INDEX_MEDIA_TYPE
+    return MANIFEST_MEDIA_TYPE if "config" in document else header or None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

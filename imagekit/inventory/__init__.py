@@ -135,7 +135,7 @@ def _image_info(
         digest_kind=kind.value if kind is not None else "",
         config_digest=config.digest,
         architecture=architecture,
-        os=config.os if config.raw or source.kind is not SourceKind.ROOTFS else "linux",
+        os=config.os if config.config or source.kind is not SourceKind.ROOTFS else "linux",
         labels=labels,
         layers=layers,
         base_name=labels.get("org.opencontainers.image.base.name"),

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from imagekit.inventory._streams import CHUNK, IterStream
+from imagekit.image.streams import CHUNK, IterStream
 from imagekit.inventory.errors import InventoryError
 from imagekit.inventory.interface import ImageConfig, LayerStream, LayerVisitor, SourceKind
 

@@ -14,11 +14,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO, Any, Protocol
+from typing import IO, Protocol
 
-from imagekit.errors import InputError
-from imagekit.inventory.errors import InventoryError
-from imagekit.limits import load_json
+from imagekit.image.config import ImageConfig as OciImageConfig
 
 
 class DigestKind(enum.StrEnum):
@@ -49,9 +47,10 @@ LayerVisitor = Callable[[LayerStream], None]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ImageConfig:
-    """The image config JSON, and the digests that identify the image."""
+    """The image's config, as `imagekit.image` reads it, and the digests that identify the
+    image. A root file system has no config (None)."""
 
-    raw: dict[str, Any] = field(default_factory=dict)
+    config: OciImageConfig | None = None
     digest: str | None = None  # of the config blob: the image id in Docker
     manifest_digest: str | None = None  # of the manifest (OCI layout, archive with index.json)
     # What the source could not read and left out (a root file system's unreadable files).
@@ -82,46 +81,19 @@ class ImageConfig:
 
     @property
     def diff_ids(self) -> tuple[str, ...]:
-        rootfs = self.raw.get("rootfs")
-        ids = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
-        return tuple(str(x) for x in ids) if isinstance(ids, list) else ()
+        return self.config.diff_ids if self.config else ()
 
     @property
     def labels(self) -> dict[str, str]:
-        config = self.raw.get("config")
-        labels = config.get("Labels") if isinstance(config, dict) else None
-        if not isinstance(labels, dict):
-            return {}
-        return {str(k): str(v) for k, v in sorted(labels.items())}
+        return dict(self.config.labels) if self.config else {}
 
     @property
     def architecture(self) -> str:
-        return str(self.raw.get("architecture") or "unknown")
+        return (self.config.architecture if self.config else "") or "unknown"
 
     @property
     def os(self) -> str:
-        return str(self.raw.get("os") or "unknown")
-
-
-def annotations_of(document: dict[str, Any]) -> dict[str, str]:
-    """The `annotations` of a manifest or descriptor JSON object; {} if it has none (or a
-    value that is not an object)."""
-    notes = document.get("annotations")
-    if not isinstance(notes, dict):
-        return {}
-    return {str(k): str(v) for k, v in sorted(notes.items())}
-
-
-def parse_config(data: bytes, where: str) -> dict[str, Any]:
-    """An image config (or manifest, or index) JSON object, bounded in size and nesting
-    (`imagekit.limits.load_json`); raises `InventoryError`."""
-    try:
-        value = load_json(data, where)
-    except InputError as e:
-        raise InventoryError(str(e)) from e
-    if not isinstance(value, dict):
-        raise InventoryError(f"{where}: expected a JSON object, found {type(value).__name__}")
-    return value
+        return (self.config.os if self.config else "") or "unknown"
 
 
 class ImageSource(Protocol):

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
 from imagekit.errors import InputError
-from imagekit.inventory._streams import (
+from imagekit.image.streams import (
     CHUNK,
     DECOMPRESS_ERRORS,
     TAR_BUFSIZE,
@@ -282,7 +282,7 @@ def scan_layer(
             f"(MAX_UNPACKED; set ${UNPACKED_VARIABLE} to read a larger image); not read further"
         )
         left = budget.max_unpacked - budget.unpacked
-        hashed = HashingReader(plain, limit=(left, too_large))
+        hashed = HashingReader(plain, limit=(left, InventoryError(too_large)))
         with tarfile.open(fileobj=hashed, mode="r|", bufsize=TAR_BUFSIZE) as tar:
             for member in tar:
                 _scan_member(state, tar, member)

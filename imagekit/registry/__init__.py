@@ -2,7 +2,8 @@
 
 Speaks the registry HTTP API v2 with the standard library: anonymous, basic and bearer-token
 auth; blob existence checks, cross-repository mounts, chunked uploads; every manifest and
-blob verified against its sha256 digest.
+blob verified against its sha256 digest. The image format itself (digests, descriptors,
+manifests, layouts) is `imagekit.image`'s.
 """
 
 from __future__ import annotations
@@ -26,10 +27,9 @@ from imagekit.registry.errors import (
     RegistryResponseError,
     RegistryUnreachableError,
 )
-from imagekit.registry.manifest import Descriptor, ImageIndex, ImageManifest, Platform
 from imagekit.registry.pull import DEFAULT_PLATFORM, pull_to_layout
 from imagekit.registry.push import PushResult, push_layout
-from imagekit.registry.reference import Digest, Reference, parse_digest, parse_reference
+from imagekit.registry.reference import Reference, parse_reference
 from imagekit.registry.session import (
     DOCUMENT_DEADLINE_S,
     TRANSFER_DEADLINE_S,
@@ -45,19 +45,14 @@ __all__ = [
     "TRANSFER_DEADLINE_S",
     "ClientOptions",
     "Credentials",
-    "Descriptor",
-    "Digest",
     "DigestMismatchError",
     "Exchange",
     "FetchedManifest",
-    "ImageIndex",
-    "ImageManifest",
     "InvalidReferenceError",
     "LayoutError",
     "LayoutWriteError",
     "ManifestError",
     "Observer",
-    "Platform",
     "PushResult",
     "Reference",
     "RegistryAuthError",
@@ -67,7 +62,6 @@ __all__ = [
     "RegistryUnreachableError",
     "Transfer",
     "find_credentials",
-    "parse_digest",
     "parse_reference",
     "pull_to_layout",
     "push_image",

@@ -9,23 +9,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from imagekit.image.digest import Digest, digest_of
+from imagekit.image.errors import OciError
+from imagekit.image.model import ACCEPT, Descriptor, Index, Manifest, parse_manifest
 from imagekit.limits import shown
 from imagekit.registry.auth import Credentials, find_credentials
 from imagekit.registry.errors import (
     DigestMismatchError,
     LayoutError,
     LayoutWriteError,
+    ManifestError,
     RegistryResponseError,
     RegistryUnreachableError,
 )
-from imagekit.registry.manifest import (
-    ACCEPT,
-    Descriptor,
-    ImageIndex,
-    ImageManifest,
-    parse_manifest,
-)
-from imagekit.registry.reference import Digest, Reference, sha256_digest
+from imagekit.registry.reference import Reference
 from imagekit.registry.session import (
     TRANSFER_DEADLINE_S,
     Observer,
@@ -77,7 +74,7 @@ class FetchedManifest:
     data: bytes
     digest: Digest
     media_type: str
-    parsed: ImageManifest | ImageIndex
+    parsed: Manifest | Index
 
 
 class RegistryClient:
@@ -193,7 +190,7 @@ class RegistryClient:
 
         Raises `DigestMismatchError` when the registry reports another digest.
         """
-        digest = sha256_digest(data)
+        digest = digest_of(data)
         url = self._url("manifests", target)
         headers = {"Content-Type": media_type}
         reply = self._session.request("PUT", url, scope=self._scope, headers=headers, body=data)
@@ -221,7 +218,7 @@ class RegistryClient:
             )
         if reply.status != http.client.OK:
             raise self._fail(reply, f"fetching manifest {target}")
-        digest = sha256_digest(reply.body)
+        digest = digest_of(reply.body)
         declared = target if target.startswith("sha256:") else reply.header("Docker-Content-Digest")
         if declared and declared.startswith("sha256:") and declared != digest:
             raise DigestMismatchError(
@@ -229,7 +226,10 @@ class RegistryClient:
                 f"{digest}"
             )
         where = f"{self.reference}: manifest {digest}"
-        parsed = parse_manifest(reply.body, reply.header("Content-Type"), where)
+        try:
+            parsed = parse_manifest(reply.body, reply.header("Content-Type"), where)
+        except OciError as e:
+            raise ManifestError(str(e)) from e
         return FetchedManifest(
             data=reply.body, digest=digest, media_type=parsed.media_type, parsed=parsed
         )

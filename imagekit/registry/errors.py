@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from imagekit.errors import ImagekitError
+from imagekit.image.errors import ContentMismatchError, OciError
 
 
 class RegistryError(ImagekitError):
     """Base of every error the registry client raises; its text is one line for the user."""
+
+    exit_code = 2  # named, since the image-format errors below are `OciError`s (exit 3) too
 
 
 class InvalidReferenceError(RegistryError):
@@ -25,15 +28,15 @@ class RegistryResponseError(RegistryError):
     """The registry answered with a status the operation cannot go on from."""
 
 
-class DigestMismatchError(RegistryError):
+class DigestMismatchError(RegistryError, ContentMismatchError):
     """Content does not hash to the digest it was asked for, or declared under."""
 
 
-class ManifestError(RegistryError):
+class ManifestError(RegistryError, OciError):
     """A manifest or index is malformed, of an unknown media type, or lacks the platform."""
 
 
-class LayoutError(RegistryError):
+class LayoutError(RegistryError, OciError):
     """An OCI image layout (or image archive) is missing, malformed, or in the way."""
 
 

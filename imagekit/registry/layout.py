@@ -1,69 +1,45 @@
-"""OCI image layout directories: `oci-layout`, `index.json`, `blobs/sha256/<hex>`.
+"""What pull and push need of an OCI image layout beyond `imagekit.image.layout`'s reader
+and writer: the entry to push, and a fresh layout built beside its destination.
 
-A layout is written into a hidden temporary sibling and renamed into place only when
-complete (`staged`), so a failed pull or conversion never leaves a layout that looks whole.
+A pulled layout is written into a hidden temporary sibling and renamed into place only when
+complete (`staged`), so a failed pull never leaves a layout that looks whole. The image
+format's errors are raised as the registry's (`LayoutError`, `DigestMismatchError`), which
+are `OciError`s too.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from imagekit.image.errors import ContentMismatchError, OciError
+from imagekit.image.layout import INDEX_FILE, LAYOUT_FILE, read_blob, read_index
+from imagekit.image.model import REF_NAME, Descriptor, Index, Manifest, parse_manifest
 from imagekit.limits import shown
-from imagekit.registry.errors import (
-    DigestMismatchError,
-    LayoutError,
-    LayoutWriteError,
-    ManifestError,
-)
-from imagekit.registry.manifest import (
-    OCI_INDEX,
-    REF_NAME,
-    Descriptor,
-    ImageIndex,
-    ImageManifest,
-    parse_manifest,
-)
-from imagekit.registry.reference import Digest, sha256_digest
+from imagekit.registry.errors import DigestMismatchError, LayoutError, LayoutWriteError
 
-LAYOUT_FILE = "oci-layout"
-INDEX_FILE = "index.json"
 # Where a pulled image came from ("registry/repository"), so a push to the same registry
 # can mount its blobs instead of uploading them.
 SOURCE_ANNOTATION = "dev.imagekit.registry.source"
-_MAX_MANIFEST = 4 * 1024 * 1024
 
 
-def blob_path(root: Path, digest: Digest) -> Path:
-    return root / "blobs" / "sha256" / digest.removeprefix("sha256:")
-
-
-def read_index(root: Path) -> ImageIndex:
+def read_entries(root: Path) -> Index:
     """The layout's `index.json`; raises `LayoutError` when `root` is not a layout."""
     if not (root / LAYOUT_FILE).is_file():
         raise LayoutError(
             f"{root}: not an OCI image layout (no {LAYOUT_FILE} file); give a layout folder, "
             "a docker-archive tarball, or an image in the Docker daemon"
         )
-    path = root / INDEX_FILE
     try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise LayoutError(f"{path}: cannot read: {e.strerror}") from e
-    try:
-        index = parse_manifest(data, OCI_INDEX, str(path))
-    except ManifestError as e:
+        return read_index(root)
+    except OciError as e:
         raise LayoutError(str(e)) from e
-    if not isinstance(index, ImageIndex):
-        raise LayoutError(f"{path}: is an image manifest, not an index")
-    return index
 
 
-def pick_manifest(index: ImageIndex, tag: str | None, root: Path) -> Descriptor:
+def pick_manifest(index: Index, tag: str | None, root: Path) -> Descriptor:
     """The entry named `tag` (by `org.opencontainers.image.ref.name`), else the only one.
 
     Raises `LayoutError` listing the names when the choice is ambiguous.
@@ -81,50 +57,21 @@ def pick_manifest(index: ImageIndex, tag: str | None, root: Path) -> Descriptor:
     )
 
 
-def read_blob(root: Path, blob: Descriptor) -> bytes:
-    """A small blob (a manifest), verified; raises `LayoutError` or `DigestMismatchError`."""
-    path = blob_path(root, blob.digest)
-    if blob.size > _MAX_MANIFEST:
-        raise LayoutError(f"{path}: {blob.size} bytes is too large for a manifest")
+def read_image(root: Path, blob: Descriptor) -> tuple[bytes, Manifest | Index]:
+    """A manifest or index of the layout: its bytes, verified, and what they parse to.
+
+    Raises `DigestMismatchError` for a damaged blob, `LayoutError` for any other problem.
+    """
     try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise LayoutError(f"{path}: cannot read blob {blob.digest}: {e.strerror}") from e
-    if len(data) != blob.size or sha256_digest(data) != blob.digest:
-        raise DigestMismatchError(
-            f"{path}: does not hold {blob.digest} ({len(data)} bytes, {blob.size} expected, "
-            f"hashing to {sha256_digest(data)}); the layout is damaged"
-        )
-    return data
-
-
-def read_image(root: Path, blob: Descriptor) -> tuple[bytes, ImageManifest | ImageIndex]:
-    """A manifest or index of the layout: its bytes, verified, and what they parse to."""
-    data = read_blob(root, blob)
+        data = read_blob(root, blob)
+    except ContentMismatchError as e:
+        raise DigestMismatchError(str(e)) from e
+    except OciError as e:
+        raise LayoutError(str(e)) from e
     try:
         return data, parse_manifest(data, blob.media_type, f"{root}: {blob.digest}")
-    except ManifestError as e:
+    except OciError as e:
         raise LayoutError(str(e)) from e
-
-
-def write_blob(root: Path, data: bytes, media_type: str) -> Descriptor:
-    """Store `data` as a blob; its descriptor."""
-    digest = sha256_digest(data)
-    path = blob_path(root, digest)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return Descriptor(media_type=media_type, digest=digest, size=len(data))
-
-
-def write_index(root: Path, manifests: Sequence[Descriptor]) -> None:
-    """Write `oci-layout` and an `index.json` listing `manifests`."""
-    (root / LAYOUT_FILE).write_text(json.dumps({"imageLayoutVersion": "1.0.0"}) + "\n")
-    index = {
-        "schemaVersion": 2,
-        "mediaType": OCI_INDEX,
-        "manifests": [m.to_dict() for m in manifests],
-    }
-    (root / INDEX_FILE).write_text(json.dumps(index, indent=2) + "\n")
 
 
 def check_free(layout_dir: Path) -> None:

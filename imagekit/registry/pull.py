@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from imagekit.image.digest import Digest
+from imagekit.image.errors import OciError
+from imagekit.image.layout import blob_path, write_entries
+from imagekit.image.model import REF_NAME, Descriptor, Index, Manifest, Platform
 from imagekit.registry.client import ClientOptions, FetchedManifest, RegistryClient
 from imagekit.registry.errors import ManifestError
-from imagekit.registry.layout import (
-    SOURCE_ANNOTATION,
-    blob_path,
-    check_free,
-    staged,
-    write_index,
-)
-from imagekit.registry.manifest import REF_NAME, Descriptor, ImageManifest, Platform
-from imagekit.registry.reference import Digest, Reference, as_reference
+from imagekit.registry.layout import SOURCE_ANNOTATION, check_free, staged
+from imagekit.registry.reference import Reference, as_reference
 
 DEFAULT_PLATFORM = "linux/amd64"
 
@@ -35,13 +32,16 @@ def pull_to_layout(
     `RegistryError` naming the reference.
     """
     ref = as_reference(reference)
-    wanted = Platform.parse(platform)
+    try:
+        wanted = Platform.parse(platform)
+    except OciError as e:
+        raise ManifestError(str(e)) from e
     check_free(layout_dir)
     client = RegistryClient(ref, push=False, options=options)
     fetched = client.get_manifest(ref.target)
     chosen: Platform | None = None
-    if not isinstance(fetched.parsed, ImageManifest):
-        entry = fetched.parsed.select(wanted, str(ref))
+    if not isinstance(fetched.parsed, Manifest):
+        entry = _select(fetched.parsed, wanted, ref)
         chosen = entry.platform
         fetched = client.get_manifest(entry.digest)
     image = _image_of(fetched, ref)
@@ -49,12 +49,20 @@ def pull_to_layout(
         for blob in dict.fromkeys(image.blobs):
             client.get_blob(blob, blob_path(root, blob.digest))
         blob_path(root, fetched.digest).write_bytes(fetched.data)
-        write_index(root, [_entry(fetched, ref, chosen)])
+        write_entries(root, [_entry(fetched, ref, chosen)])
     return fetched.digest
 
 
-def _image_of(fetched: FetchedManifest, ref: Reference) -> ImageManifest:
-    if not isinstance(fetched.parsed, ImageManifest):
+def _select(index: Index, wanted: Platform, ref: Reference) -> Descriptor:
+    """The index entry for `wanted`; raises `ManifestError` listing what the index offers."""
+    try:
+        return index.select(wanted, str(ref))
+    except OciError as e:
+        raise ManifestError(str(e)) from e
+
+
+def _image_of(fetched: FetchedManifest, ref: Reference) -> Manifest:
+    if not isinstance(fetched.parsed, Manifest):
         raise ManifestError(
             f"{ref}: index entry {fetched.digest} is itself an index; imagekit follows one level"
         )

@@ -6,17 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from imagekit.image.digest import Digest
+from imagekit.image.layout import blob_path
+from imagekit.image.model import Descriptor, Index
 from imagekit.registry.client import ClientOptions, RegistryClient, Transfer
 from imagekit.registry.errors import DigestMismatchError, LayoutError
-from imagekit.registry.layout import (
-    SOURCE_ANNOTATION,
-    blob_path,
-    pick_manifest,
-    read_image,
-    read_index,
-)
-from imagekit.registry.manifest import Descriptor, ImageIndex
-from imagekit.registry.reference import Digest, Reference, as_reference
+from imagekit.registry.layout import SOURCE_ANNOTATION, pick_manifest, read_entries, read_image
+from imagekit.registry.reference import Reference, as_reference
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,7 +42,7 @@ def push_layout(
     `RegistryError` naming the reference.
     """
     ref = as_reference(reference)
-    entry = pick_manifest(read_index(layout_dir), ref.tag, layout_dir)
+    entry = pick_manifest(read_entries(layout_dir), ref.tag, layout_dir)
     if ref.digest and ref.digest != entry.digest:
         raise DigestMismatchError(
             f"{ref}: the layout {layout_dir} holds manifest {entry.digest}; push without "
@@ -86,7 +82,7 @@ class _Pusher:
 
     def manifest(self, entry: Descriptor, target: str) -> None:
         data, parsed = read_image(self.root, entry)
-        if isinstance(parsed, ImageIndex):
+        if isinstance(parsed, Index):
             for child in parsed.manifests:
                 self.manifest(child, child.digest)
         else:

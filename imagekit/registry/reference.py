@@ -7,19 +7,16 @@ on Docker Hub (`docker.io`), where a one-component name gets the `library/` pref
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
-from typing import NewType
 
+from imagekit.image.digest import Digest, parse_digest
+from imagekit.image.errors import OciError
 from imagekit.limits import shown
 from imagekit.registry.errors import InvalidReferenceError
 
-Digest = NewType("Digest", str)  # "sha256:" and 64 lower-case hex digits
-
 DOCKER_HUB = "docker.io"
 _HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 _TAG = re.compile(r"[\w][\w.-]{0,127}")
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _REPOSITORY = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
@@ -30,21 +27,6 @@ _MAX_NAME = 255
 # limits.MAX_ECHO: the user needs to see all of what they typed.
 _MAX_SHOWN = _MAX_NAME + 1 + 128 + 1 + 71
 _FORM = "[registry[:port]/]repository[:tag][@sha256:<64 hex>], e.g. localhost:5000/models/iris:1.0"
-
-
-def parse_digest(text: str, what: str) -> Digest:
-    """`text` as a `Digest`; raises `InvalidReferenceError` naming `what` held it."""
-    if not _DIGEST.fullmatch(text):
-        raise InvalidReferenceError(
-            f"{what}: {shown(repr(text))} is not a sha256 digest (sha256: and 64 lower-case hex "
-            "digits)"
-        )
-    return Digest(text)
-
-
-def sha256_digest(data: bytes) -> Digest:
-    """The digest of `data`."""
-    return Digest("sha256:" + hashlib.sha256(data).hexdigest())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,11 +92,12 @@ def _invalid(text: str, why: str) -> InvalidReferenceError:
 
 
 def _digest_part(text: str, digest_text: str) -> Digest:
-    if not _DIGEST.fullmatch(digest_text):
+    try:
+        return parse_digest(digest_text, "digest")
+    except OciError as e:
         raise _invalid(
             text, f"{shown(repr(digest_text))} is not a sha256 digest (sha256: and 64 hex digits)"
-        )
-    return Digest(digest_text)
+        ) from e
 
 
 def _split_tag(text: str, name: str) -> tuple[str, str | None]:

@@ -24,10 +24,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imagekit.errors import ImagekitError
-from imagekit.image.archive import MAX_LAYER_UNPACKED, _diff_id
+from imagekit.image.archive import MAX_LAYER_UNPACKED, gzip_diff_id
 from imagekit.image.archive import read_archive as oci_read_archive
+from imagekit.image.errors import OciError
 from imagekit.image.layout import read_layout
-from imagekit.image.model import OciError
 from imagekit.inventory import inventory_of_view, read_inventory, wanted
 from imagekit.inventory.interface import LayerStream
 from imagekit.inventory.layers import scan_layer, stack
@@ -328,7 +328,7 @@ def test_read_layout_refuses_a_layer_that_is_not_a_descriptor(tmp_path: Path) ->
     (tmp_path / "blobs/sha256" / sha256(data)[7:]).write_bytes(data)
     index = {"manifests": [{"digest": sha256(data), "size": len(data)}]}
     (tmp_path / "index.json").write_text(json.dumps(index))
-    with pytest.raises(OciError, match=r": layers\[0\]: not a JSON object$"):
+    with pytest.raises(OciError, match=r": layers\[0\]: a descriptor must be an object$"):
         read_layout(tmp_path)
 
 
@@ -337,8 +337,7 @@ def test_oci_read_archive_refuses_a_deep_manifest_json(tmp_path: Path) -> None:
     archive.write_bytes(layer(file("manifest.json", DEEP)))
     with pytest.raises(
         OciError,
-        match=rf"^{archive}: manifest\.json: JSON nested deeper than 128 levels \(.*\); not a "
-        "docker-archive$",
+        match=rf"^{archive}: manifest\.json: JSON nested deeper than 128 levels \(.*\)$",
     ):
         oci_read_archive(archive, tmp_path / "oci", "fuzz:1")
 
@@ -351,5 +350,5 @@ def test_a_gzip_layer_of_a_docker_archive_is_unpacked_to_a_bound(tmp_path: Path)
         match=r"^bomb unpacks to more than 1048576 bytes \(MAX_LAYER_UNPACKED\); a compressed "
         "bomb is refused$",
     ):
-        _diff_id(bomb, "bomb", limit=1 << 20)
+        gzip_diff_id(bomb, "bomb", limit=1 << 20)
     assert MAX_LAYER_UNPACKED == 64 << 30

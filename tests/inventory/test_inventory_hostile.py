@@ -36,6 +36,7 @@ from _inventory_helpers import (
 from imagekit.diff.inputs import load_snapshot
 from imagekit.diff.model import DiffInputError
 from imagekit.errors import InputError
+from imagekit.image.index import MAX_DESCRIPTORS, MAX_INDEX_DEPTH
 from imagekit.inventory import (
     DigestKind,
     InventoryError,
@@ -43,7 +44,6 @@ from imagekit.inventory import (
     read_inventory_from,
     wanted,
 )
-from imagekit.inventory._oci import MAX_DESCRIPTORS, MAX_INDEX_DEPTH
 from imagekit.inventory.dpkg import MAX_STATUS, read_debs
 from imagekit.inventory.interface import LayerStream
 from imagekit.inventory.layers import (

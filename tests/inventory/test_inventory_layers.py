@@ -24,8 +24,8 @@ from _inventory_helpers import (
     symlink,
 )
 
+from imagekit.image.streams import IterStream
 from imagekit.inventory import InventoryError, read_inventory_from
-from imagekit.inventory._streams import IterStream
 from imagekit.inventory.interface import ImageConfig, LayerStream, LayerVisitor, SourceKind
 from imagekit.inventory.layers import EntryKind, LayerScan, View, scan_layer, stack
 

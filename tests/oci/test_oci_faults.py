@@ -20,7 +20,6 @@ from typing import IO
 import pytest
 from packaging.version import Version
 
-from imagekit.build.oci.compress import write_blob
 from imagekit.build.oci.wheels import (
     MAX_RECORD_BYTES,
     MAX_SYMLINK_TARGET,
@@ -28,7 +27,9 @@ from imagekit.build.oci.wheels import (
     check_wheel,
     layer_tree,
 )
-from imagekit.image.model import Compression, OciError
+from imagekit.image.compress import write_blob
+from imagekit.image.errors import OciError
+from imagekit.image.model import Compression
 from imagekit.workdir import LOCK_SUFFIX, UNLOCKED_STALE_S, owned_dir, sweep
 
 PYTHON = Version("3.11")

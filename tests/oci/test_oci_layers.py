@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from imagekit.build.oci.tarlayer import (
+from imagekit.image.errors import OciError
+from imagekit.image.model import Compression, LayerBlob
+from imagekit.image.tarlayer import (
     Entry,
     EntryKind,
     Tree,
@@ -18,7 +20,6 @@ from imagekit.build.oci.tarlayer import (
     iter_members,
     write_layer,
 )
-from imagekit.image.model import Compression, LayerBlob, OciError
 
 EPOCH = 315532800
 

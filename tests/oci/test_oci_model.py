@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from imagekit.image.model import (
-    Descriptor,
-    Digest,
-    History,
-    ImageConfig,
-    Manifest,
-    OciError,
-    canonical_json,
-    digest_of,
-    parse_digest,
-    rfc3339,
-)
+from imagekit.image.config import History, ImageConfig, rfc3339
+from imagekit.image.digest import Digest, digest_of, parse_digest
+from imagekit.image.errors import OciError
+from imagekit.image.model import Descriptor, Manifest, canonical_json
 
 D1 = Digest("sha256:" + "1" * 64)
 D2 = Digest("sha256:" + "2" * 64)
@@ -70,5 +62,5 @@ def test_bad_digests_are_refused(value: object) -> None:
 
 
 def test_a_size_that_is_not_a_count_is_refused() -> None:
-    with pytest.raises(OciError, match=r"m: descriptor size True is not a byte count"):
+    with pytest.raises(OciError, match=r"^m: 'size' must be a non-negative integer$"):
         Descriptor.from_dict({"mediaType": "x", "digest": D1, "size": True}, "m")

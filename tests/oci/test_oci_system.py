@@ -13,8 +13,8 @@ import pytest
 
 from imagekit.build.oci.rootfs import BaseFacts
 from imagekit.build.oci.system import system_tree
-from imagekit.build.oci.tarlayer import Tree
-from imagekit.image.model import OciError
+from imagekit.image.errors import OciError
+from imagekit.image.tarlayer import Tree
 
 pytestmark = pytest.mark.skipif(
     shutil.which("dpkg-deb") is None, reason="dpkg-deb is not installed (apt-get install dpkg)"

@@ -16,9 +16,9 @@ import pytest
 from packaging.version import Version
 
 from imagekit.build.oci.pyc import compiles_bytecode
-from imagekit.build.oci.tarlayer import Tree
 from imagekit.build.oci.wheels import UnsafeWheelError, check_wheel, layer_tree
-from imagekit.image.model import OciError
+from imagekit.image.errors import OciError
+from imagekit.image.tarlayer import Tree
 
 SITE = "opt/venv/lib/python3.11/site-packages"
 PYTHON = Version("3.11.2")

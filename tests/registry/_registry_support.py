@@ -27,7 +27,8 @@ from pathlib import Path
 import bcrypt
 import pytest
 
-from imagekit.registry import Digest, Exchange
+from imagekit.image.digest import Digest
+from imagekit.registry import Exchange
 
 REGISTRY_BINARY = "docker-registry"
 NO_REGISTRY = (

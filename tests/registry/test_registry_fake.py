@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from _registry_support import OCI_MANIFEST, digest
 
+from imagekit.image.model import Descriptor
 from imagekit.registry import (
     ClientOptions,
     Credentials,
@@ -27,7 +28,6 @@ from imagekit.registry import (
     parse_reference,
     pull_to_layout,
 )
-from imagekit.registry.manifest import Descriptor
 
 Route = tuple[int, dict[str, str], bytes]
 

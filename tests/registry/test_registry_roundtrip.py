@@ -21,6 +21,8 @@ from _registry_support import (
     local_registry,
 )
 
+from imagekit.image.layout import blob_path
+from imagekit.image.model import Descriptor
 from imagekit.registry import (
     ClientOptions,
     DigestMismatchError,
@@ -34,8 +36,6 @@ from imagekit.registry import (
     pull_to_layout,
     push_layout,
 )
-from imagekit.registry.layout import blob_path
-from imagekit.registry.manifest import Descriptor
 
 
 @pytest.fixture(scope="module")

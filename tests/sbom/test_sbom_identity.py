@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from imagekit.build.oci.tarlayer import Tree, bytes_entry, write_layer
 from imagekit.image.archive import write_archive
+from imagekit.image.config import History, ImageConfig
 from imagekit.image.layout import write_image, write_index
-from imagekit.image.model import Compression, History, Image, ImageConfig
+from imagekit.image.model import Compression, Image
+from imagekit.image.tarlayer import Tree, bytes_entry, write_layer
 from imagekit.inventory import read_inventory
 from imagekit.sbom import SbomFormat, SpecVersion, render_sbom
 

@@ -10,11 +10,14 @@ from imagekit.build.oci.assemble import ModelBuild, assemble_image
 from imagekit.build.oci.base import OciBase, ensure_base
 from imagekit.build.oci.cache import LayerCache, default_cache_root
 from imagekit.build.oci.rootfs import BaseFacts, base_facts
-from imagekit.build.oci.tarlayer import Tree, write_layer
 from imagekit.build.oci.wheels import UnsafeWheelError, check_wheel, layer_tree
 from imagekit.image.archive import load_into_daemon, read_archive, save_from_daemon, write_archive
+from imagekit.image.config import ImageConfig
+from imagekit.image.digest import Digest
+from imagekit.image.errors import OciError
 from imagekit.image.layout import read_layout, verify_blob
-from imagekit.image.model import Compression, Digest, Image, ImageConfig, LayerBlob, OciError
+from imagekit.image.model import Compression, Image, LayerBlob
+from imagekit.image.tarlayer import Tree, write_layer
 
 __all__ = [
     "BaseFacts",

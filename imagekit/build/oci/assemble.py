@@ -24,18 +24,12 @@ from imagekit.build.oci.cache import LayerCache, layer_key
 from imagekit.build.oci.pyc import compiles_bytecode
 from imagekit.build.oci.rootfs import BaseFacts
 from imagekit.build.oci.system import system_tree
-from imagekit.build.oci.tarlayer import Tree, bytes_entry, write_layer
 from imagekit.build.oci.wheels import layer_tree
+from imagekit.image.config import History, ImageConfig, rfc3339
+from imagekit.image.errors import OciError
 from imagekit.image.layout import blob_path, link_blob, staged_dir, write_image, write_index
-from imagekit.image.model import (
-    Compression,
-    History,
-    Image,
-    ImageConfig,
-    LayerBlob,
-    OciError,
-    rfc3339,
-)
+from imagekit.image.model import Compression, Image, LayerBlob
+from imagekit.image.tarlayer import Tree, bytes_entry, write_layer
 from imagekit.plan.model import PLAN_PATH_IN_IMAGE, BuildPlan, Layer, LayerKind
 from imagekit.workdir import owned_dir, write_problem
 

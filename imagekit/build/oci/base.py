@@ -26,11 +26,12 @@ from imagekit.build.baseimage import (
     base_labels,
     run_logged,
 )
-from imagekit.build.oci.tarlayer import Tree, write_layer
 from imagekit.build.oci.wheels import layer_tree
 from imagekit.build.wheelhouse import Target, fetch_wheels
 from imagekit.daemon import DaemonUnavailableError, docker_client
 from imagekit.image.archive import save_from_daemon
+from imagekit.image.config import History, ImageConfig, rfc3339
+from imagekit.image.errors import OciError
 from imagekit.image.layout import (
     blob_path,
     link_blob,
@@ -40,15 +41,8 @@ from imagekit.image.layout import (
     write_image,
     write_index,
 )
-from imagekit.image.model import (
-    Compression,
-    History,
-    Image,
-    ImageConfig,
-    LayerBlob,
-    OciError,
-    rfc3339,
-)
+from imagekit.image.model import Compression, Image, LayerBlob
+from imagekit.image.tarlayer import Tree, write_layer
 from imagekit.plan.catalog import BaseImage, ImageSource, RecipeSource
 from imagekit.workdir import owned_dir, write_problem
 

@@ -17,8 +17,9 @@ from typing import Any
 
 import platformdirs
 
-from imagekit.build.oci.compress import GZIP_LEVEL, ZSTD_LEVEL
-from imagekit.image.model import Descriptor, LayerBlob, canonical_json, parse_digest
+from imagekit.image.compress import GZIP_LEVEL, ZSTD_LEVEL
+from imagekit.image.digest import parse_digest
+from imagekit.image.model import Descriptor, LayerBlob, canonical_json
 
 # Bumped whenever the OCI assembler changes what a layer holds, so older layers are not reused.
 BUILDER_REVISION = "1"

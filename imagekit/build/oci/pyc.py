@@ -21,7 +21,7 @@ from pathlib import PurePosixPath
 
 from packaging.version import Version
 
-from imagekit.image.model import OciError
+from imagekit.image.errors import OciError
 
 _WORKER = """\
 import importlib.util, marshal, sys

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from imagekit.build.oci.compress import open_layer
-from imagekit.build.oci.tarlayer import iter_members
 from imagekit.errors import InputError
+from imagekit.image.compress import open_layer
+from imagekit.image.errors import OciError
 from imagekit.image.layout import blob_path
-from imagekit.image.model import Image, OciError
+from imagekit.image.model import Image
+from imagekit.image.tarlayer import iter_members
 from imagekit.limits import load_json, shown
 
 FACT_FILES = ("etc/group", "etc/passwd", "var/lib/dpkg/status")

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from imagekit.build.baseimage import _DPKG_EXCLUDES
 from imagekit.build.oci.rootfs import BaseFacts
-from imagekit.build.oci.tarlayer import Entry, EntryKind, Tree, bytes_entry
-from imagekit.image.model import OciError
+from imagekit.image.errors import OciError
+from imagekit.image.tarlayer import Entry, EntryKind, Tree, bytes_entry
 
 STATUS = "var/lib/dpkg/status"
 INFO = "var/lib/dpkg/info"

@@ -37,7 +37,8 @@ from installer.utils import Scheme
 from packaging.version import Version
 
 from imagekit.build.oci.pyc import compile_all, compiles_bytecode, pyc_path
-from imagekit.build.oci.tarlayer import (
+from imagekit.image.errors import OciError
+from imagekit.image.tarlayer import (
     EXEC_MODE,
     FILE_MODE,
     Entry,
@@ -46,7 +47,6 @@ from imagekit.build.oci.tarlayer import (
     Tree,
     bytes_entry,
 )
-from imagekit.image.model import OciError
 from imagekit.limits import shown
 
 if TYPE_CHECKING:

@@ -20,7 +20,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any, Protocol, assert_never, cast
 
-from imagekit.image.model import Compression, Descriptor, Digest, LayerBlob, OciError
+from imagekit.image.digest import Digest
+from imagekit.image.errors import OciError
+from imagekit.image.model import Compression, Descriptor, LayerBlob
 from imagekit.workdir import owned_file
 
 GZIP_LEVEL = 1  # best speed, as go-containerregistry and ko write layers: about 15% larger

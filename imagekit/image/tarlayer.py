@@ -3,7 +3,7 @@
 A `Tree` collects entries (later additions replace earlier ones at the same path); `write_layer`
 emits them sorted by path, every parent directory explicitly, with no user or group names, no
 access/change times and no extended time headers (PAX headers appear only for long or non-ASCII
-names), then compresses them (`imagekit.build.oci.compress`) while hashing both streams: the diff id
+names), then compresses them (`imagekit.image.compress`) while hashing both streams: the diff id
 (uncompressed) and the blob digest (compressed).
 """
 
@@ -19,8 +19,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
-from imagekit.build.oci.compress import write_blob
-from imagekit.image.model import Compression, LayerBlob, OciError
+from imagekit.image.compress import write_blob
+from imagekit.image.errors import OciError
+from imagekit.image.model import Compression, LayerBlob
 
 _CHUNK = 1 << 20
 FILE_MODE, EXEC_MODE, DIR_MODE = 0o644, 0o755, 0o755

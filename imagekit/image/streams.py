@@ -1,6 +1,7 @@
-"""Byte streams the sources and the layer walker share: hashing, chained, decompressing.
+"""Byte streams every image reader shares: hashing, chained, decompressing, bounded.
 
-Nothing here writes to disk: every image is read as a stream, front to back, once.
+Nothing here writes to disk: an image is read as a stream, front to back, once (the
+docker-archive reader, the inventory's sources and its layer walker).
 """
 
 from __future__ import annotations
@@ -9,30 +10,19 @@ import gzip
 import hashlib
 import importlib
 import io
-import re
 import zlib
 from collections.abc import Iterable, Iterator
 from typing import IO, Any, cast
 
-from imagekit.inventory.errors import InventoryError
-from imagekit.limits import shown
+from imagekit.image.digest import Digest
+from imagekit.image.errors import ContentMismatchError, OciError
 
 CHUNK = 1 << 20
 TAR_BUFSIZE = 32 << 10  # tarfile's stream buffer: larger makes its many small reads slower
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-_DIGEST = re.compile(r"^(?P<algo>sha256|sha512):(?P<hex>[0-9a-f]+)$")
-_HEX_LENGTH = {"sha256": 64, "sha512": 128}
 # Errors a corrupt compressed stream raises from the standard library and the zstd bindings.
 DECOMPRESS_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, zlib.error, ValueError)
-
-
-def check_digest(digest: str, where: str) -> tuple[str, str]:
-    """Split "sha256:<hex>" into algorithm and hex; raises `InventoryError` naming `where`."""
-    match = _DIGEST.match(digest)
-    if match is None or len(match["hex"]) != _HEX_LENGTH[match["algo"]]:
-        raise InventoryError(f"{where}: '{shown(digest, 80)}' is not a sha256 or sha512 digest")
-    return match["algo"], match["hex"]
 
 
 class IterStream(io.RawIOBase):
@@ -61,8 +51,8 @@ class IterStream(io.RawIOBase):
 class HashingReader(io.RawIOBase):
     """Reads through another stream, hashing and counting every byte that passes.
 
-    `limit`: (most bytes, message): reading past that many raises `InventoryError(message)`,
-    so a decompressing stream (a gzip bomb) stops there.
+    `limit`: (most bytes, error): reading past that many raises the error, so a decompressing
+    stream (a gzip bomb) stops there.
     """
 
     def __init__(
@@ -70,7 +60,7 @@ class HashingReader(io.RawIOBase):
         stream: IO[bytes],
         algorithm: str = "sha256",
         *,
-        limit: tuple[int, str] | None = None,
+        limit: tuple[int, OciError] | None = None,
     ) -> None:
         self._stream = stream
         self._hash = hashlib.new(algorithm)
@@ -90,7 +80,7 @@ class HashingReader(io.RawIOBase):
         self._hash.update(data)
         self.size += len(data)
         if self._limit is not None and self.size > self._limit[0]:
-            raise InventoryError(self._limit[1])
+            raise self._limit[1]
         return data
 
     def readinto(self, buffer: Any) -> int:
@@ -105,19 +95,20 @@ class HashingReader(io.RawIOBase):
             pass
 
     @property
-    def digest(self) -> str:
-        return f"{self.algorithm}:{self._hash.hexdigest()}"
+    def digest(self) -> Digest:
+        return Digest(f"{self.algorithm}:{self._hash.hexdigest()}")
 
     def verify(self, expected: str, what: str, size: int | None = None) -> None:
-        """Drain, then raise `InventoryError` naming `what` if the digest or size differ."""
+        """Drain, then raise `ContentMismatchError` naming `what` if the digest or size
+        differ."""
         self.drain()
         if self.digest != expected:
-            raise InventoryError(
+            raise ContentMismatchError(
                 f"{what}: content has digest {self.digest}, expected {expected} "
                 "(the blob is corrupt or was changed: fetch or export the image again)"
             )
         if size is not None and self.size != size:
-            raise InventoryError(f"{what}: {self.size} bytes, the manifest says {size}")
+            raise ContentMismatchError(f"{what}: {self.size} bytes, the manifest says {size}")
 
 
 class _Prefixed(io.RawIOBase):
@@ -175,13 +166,13 @@ def _zstd_reader(stream: IO[bytes], what: str) -> IO[bytes]:
             continue
         zstd_file: IO[bytes] = module.ZstdFile(stream)
         return zstd_file
-    raise InventoryError(f"{what} is zstd-compressed: install `zstandard` to read it")
+    raise OciError(f"{what} is zstd-compressed: install `zstandard` to read it")
 
 
 def decompressed(stream: IO[bytes], what: str) -> tuple[str, IO[bytes]]:
     """The compression the magic bytes show ("gzip", "zstd", "none") and the plain stream.
 
-    Raises `InventoryError` for zstd when no zstd binding is installed.
+    Raises `OciError` for zstd when no zstd binding is installed.
     """
     head, stream = sniff(stream, 4)
     if head.startswith(GZIP_MAGIC):
