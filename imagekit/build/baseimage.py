@@ -17,7 +17,6 @@ import json
 import os
 import shlex
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -35,6 +34,7 @@ from imagekit.daemon import BuildOptions, DockerBuildError, build_image, import_
 from imagekit.errors import ImagekitError
 from imagekit.plan.catalog import BaseImage, ImageSource, RecipeSource
 from imagekit.plan.model import BUILD_PIP_SHA256, BUILD_PIP_VERSION
+from imagekit.proc import ErrorType, stream
 
 # 2023-11-14T22:13:20Z. A constant, not the build time: rebuilding a recipe must not change it.
 SOURCE_DATE_EPOCH = 1_700_000_000
@@ -59,6 +59,8 @@ _CLEANUP_HOOK = (
     ' && if [ -e "$1"/etc/machine-id ]; then : > "$1"/etc/machine-id; fi'
 )
 _LOG_TAIL = 3
+# mmdebstrap fetches and unpacks a whole distribution (a CUDA base: gigabytes).
+_RECIPE_TIMEOUT_S = 2 * 3600
 # The build stage's pip: the same verified wheel model builds use; no base image carries pip.
 _PIP = WheelRequest(
     name=canonicalize_name("pip"),
@@ -244,30 +246,17 @@ def _mmdebstrap_command(
     return [*command, source.suite, str(tarball), source.mirror]
 
 
-def run_logged(command: list[str], say: Log, tail_lines: int = _LOG_TAIL) -> tuple[int, str]:
+def run_recipe(command: list[str], say: Log, *, what: str, error: ErrorType) -> None:
     """Run a recipe command with SOURCE_DATE_EPOCH set, passing each output line to `say`;
-    returns its exit status and its last lines. Interrupted, the command is stopped first."""
+    raises `error` with its last lines when it fails. Interrupted, it is stopped first."""
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(SOURCE_DATE_EPOCH)}
-    tail: list[str] = []
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
-    ) as process:
-        try:
-            for line in process.stdout or ():
-                say(line.rstrip())
-                tail = [*tail[1 - tail_lines :], line.rstrip()]
-        except BaseException:
-            process.terminate()  # mmdebstrap unmounts its chroot on SIGTERM
-            process.wait(timeout=120)
-            raise
-    return process.returncode, " | ".join(tail)
+    stream(command, what=what, timeout=_RECIPE_TIMEOUT_S, on_line=say, error=error, env=env,
+           tail_lines=_LOG_TAIL)  # fmt: skip
 
 
 def _run_logged(build: _Build, command: list[str]) -> None:
     """Run a command, passing each output line to `log`; raises `BaseBuildError` on failure."""
-    status, last = run_logged(command, build.say)
-    if status != 0:
-        raise BaseBuildError(f"{build.base.name}: {command[0]} failed (exit {status}): {last}")
+    run_recipe(command, build.say, what=f"{build.base.name}: {command[0]}", error=BaseBuildError)
 
 
 def _from_registry(build: _Build, source: ImageSource) -> str:

@@ -14,7 +14,6 @@ import lzma
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import urllib.error
 import urllib.request
@@ -28,6 +27,7 @@ import platformdirs
 
 from imagekit.build.wheelhouse import sha256_file
 from imagekit.errors import ImagekitError
+from imagekit.proc import run
 
 DEBIAN_KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
 ARCHITECTURES = frozenset({"amd64", "arm64"})
@@ -36,6 +36,7 @@ _RELATION = re.compile(
 )
 _RUN = re.compile(r"([^0-9]*)([0-9]*)")
 _STATUS = re.compile(r"^\[GNUPG:\] (\w+)", re.MULTILINE)
+_GPGV_TIMEOUT_S = 120  # checking one signature
 _TIMEOUT_S = 60
 _NOT_CURRENT = (
     "Debian mirrors keep only the current version of each package: pin the version "
@@ -277,14 +278,14 @@ def _verified_release(base: str, suite: str, keyring: Path, staging: Path) -> di
     """The fields of `<base>/InRelease`, read from the part a good signature covers."""
     signed, verified = staging / "InRelease", staging / "InRelease.verified"
     _download(f"{base}/InRelease", signed)
-    result = subprocess.run(
+    result = run(
         ["gpgv", "--homedir", str(staging), "--status-fd", "1", "--keyring",
          str(keyring.resolve()), "--output", str(verified), str(signed)],
-        capture_output=True, text=True, check=False,
+        what="gpgv", timeout=_GPGV_TIMEOUT_S, error=DebError, check=False,
     )  # fmt: skip
     # Like apt: a good signature and no bad one; gpgv exits 2 when it lacks some other key.
-    blocks = [set(_STATUS.findall(block)) for block in result.stdout.split("NEWSIG")]
-    errors = result.stderr.strip().splitlines()
+    blocks = [set(_STATUS.findall(block)) for block in result.text.split("NEWSIG")]
+    errors = result.error_text.strip().splitlines()
     if any("BADSIG" in b for b in blocks) or not any({"GOODSIG", "VALIDSIG"} <= b for b in blocks):
         raise DebError(
             f"{base}/InRelease has no good signature from {keyring} ({' / '.join(errors)}); check "

@@ -12,9 +12,7 @@ manifest digest is the image id. Chroot isolation cannot disable networking (bui
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
-from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar, Self
@@ -43,9 +41,14 @@ from imagekit.daemon import docker_client
 from imagekit.image.layout import staged_dir
 from imagekit.plan.catalog import BaseImage
 from imagekit.plan.model import BuildPlan
+from imagekit.proc import run
+from imagekit.proc import stream as run_stream
 
 TOOLS = ("buildah", "skopeo")
 _TAIL = 5
+# A model build installs CUDA-sized wheels; copying or pushing a base is one large copy.
+_BUILD_TIMEOUT_S = 4 * 3600
+_STEP_TIMEOUT_S = 3600
 
 
 def missing_tools() -> str:
@@ -185,26 +188,14 @@ class BuildahBackend:
             iidfile.unlink(missing_ok=True)
 
     def _stream(self, command: Sequence[str], progress: Progress) -> None:
-        tail: deque[str] = deque(maxlen=_TAIL)
-        with subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        ) as proc:
-            for raw in proc.stdout or ():
-                line = raw.rstrip()
-                if line:
-                    tail.append(line)
-                    progress(line)
-        if proc.returncode != 0:
-            raise BuildError(f"the image build failed (buildah bud): {' | '.join(tail)}")
+        run_stream(command, what="the image build (buildah bud)", timeout=_BUILD_TIMEOUT_S,
+                   on_line=progress, error=BuildError, tail_lines=_TAIL)  # fmt: skip
 
     def _buildah(self, args: Sequence[str], *, what: str) -> None:
         self._run(["buildah", *self._store_options, *args], what=what)
 
     def _run(self, command: Sequence[str], *, what: str) -> None:
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            lines = [x for x in (done.stderr or done.stdout).splitlines() if x.strip()]
-            raise BuildError(f"{what} failed: {' | '.join(lines[-_TAIL:]) or 'no output'}")
+        run(command, what=what, timeout=_STEP_TIMEOUT_S, error=BuildError, tail_lines=_TAIL)
 
     def _export(self, layout: Path, image: Image, tag: str, progress: Progress) -> None:
         self.client = export_layout(self.outputs, layout, image, tag, progress, client=self.client)

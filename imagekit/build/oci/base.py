@@ -24,7 +24,7 @@ from imagekit.build.baseimage import (
     _mmdebstrap_command,
     base_env,
     base_labels,
-    run_logged,
+    run_recipe,
 )
 from imagekit.build.oci.tarlayer import Tree, write_layer
 from imagekit.build.oci.wheels import layer_tree
@@ -55,7 +55,6 @@ from imagekit.workdir import owned_dir, write_problem
 REVISION = "1"  # bumped whenever what a recipe gives changes, so older bases are rebuilt
 REVISION_ANNOTATION = "io.imagekit.base.oci-revision"
 _ARCHES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
-_TAIL = 3
 
 Log = Callable[[str], None]
 
@@ -202,9 +201,7 @@ def _packages_history(base: BaseImage) -> str:
 
 
 def _run(job: _Job, command: list[str]) -> None:
-    status, last = run_logged(command, job.say, _TAIL)
-    if status != 0:
-        raise OciError(f"{job.base.name}: {command[0]} failed (exit {status}): {last}")
+    run_recipe(command, job.say, what=f"{job.base.name}: {command[0]}", error=OciError)
 
 
 def _recipe_layer(job: _Job, source: RecipeSource) -> LayerBlob:

@@ -17,7 +17,6 @@ import fnmatch
 import hashlib
 import re
 import shutil
-import subprocess
 import tarfile
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -27,9 +26,11 @@ from imagekit.build.baseimage import _DPKG_EXCLUDES
 from imagekit.build.oci.rootfs import BaseFacts
 from imagekit.build.oci.tarlayer import Entry, EntryKind, Tree, bytes_entry
 from imagekit.image.model import OciError
+from imagekit.proc import run
 
 STATUS = "var/lib/dpkg/status"
 INFO = "var/lib/dpkg/info"
+_DPKG_DEB_TIMEOUT_S = 600  # unpacking one package, the largest a CUDA library
 _RUN_AT_INSTALL = ("preinst", "postinst")
 # Shell that only steers control flow, and ldconfig: what a library's postinst may hold.
 _HARMLESS = re.compile(
@@ -41,13 +42,10 @@ _INCLUDE = tuple(o.removeprefix("path-include=/") for o in _DPKG_EXCLUDES if "in
 
 
 def _dpkg_deb(option: str, deb: Path, out: Path) -> None:
-    with out.open("wb") as f:
-        done = subprocess.run(
-            ["dpkg-deb", option, str(deb)], stdout=f, stderr=subprocess.PIPE, check=False
-        )
-    if done.returncode != 0:
-        message = done.stderr.decode(errors="replace").strip()
-        raise OciError(f"{deb.name}: dpkg-deb {option} failed: {message}")
+    """`dpkg-deb option deb > out`; raises `OciError` with its error output."""
+    what = f"{deb.name}: dpkg-deb {option}"
+    run(["dpkg-deb", option, str(deb)], what=what, timeout=_DPKG_DEB_TIMEOUT_S, error=OciError,
+        stdout=out)  # fmt: skip
 
 
 def _control_files(deb: Path, workdir: Path) -> dict[str, tuple[bytes, int]]:
