@@ -9,7 +9,6 @@ so remote builders pull the base the platform team pushed there.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -20,6 +19,7 @@ from typing import Any
 from imagekit.build.context import assemble
 from imagekit.checks.run import run_checks
 from imagekit.errors import ErrorCollector, Location
+from imagekit.fsio import write_json
 from imagekit.plan.catalog import Catalog
 from imagekit.plan.model import BuildPlan
 from imagekit.project.discover import find_models
@@ -126,7 +126,5 @@ def write_bake(
         for project, plan in plan_all(root, catalog, cache_dir=cache_dir)
     ]
     document = bake_document(targets, output.parent, base_registry)
-    tmp = output.with_name(output.name + ".tmp")
-    tmp.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(output)
+    write_json(output, document)
     return tuple(targets)

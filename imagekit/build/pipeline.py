@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -13,6 +12,7 @@ from imagekit.build.context import assemble
 from imagekit.checks.run import FLEET_RULE, CheckResult, run_checks
 from imagekit.checks.run import check_fleet as judge_fleet
 from imagekit.errors import Finding, FindingsError, Severity
+from imagekit.fsio import write_json, write_text
 from imagekit.gpu import CompatReport, IncompatibleError
 from imagekit.inventory import read_inventory
 from imagekit.licenses import LicensePolicy, Verdict, components_from_inventory, evaluate
@@ -186,9 +186,5 @@ def write_record(
         "plan": plan.to_dict(),
         "compat": compat,
     }
-    path = out_dir / RECORD_NAME
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    (out_dir / "plan.json").write_text(plan.to_json(), encoding="utf-8")
-    return path
+    write_text(out_dir / "plan.json", plan.to_json())
+    return write_json(out_dir / RECORD_NAME, record)

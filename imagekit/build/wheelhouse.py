@@ -27,6 +27,7 @@ from packaging.utils import InvalidWheelFilename, NormalizedName, parse_wheel_fi
 from packaging.version import Version
 
 from imagekit.errors import ImagekitError
+from imagekit.fsio import copy_file
 from imagekit.proc import Finished, run
 
 _ARCHES = {"linux/amd64": "x86_64", "linux/arm64": "aarch64"}
@@ -335,12 +336,7 @@ def _store(path: Path, digest: str, cache: Path) -> Path:
     entry.mkdir(parents=True, exist_ok=True)
     final = entry / path.name
     if not final.exists():
-        with tempfile.NamedTemporaryFile(dir=entry, prefix=".tmp-", delete=False) as tmp:
-            partial = Path(tmp.name)
-        shutil.copyfile(path, partial)
-        partial.chmod(CACHED_MODE)
-        os.utime(partial, (CACHED_MTIME, CACHED_MTIME))
-        partial.replace(final)
+        copy_file(path, final, mode=CACHED_MODE, mtime=CACHED_MTIME)
     return final
 
 

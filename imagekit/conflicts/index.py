@@ -45,6 +45,7 @@ from imagekit.build.wheelhouse import (
 from imagekit.conflicts.metadata import MetadataError, WheelMetadata, parse_metadata
 from imagekit.conflicts.metadata import read_member as read_wheel_member
 from imagekit.errors import Finding, InputError, Location
+from imagekit.fsio import write_bytes
 from imagekit.limits import MAX_JSON_DOCUMENT, load_json, shown
 from imagekit.proc import ToolError, run
 from imagekit.project.lockfile import LockedPackage, SourceKind
@@ -262,9 +263,7 @@ class MetadataSource:
         meta = _parse(data, final, pkg)
         try:
             entry.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=entry, prefix=".tmp-", delete=False) as tmp:
-                tmp.write(data)
-            Path(tmp.name).replace(final)
+            write_bytes(final, data)
         except OSError:
             pass  # a read-only cache only costs the next run a fetch
         return meta

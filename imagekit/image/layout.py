@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from imagekit.fsio import copy_file
 from imagekit.image.model import (
     CONFIG_MEDIA_TYPE,
     INDEX_MEDIA_TYPE,
@@ -50,9 +50,7 @@ def link_blob(source: Path, layout: Path, digest: Digest) -> None:
     try:
         os.link(source, target)
     except OSError:  # another file system, or links not allowed: copy
-        tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(source, tmp)
-        tmp.replace(target)
+        copy_file(source, target)
 
 
 def write_blob(layout: Path, data: bytes) -> Digest:

@@ -18,6 +18,7 @@ import docker.errors
 from imagekit.build.pipeline import build_project
 from imagekit.checks.run import run_checks
 from imagekit.errors import FindingsError, ImagekitError, Severity
+from imagekit.fsio import copy_file
 from imagekit.plan.catalog import Catalog
 from imagekit.project.lockfile import Lock, read_lock
 from imagekit.project.spec import ModelSpec
@@ -243,7 +244,5 @@ def _promote(report: UpdateReport, candidate: Path) -> UpdateReport:
         source = candidate / path.relative_to(report.project)
         if not source.is_file():
             continue
-        tmp = path.with_name(path.name + ".imagekit-update")
-        shutil.copyfile(source, tmp)
-        tmp.replace(path)
+        copy_file(source, path)
     return replace(report, promoted=True)

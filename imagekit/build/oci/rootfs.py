@@ -7,7 +7,6 @@ by the base's manifest digest.
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -15,6 +14,7 @@ from typing import IO, Any
 from imagekit.build.oci.compress import open_layer
 from imagekit.build.oci.tarlayer import iter_members
 from imagekit.errors import InputError
+from imagekit.fsio import write_text
 from imagekit.image.layout import blob_path
 from imagekit.image.model import Image, OciError
 from imagekit.limits import load_json, shown
@@ -134,7 +134,5 @@ def base_facts(layout: Path, image: Image, cache: Path) -> BaseFacts:
         pass  # absent or unreadable: read the layers again
     facts = read_facts(layout, image)
     cache.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=cache, delete=False, encoding="utf-8") as f:
-        json.dump(facts.to_dict(), f, sort_keys=True)
-    Path(f.name).replace(path)
+    write_text(path, json.dumps(facts.to_dict(), sort_keys=True))
     return facts
