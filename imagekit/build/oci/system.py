@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
-from imagekit.build.baseimage import _DPKG_EXCLUDES
+from imagekit.build.bases.recipe import DPKG_EXCLUDES
 from imagekit.build.oci.rootfs import BaseFacts
 from imagekit.build.oci.tarlayer import Entry, EntryKind, Tree, bytes_entry
 from imagekit.image.model import OciError
@@ -37,8 +37,8 @@ _HARMLESS = re.compile(
     r"^(set -\w+|if \[ \"?\$1\"? = \"?[\w-]+\"? \]; then|then|else|fi|exit 0|ldconfig|true|:"
     r"|case \"?\$1\"? in|esac|;;|[\w|*-]+\)( ;;)?)$"
 )
-_EXCLUDE = tuple(o.removeprefix("path-exclude=/") for o in _DPKG_EXCLUDES if "exclude" in o)
-_INCLUDE = tuple(o.removeprefix("path-include=/") for o in _DPKG_EXCLUDES if "include" in o)
+_EXCLUDE = tuple(o.removeprefix("path-exclude=/") for o in DPKG_EXCLUDES if "exclude" in o)
+_INCLUDE = tuple(o.removeprefix("path-include=/") for o in DPKG_EXCLUDES if "include" in o)
 
 
 def _dpkg_deb(option: str, deb: Path, out: Path) -> None:
