@@ -10,8 +10,6 @@ so remote builders pull the base the platform team pushed there.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from imagekit.build.context import assemble
 from imagekit.checks.run import run_checks
 from imagekit.errors import ErrorCollector, Location
 from imagekit.fsio import write_json
+from imagekit.image.layout import staged_dir
 from imagekit.plan.catalog import Catalog
 from imagekit.plan.model import BuildPlan
 from imagekit.project.discover import find_models
@@ -71,15 +70,8 @@ def assemble_target(project: Path, plan: BuildPlan, *, cache_dir: Path | None = 
     out_dir = project / ".imagekit"
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / CONTEXT_DIR
-    staging = Path(tempfile.mkdtemp(prefix=f".{CONTEXT_DIR}-", dir=out_dir))
-    try:
+    with staged_dir(final) as staging:  # a killed run's staging folder goes with the next
         assemble(plan, project, staging, cache_dir=cache_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if final.exists():
-        shutil.rmtree(final)
-    staging.rename(final)
     return final
 
 
