@@ -1,9 +1,10 @@
 """One atomic write: a file is whole or absent, never half-written.
 
 Every file imagekit writes for a reader (an SBOM, a build record, a rendered Dockerfile, a
-cache entry) goes to a temporary file in the same folder, is flushed to disk, gets its mode,
-and is renamed over the target in one step (`os.replace`); on any failure, Ctrl-C included,
-the temporary file is removed and an older target is left as it was.
+cache entry, a layer blob, a docker-archive) goes to a temporary file in the same folder, is
+flushed to disk, gets its mode, and is renamed over the target in one step (`os.replace`); on
+any failure, Ctrl-C included, the temporary file is removed and an older target is left as it
+was. The temporary file is locked while written, so one a killed writer left is swept later.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import BinaryIO
+
+from imagekit.workdir import owned_file
 
 
 def default_mode() -> int:
@@ -34,30 +37,55 @@ def default_mode() -> int:
     return 0o644
 
 
+@dataclass(slots=True)
+class Staged:
+    """A file being written under a temporary name (`path`), locked by this process."""
+
+    file: BinaryIO
+    path: Path
+    published: bool = False
+
+    def publish(self, target: Path, *, mode: int | None = None, mtime: int | None = None) -> Path:
+        """Flush the file to disk, give it `mode` (default: `default_mode()`) and `mtime`
+        (default: now), and rename it to `target` in one step; returns `target`."""
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        os.fchmod(self.file.fileno(), default_mode() if mode is None else mode)
+        if mtime is not None:
+            os.utime(self.file.fileno(), (mtime, mtime))
+        self.path.replace(target)
+        self.published = True
+        return target
+
+
+@contextmanager
+def staged_file(folder: Path, prefix: str) -> Iterator[Staged]:
+    """A new file `folder/<prefix>XXXXXXXX` to write and then `publish` under its final name,
+    for a file named by what it holds (a blob by its digest). Unpublished when the block ends,
+    or on any error, it is removed; one whose writer was killed is swept by the next writer
+    with the same prefix (`imagekit.workdir.owned_file`). Raises `OSError`."""
+    with owned_file(folder, prefix) as (f, tmp):
+        staged = Staged(file=f, path=tmp)
+        try:
+            yield staged
+        finally:
+            if not staged.published:
+                tmp.unlink(missing_ok=True)
+
+
 @contextmanager
 def atomic_file(
     path: Path, *, mode: int | None = None, mtime: int | None = None
-) -> Iterator[IO[bytes]]:
+) -> Iterator[BinaryIO]:
     """A binary file to write that becomes `path` when the block ends without an error.
 
     `mode`: the file's permissions (default: `default_mode()`); `mtime`: its modification time
     (default: now). Raises `OSError` from the writes; nothing is left at `path` but what was
     there before.
     """
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-            os.fchmod(f.fileno(), default_mode() if mode is None else mode)
-        if mtime is not None:
-            os.utime(tmp, (mtime, mtime))
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with staged_file(path.parent, f".{path.name}.") as staged:
+        yield staged.file
+        staged.publish(path, mode=mode, mtime=mtime)
 
 
 def write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> Path:

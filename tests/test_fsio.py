@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
 
 import pytest
 
-from imagekit.fsio import atomic_file, copy_file, default_mode, write_bytes, write_json, write_text
+from imagekit.fsio import (
+    atomic_file,
+    copy_file,
+    default_mode,
+    staged_file,
+    write_bytes,
+    write_json,
+    write_text,
+)
 
 
 def test_a_written_file_gets_the_mode_a_plain_write_would(tmp_path: Path) -> None:
@@ -60,3 +69,21 @@ def test_a_hard_link_copied_over_itself_becomes_its_own_file(tmp_path: Path) -> 
     assert linked.read_bytes() == b"wheel"
     assert linked.stat().st_mtime == 1_700_000_000
     assert cached.stat().st_mtime != 1_700_000_000
+
+
+def test_a_temporary_file_a_killed_writer_left_is_swept(tmp_path: Path) -> None:
+    left = tmp_path / ".build.json.k1ll3d"  # no process holds its lock any more
+    left.write_bytes(b"half")
+    write_json(tmp_path / "build.json", {})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["build.json"]
+
+
+def test_a_staged_file_is_named_by_what_it_holds(tmp_path: Path) -> None:
+    with staged_file(tmp_path, ".layer-") as staged:
+        staged.file.write(b"layer")
+        digest = hashlib.sha256(b"layer").hexdigest()
+        staged.publish(tmp_path / digest, mode=0o644)
+    assert (tmp_path / digest).read_bytes() == b"layer"
+    with staged_file(tmp_path, ".layer-") as staged:
+        staged.file.write(b"never published")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [digest]

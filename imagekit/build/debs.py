@@ -27,6 +27,7 @@ import platformdirs
 
 from imagekit.build.wheelhouse import sha256_file
 from imagekit.errors import ImagekitError
+from imagekit.fsio import staged_file
 from imagekit.proc import run
 
 DEBIAN_KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
@@ -368,20 +369,15 @@ def _cached(url: str, filename: str, *, digest: str, size: int, cache: Path) -> 
     if final.is_file() and final.stat().st_size == size and sha256_file(final) == digest:
         return final
     entry.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=entry, prefix=".tmp-", delete=False) as tmp:
-        partial = Path(tmp.name)
-    try:
-        _download(url, partial)
-        actual, actual_size = sha256_file(partial), partial.stat().st_size
+    with staged_file(entry, ".tmp-") as staged:
+        _download(url, staged.path)
+        actual, actual_size = sha256_file(staged.path), staged.path.stat().st_size
         if actual != digest or actual_size != size:
             raise DebError(
                 f"{url} has sha256 {actual} ({actual_size} bytes), not {digest} ({size} bytes) "
                 "as the signed index says; the mirror is broken or tampered with, try another"
             )
-        partial.replace(final)
-    finally:
-        partial.unlink(missing_ok=True)
-    return final
+        return staged.publish(final)
 
 
 def _download(url: str, target: Path) -> None:

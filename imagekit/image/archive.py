@@ -25,6 +25,7 @@ from imagekit.build.oci.compress import compress_tar
 from imagekit.build.oci.tarlayer import Entry, EntryKind, Tree, bytes_entry, write_tar
 from imagekit.checks.run import sha256_file as file_sha256
 from imagekit.errors import InputError
+from imagekit.fsio import atomic_file, staged_file
 from imagekit.image.layout import blob_path, read_layout, staged_dir, write_image, write_index
 from imagekit.image.model import (
     Compression,
@@ -37,7 +38,6 @@ from imagekit.image.model import (
     parse_json,
 )
 from imagekit.limits import MAX_JSON_DOCUMENT, load_json, shown
-from imagekit.workdir import owned_file
 
 # CUDA and torch layers unpack to ~10 GB, a layer of model weights to their size; a gzip bomb
 # unpacks 1,000 times its size. Past this, a layer of a docker-archive is refused.
@@ -86,15 +86,8 @@ def archive_tree(layout: Path, image: Image, tag: str, *, mtime: int) -> Tree:
 def write_archive(layout: Path, image: Image, tag: str, dest: Path, *, mtime: int) -> None:
     """Write the docker-archive of `image` to `dest`, atomically (a temp file renamed)."""
     tree = archive_tree(layout, image, tag, mtime=mtime)
-    # Locked while written, so a killed build's partial archive goes with the next one.
-    with owned_file(dest.parent, f".{dest.name}-") as (f, tmp):
-        try:
-            write_tar(tree, f, mtime=mtime)
-        except BaseException:
-            tmp.unlink()
-            raise
-        tmp.chmod(0o644)
-        tmp.replace(dest)
+    with atomic_file(dest, mode=0o644) as f:
+        write_tar(tree, f, mtime=mtime)
 
 
 def load_into_daemon(client: docker.DockerClient, archive: Path) -> None:
@@ -124,15 +117,15 @@ def _layer(tar: tarfile.TarFile, name: str, layout: Path, where: Path) -> LayerB
         stream.seek(0)
         return compress_tar(stream, layout / "blobs" / "sha256", compression=Compression.GZIP)
     stream.seek(0)  # already gzip: kept as it is, decompressed only to learn its diff id
-    with tempfile.NamedTemporaryFile(dir=layout, delete=False) as f:
-        shutil.copyfileobj(stream, f, 1 << 20)
-    tmp = Path(f.name)
-    diff_id = _diff_id(tmp, f"{where}: layer {name}")
-    digest = Digest(f"sha256:{file_sha256(tmp)}")
-    size = tmp.stat().st_size
-    target = blob_path(layout, digest)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp.replace(target)
+    with staged_file(layout, ".layer-") as staged:
+        shutil.copyfileobj(stream, staged.file, 1 << 20)
+        staged.file.flush()
+        diff_id = _diff_id(staged.path, f"{where}: layer {name}")
+        digest = Digest(f"sha256:{file_sha256(staged.path)}")
+        size = staged.path.stat().st_size
+        target = blob_path(layout, digest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staged.publish(target, mode=0o644)
     media_type = Compression.GZIP.media_type
     return LayerBlob(
         descriptor=Descriptor(media_type=media_type, digest=digest, size=size), diff_id=diff_id
