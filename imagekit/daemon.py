@@ -8,10 +8,12 @@ import re
 import socket
 from collections.abc import Callable, Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import docker
+import docker.errors
 from docker.context import ContextAPI
 from docker.errors import DockerException
 from docker.utils import kwargs_from_env
@@ -96,18 +98,36 @@ def import_rootfs(client: docker.DockerClient, tarball: Path, changes: Sequence[
     raise DockerBuildError(f"docker import returned no image ID: {output[-200:]}")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BuildOptions:
+    """How the classic builder runs: hermetic (`network="none"`) unless a step must reach out."""
+
+    network: str = "none"
+    no_cache: bool = False
+    platform: str | None = None  # `linux/amd64`; None: the daemon's own
+
+
 def build_image(
-    client: docker.DockerClient, context: Path, *, log: Callable[[str], None], network: str = "none"
+    client: docker.DockerClient,
+    context: Path,
+    *,
+    log: Callable[[str], None],
+    options: BuildOptions = BuildOptions(),
 ) -> str:
     """Build `context/Dockerfile` as an untagged image with the classic builder; returns its ID.
 
-    `network="none"` (the default) keeps the build hermetic. Build stages before the last are
-    removed afterwards: they hold wheels and tools the image must not. Each output line goes
-    to `log`. Raises `DockerBuildError` with the last output lines when a step fails.
+    Build stages before the last are removed afterwards, whether the build succeeds or not:
+    they hold wheels and tools the image must not, and would stay behind as dangling images.
+    Each output line goes to `log`. Raises `DockerBuildError` with the last output lines when
+    a step fails, or when the daemon refuses the build or goes away during it.
     """
     stages: list[str] = []
     try:
-        return _stream_build(client, context, log, network, stages)
+        return _stream_build(client, context, log, options, stages)
+    except docker.errors.APIError as e:
+        raise DockerBuildError(f"the Docker engine refused the build: {e.explanation}") from e
+    except DockerException as e:
+        raise DockerBuildError(f"lost the Docker engine during the build: {e}") from e
     finally:
         for stage in stages:
             with suppress(DockerException):  # used by another image, or already gone
@@ -118,13 +138,14 @@ def _stream_build(
     client: docker.DockerClient,
     context: Path,
     log: Callable[[str], None],
-    network: str,
+    options: BuildOptions,
     stages: list[str],
 ) -> str:
     tail: list[str] = []
     image_id = last_step = None
     stream = client.api.build(path=str(context), rm=True, forcerm=True, pull=False,
-                              network_mode=network, decode=True)  # fmt: skip
+                              nocache=options.no_cache, network_mode=options.network,
+                              platform=options.platform, decode=True)  # fmt: skip
     for chunk in stream:
         for line in str(chunk.get("stream", "")).rstrip().splitlines():
             log(line)
@@ -136,7 +157,11 @@ def _stream_build(
         if "error" in chunk:
             last = " | ".join([*tail, str(chunk["error"]).strip()])
             raise DockerBuildError(f"docker build failed: {last}")
-        image_id = chunk.get("aux", {}).get("ID", image_id)
+        aux = chunk.get("aux")
+        if isinstance(aux, dict) and "ID" in aux:
+            image_id = str(aux["ID"])
     if image_id is None:
-        raise DockerBuildError("docker build reported no image ID")
-    return str(image_id)
+        raise DockerBuildError(
+            f"docker build reported no image ID (last output: {' | '.join(tail)})"
+        )
+    return image_id

@@ -11,14 +11,8 @@ import docker
 import pytest
 from docker.errors import ImageNotFound
 
-from imagekit.build.baseimage import (
-    SOURCE_DATE_EPOCH,
-    BaseBuildError,
-    BaseBuildResult,
-    base_env,
-    base_labels,
-    build_base,
-)
+from imagekit.build.baseimage import BaseBuildError, BaseBuildResult, build_base
+from imagekit.build.bases.recipe import SOURCE_DATE_EPOCH, base_env, base_labels
 from imagekit.build.wheelhouse import WheelhouseError
 from imagekit.daemon import DaemonUnavailableError, docker_client
 from imagekit.plan.catalog import BaseImage, Catalog

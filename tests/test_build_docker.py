@@ -68,13 +68,20 @@ def build(
 
 
 @pytest.fixture(scope="module")
+def example_progress() -> list[str]:
+    """The example build's output lines, as the engine gave them."""
+    return []
+
+
+@pytest.fixture(scope="module")
 def example(
     debian_base: BaseBuildResult,
     docker_client: docker.DockerClient,
     tmp_path_factory: pytest.TempPathFactory,
+    example_progress: list[str],
 ) -> Iterator[BuildOutcome]:
     project = copy_project(EXAMPLE, tmp_path_factory.mktemp("example") / "iris")
-    outcome = build(project, "imagekit-test/iris:1")
+    outcome = build(project, "imagekit-test/iris:1", example_progress.append)
     yield outcome
     remove_tag(docker_client, "imagekit-test/iris:1")
 
@@ -88,6 +95,27 @@ def test_example_predicts_from_a_container(
     assert [r["class"] for r in rows] == [e["class"] for e in expected]
     for row, want in zip(rows, expected, strict=True):
         assert row["probabilities"] == pytest.approx(want["probabilities"], abs=1e-6)
+
+
+def stage_images(lines: list[str]) -> list[str]:
+    """The image each build stage before the last ended with (" ---> <id>" before a FROM)."""
+    stages, last = [], None
+    for line in lines:
+        if line.startswith(" ---> ") and " " not in line.removeprefix(" ---> "):
+            last = line.removeprefix(" ---> ")
+        elif line.startswith("Step ") and " : FROM " in line and last is not None:
+            stages.append(last)
+    return stages
+
+
+def test_no_build_stage_is_left_behind(
+    example: BuildOutcome, example_progress: list[str], docker_client: docker.DockerClient
+) -> None:
+    stages = stage_images(example_progress)
+    assert stages, "the model's Dockerfile builds in stages"
+    for image_id in stages:
+        with pytest.raises(docker.errors.ImageNotFound):
+            docker_client.images.get(image_id)
 
 
 def test_image_config_and_labels(example: BuildOutcome, docker_client: docker.DockerClient) -> None:

@@ -151,7 +151,9 @@ def test_a_failing_step_is_reported_and_leaves_no_layout(tmp_path: Path) -> None
     backend = BuildahBackend(outputs=Outputs(oci_dir=tmp_path / "oci"))
     try:
         backend.ensure_base(checked.base, print)
-        with pytest.raises(BuildError, match=r"^the image build failed \(buildah bud\): .*broken"):
+        with pytest.raises(
+            BuildError, match=r"^the image build \(buildah bud\) failed \(exit \d+\): .*broken"
+        ):
             backend.build(plan, context, TAG, print)
     finally:
         backend.close()

@@ -9,16 +9,15 @@ so remote builders pull the base the platform team pushed there.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from imagekit.build.context import assemble
 from imagekit.errors import ErrorCollector
+from imagekit.fsio import write_json
+from imagekit.image.layout import staged_dir
 from imagekit.plan.catalog import Catalog
 from imagekit.plan.model import BuildPlan
 from imagekit.plan.prepare import check_project, prepared
@@ -70,15 +69,8 @@ def assemble_target(project: Path, plan: BuildPlan, *, cache_dir: Path | None = 
     out_dir = project / ".imagekit"
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / CONTEXT_DIR
-    staging = Path(tempfile.mkdtemp(prefix=f".{CONTEXT_DIR}-", dir=out_dir))
-    try:
+    with staged_dir(final) as staging:  # a killed run's staging folder goes with the next
         assemble(plan, project, staging, cache_dir=cache_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if final.exists():
-        shutil.rmtree(final)
-    staging.rename(final)
     return final
 
 
@@ -125,7 +117,5 @@ def write_bake(
         for project, plan in plan_all(root, catalog, cache_dir=cache_dir)
     ]
     document = bake_document(targets, output.parent, base_registry)
-    tmp = output.with_name(output.name + ".tmp")
-    tmp.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(output)
+    write_json(output, document)
     return tuple(targets)

@@ -14,51 +14,35 @@ the import time, so image IDs differ between daemons. The OCI backend is the bit
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import shutil
-import subprocess
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import ClassVar
 
 import docker
 from docker.errors import APIError, DockerException, ImageNotFound
 
-from imagekit.build.wheelhouse import Target, fetch_wheels
-from imagekit.daemon import DockerBuildError, build_image, import_rootfs
+from imagekit.build.bases import BaseBuilderKind, ensure
+from imagekit.build.bases.recipe import (
+    BUILDER_LABEL,
+    BUILDER_REVISION,
+    RECIPE_LABEL,
+    SOURCE_DATE_EPOCH,
+    Log,
+    base_env,
+    base_labels,
+    make_rootfs,
+    package_requests,
+    package_target,
+)
+from imagekit.build.wheelhouse import fetch_wheels
+from imagekit.daemon import BuildOptions, DockerBuildError, build_image, import_rootfs
 from imagekit.errors import ImagekitError
 from imagekit.plan.catalog import BaseImage, ImageSource, RecipeSource
 from imagekit.plan.model import BUILD_PIP
-
-# 2023-11-14T22:13:20Z. A constant, not the build time: rebuilding a recipe must not change it.
-SOURCE_DATE_EPOCH = 1_700_000_000
-LABEL_PREFIX = "io.imagekit.base."
-RECIPE_LABEL = f"{LABEL_PREFIX}recipe-sha256"
-# Bumped whenever this module changes what a recipe builds, so older images are not reused.
-BUILDER_REVISION = "1"
-BUILDER_LABEL = f"{LABEL_PREFIX}builder-revision"
-_SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-_DPKG_EXCLUDES = (  # documentation, but never the copyright files licence checks read
-    "path-exclude=/usr/share/doc/*",
-    "path-include=/usr/share/doc/*/copyright",
-    "path-exclude=/usr/share/man/*",
-    "path-exclude=/usr/share/info/*",
-)
-# Caches, package lists, logs and the host's resolv.conf/hostname (docker mounts its own):
-# what would make the rootfs bigger or differ between build machines.
-_CLEANUP_HOOK = (
-    'rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/* "$1"/var/cache/ldconfig/aux-cache'
-    ' "$1"/var/cache/debconf/*-old "$1"/var/lib/dpkg/*-old "$1"/etc/resolv.conf "$1"/etc/hostname'
-    ' && find "$1"/var/log -mindepth 1 -type f -delete'
-    ' && if [ -e "$1"/etc/machine-id ]; then : > "$1"/etc/machine-id; fi'
-)
-_LOG_TAIL = 3
-
-Log = Callable[[str], None]
 
 
 class BaseBuildError(ImagekitError):
@@ -87,6 +71,37 @@ class _Build:
         self.log(f"{self.base.name}: {message}")
 
 
+class DockerBaseBuilder:
+    """Builds catalog bases in a Docker daemon, each tagged `base.local_tag` once complete."""
+
+    kind: ClassVar[BaseBuilderKind] = BaseBuilderKind.DOCKER
+
+    def __init__(self, client: docker.DockerClient, *, cache_dir: Path | None, log: Log) -> None:
+        self.client, self.cache_dir, self.log = client, cache_dir, log
+
+    def reusable(self, base: BaseImage) -> BaseBuildResult | None:
+        image_id = _reusable(base, self.client)
+        if image_id is None:
+            return None
+        self.log(f"{base.name}: reusing {base.local_tag}")
+        return BaseBuildResult(tag=base.local_tag, image_id=image_id, reused=True)
+
+    def build(self, base: BaseImage, parent: BaseBuildResult | None) -> BaseBuildResult:
+        """Raises `BaseBuildError` or `WheelhouseError`; the images made on the way are
+        removed on failure, and no tag is left."""
+        with (
+            tempfile.TemporaryDirectory(prefix="imagekit-base-") as tmp,
+            _untagged_on_error(self.client) as ids,
+        ):
+            build = _Build(base=base, client=self.client, workdir=Path(tmp),
+                           cache_dir=self.cache_dir, log=self.log, made=ids)  # fmt: skip
+            image_id = _build(build, parent)
+            repository, tag = base.local_tag.rsplit(":", 1)
+            self.client.api.tag(image_id, repository, tag)
+        self.log(f"{base.name}: built {base.local_tag} ({image_id[:19]})")
+        return BaseBuildResult(tag=base.local_tag, image_id=image_id, reused=False)
+
+
 def build_base(
     base: BaseImage,
     client: docker.DockerClient,
@@ -99,53 +114,7 @@ def build_base(
     Raises `BaseBuildError` (mmdebstrap missing or failing, an unreachable registry, a failed
     Dockerfile build) and `WheelhouseError` (the base's wheels); no tag is left on failure.
     """
-    reusable = _reusable(base, client)
-    if reusable is not None:
-        log(f"{base.name}: reusing {base.local_tag}")
-        return BaseBuildResult(tag=base.local_tag, image_id=reusable, reused=True)
-    parent = build_base(base.parent, client, cache_dir=cache_dir, log=log) if base.parent else None
-    with (
-        tempfile.TemporaryDirectory(prefix="imagekit-base-") as tmp,
-        _untagged_on_error(client) as ids,
-    ):
-        build = _Build(
-            base=base, client=client, workdir=Path(tmp), cache_dir=cache_dir, log=log, made=ids
-        )
-        image_id = _build(build, parent)
-        repository, tag = base.local_tag.rsplit(":", 1)
-        client.api.tag(image_id, repository, tag)
-    log(f"{base.name}: built {base.local_tag} ({image_id[:19]})")
-    return BaseBuildResult(tag=base.local_tag, image_id=image_id, reused=False)
-
-
-def base_labels(base: BaseImage) -> dict[str, str]:
-    """The labels every base carries: what it is, its recipe hash, OS, Python and CUDA."""
-    created = datetime.fromtimestamp(SOURCE_DATE_EPOCH, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    labels = {
-        f"{LABEL_PREFIX}name": base.name,
-        RECIPE_LABEL: base.recipe_hash,
-        BUILDER_LABEL: BUILDER_REVISION,
-        f"{LABEL_PREFIX}os": f"{base.os.distro} {base.os.release}",
-        f"{LABEL_PREFIX}python": str(base.python.version),
-        "org.opencontainers.image.created": created,
-    }
-    if base.cuda is not None:
-        labels[f"{LABEL_PREFIX}cuda"] = str(base.cuda.version)
-        labels[f"{LABEL_PREFIX}min-driver"] = base.cuda.min_driver
-    return labels
-
-
-def base_env(base: BaseImage) -> dict[str, str]:
-    """The environment every base sets: its venv first on PATH, a UTF-8 locale."""
-    env = {
-        "PATH": f"{base.python.venv}/bin:{_SYSTEM_PATH}",
-        "VIRTUAL_ENV": base.python.venv,
-        "LANG": "C.UTF-8",
-    }
-    if base.cuda is not None:  # what the NVIDIA container toolkit reads to expose the GPUs
-        env["NVIDIA_VISIBLE_DEVICES"] = "all"
-        env["NVIDIA_DRIVER_CAPABILITIES"] = "compute,utility"
-    return env
+    return ensure(DockerBaseBuilder(client, cache_dir=cache_dir, log=log), base)
 
 
 def _reusable(base: BaseImage, client: docker.DockerClient) -> str | None:
@@ -199,66 +168,14 @@ def _build(build: _Build, parent: BaseBuildResult | None) -> str:
 def _from_recipe(build: _Build, source: RecipeSource) -> str:
     """Run mmdebstrap into a tarball and import it as a one-layer image; returns its ID."""
     base = build.base
-    if shutil.which("mmdebstrap") is None:
-        raise BaseBuildError(
-            f"{base.name}: mmdebstrap is not installed; install it (apt-get install mmdebstrap) "
-            "to build this base from its recipe"
-        )
     arch = _check_platform(build).removeprefix("linux/")
     tarball = build.workdir / "rootfs.tar"
-    build.say(f"mmdebstrap {source.suite} ({arch}) from {source.mirror}")
-    _run_logged(build, _mmdebstrap_command(base, source, tarball, arch))
+    make_rootfs(base, source, tarball, arch, log=build.log, error=BaseBuildError)
     build.say(f"importing the {tarball.stat().st_size // 2**20} MiB rootfs")
     try:
         return import_rootfs(build.client, tarball, _final_config(base))
     except DockerBuildError as e:
         raise BaseBuildError(f"{base.name}: {e}") from e
-
-
-def _mmdebstrap_command(
-    base: BaseImage, source: RecipeSource, tarball: Path, arch: str
-) -> list[str]:
-    """mmdebstrap's arguments; another `arch` than the host's needs qemu-user-static."""
-    venv = f'chroot "$1" {shlex.quote(base.python.path)} -m venv --without-pip ' + shlex.quote(
-        base.python.venv
-    )
-    mode = "root" if os.geteuid() == 0 else "unshare"
-    command = ["mmdebstrap", f"--variant={source.variant}", f"--mode={mode}"]
-    command.append(f"--architectures={arch}")
-    command.append(f"--components={','.join(source.components)}")
-    if source.include:
-        command.append(f"--include={','.join(source.include)}")
-    command += [f"--dpkgopt={option}" for option in _DPKG_EXCLUDES]
-    # mmdebstrap's own apt cleanup would recreate lists/lock and lists/partial after our hook.
-    command += [f"--customize-hook={venv}", f"--customize-hook={_CLEANUP_HOOK}"]
-    command += ["--skip=cleanup/apt", "--format=tar"]
-    return [*command, source.suite, str(tarball), source.mirror]
-
-
-def run_logged(command: list[str], say: Log, tail_lines: int = _LOG_TAIL) -> tuple[int, str]:
-    """Run a recipe command with SOURCE_DATE_EPOCH set, passing each output line to `say`;
-    returns its exit status and its last lines. Interrupted, the command is stopped first."""
-    env = {**os.environ, "SOURCE_DATE_EPOCH": str(SOURCE_DATE_EPOCH)}
-    tail: list[str] = []
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
-    ) as process:
-        try:
-            for line in process.stdout or ():
-                say(line.rstrip())
-                tail = [*tail[1 - tail_lines :], line.rstrip()]
-        except BaseException:
-            process.terminate()  # mmdebstrap unmounts its chroot on SIGTERM
-            process.wait(timeout=120)
-            raise
-    return process.returncode, " | ".join(tail)
-
-
-def _run_logged(build: _Build, command: list[str]) -> None:
-    """Run a command, passing each output line to `log`; raises `BaseBuildError` on failure."""
-    status, last = run_logged(command, build.say)
-    if status != 0:
-        raise BaseBuildError(f"{build.base.name}: {command[0]} failed (exit {status}): {last}")
 
 
 def _from_registry(build: _Build, source: ImageSource) -> str:
@@ -290,9 +207,8 @@ def _from_registry(build: _Build, source: ImageSource) -> str:
 def _with_packages(build: _Build, parent_ref: str) -> str:
     """Install the base's own wheels (fetched and verified on the host) over `parent_ref`."""
     base, context = build.base, build.workdir / "packages"
-    target = Target(python=base.python.version, platform=_check_platform(build),
-                    glibc=base.os.glibc)  # fmt: skip
-    requests = base.own_packages
+    target = package_target(base, _check_platform(build))
+    requests = package_requests(base)
     build.say(f"fetching {len(requests)} wheels and pip for {target}")
     # The build stage's pip: the same verified wheel model builds use; no base carries pip.
     (pip,) = fetch_wheels([BUILD_PIP], target, context / "tools", build.cache_dir)
@@ -344,7 +260,9 @@ def _docker_build(
     header = f"# generated by imagekit base build {build.base.name}\n"
     (context / "Dockerfile").write_text(header + "\n".join(dockerfile) + "\n")
     try:
-        return build_image(build.client, context, log=build.say, network=network)
+        return build_image(
+            build.client, context, log=build.say, options=BuildOptions(network=network)
+        )
     except DockerBuildError as e:
         raise BaseBuildError(f"{build.base.name}: {e}") from e
 

@@ -17,6 +17,7 @@ from packaging.version import Version
 from imagekit.build.debs import DebRequest, fetch_debs
 from imagekit.build.wheelhouse import FetchedWheel, Target, fetch_wheels
 from imagekit.errors import ImagekitError
+from imagekit.fsio import copy_file
 from imagekit.paths import sha256_file
 from imagekit.plan.model import PLAN_PATH_IN_IMAGE, BuildPlan, Layer, LayerKind
 from imagekit.plan.render import render_dockerfile, render_dockerignore
@@ -78,9 +79,7 @@ def _settle(path: Path, epoch: int) -> None:
     if stat.S_IMODE(st.st_mode) == mode and st.st_mtime == epoch:
         return
     if st.st_nlink > 1:
-        copy = path.with_name(f".{path.name}.copy")
-        shutil.copyfile(path, copy)
-        copy.replace(path)
+        copy_file(path, path)
     path.chmod(mode)
     os.utime(path, (epoch, epoch))
 

@@ -14,7 +14,6 @@ import lzma
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import urllib.error
 import urllib.request
@@ -27,7 +26,9 @@ from pathlib import Path, PurePosixPath
 import platformdirs
 
 from imagekit.errors import ImagekitError
+from imagekit.fsio import staged_file
 from imagekit.paths import sha256_file
+from imagekit.proc import run
 
 DEBIAN_KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
 ARCHITECTURES = frozenset({"amd64", "arm64"})
@@ -36,6 +37,7 @@ _RELATION = re.compile(
 )
 _RUN = re.compile(r"([^0-9]*)([0-9]*)")
 _STATUS = re.compile(r"^\[GNUPG:\] (\w+)", re.MULTILINE)
+_GPGV_TIMEOUT_S = 120  # checking one signature
 _TIMEOUT_S = 60
 _NOT_CURRENT = (
     "Debian mirrors keep only the current version of each package: pin the version "
@@ -277,14 +279,14 @@ def _verified_release(base: str, suite: str, keyring: Path, staging: Path) -> di
     """The fields of `<base>/InRelease`, read from the part a good signature covers."""
     signed, verified = staging / "InRelease", staging / "InRelease.verified"
     _download(f"{base}/InRelease", signed)
-    result = subprocess.run(
+    result = run(
         ["gpgv", "--homedir", str(staging), "--status-fd", "1", "--keyring",
          str(keyring.resolve()), "--output", str(verified), str(signed)],
-        capture_output=True, text=True, check=False,
+        what="gpgv", timeout=_GPGV_TIMEOUT_S, error=DebError, check=False,
     )  # fmt: skip
     # Like apt: a good signature and no bad one; gpgv exits 2 when it lacks some other key.
-    blocks = [set(_STATUS.findall(block)) for block in result.stdout.split("NEWSIG")]
-    errors = result.stderr.strip().splitlines()
+    blocks = [set(_STATUS.findall(block)) for block in result.text.split("NEWSIG")]
+    errors = result.error_text.strip().splitlines()
     if any("BADSIG" in b for b in blocks) or not any({"GOODSIG", "VALIDSIG"} <= b for b in blocks):
         raise DebError(
             f"{base}/InRelease has no good signature from {keyring} ({' / '.join(errors)}); check "
@@ -367,20 +369,15 @@ def _cached(url: str, filename: str, *, digest: str, size: int, cache: Path) -> 
     if final.is_file() and final.stat().st_size == size and sha256_file(final) == digest:
         return final
     entry.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=entry, prefix=".tmp-", delete=False) as tmp:
-        partial = Path(tmp.name)
-    try:
-        _download(url, partial)
-        actual, actual_size = sha256_file(partial), partial.stat().st_size
+    with staged_file(entry, ".tmp-") as staged:
+        _download(url, staged.path)
+        actual, actual_size = sha256_file(staged.path), staged.path.stat().st_size
         if actual != digest or actual_size != size:
             raise DebError(
                 f"{url} has sha256 {actual} ({actual_size} bytes), not {digest} ({size} bytes) "
                 "as the signed index says; the mirror is broken or tampered with, try another"
             )
-        partial.replace(final)
-    finally:
-        partial.unlink(missing_ok=True)
-    return final
+        return staged.publish(final)
 
 
 def _download(url: str, target: Path) -> None:

@@ -1,10 +1,9 @@
 """`imagekit build --all DIR`: build every model folder under a directory.
 
 Every model is attempted; one that fails is recorded with its one-line error and the others go
-on. The oci backend builds in a thread pool (`jobs`, default 2): the first model is built
-alone so that the shared caches (the base layout, the wheels) are filled once, not raced for.
-The docker backend builds one model at a time: the legacy builder serialises builds anyway;
-so does buildah, whose containers storage the builds would share.
+on. A backend whose capabilities allow it (oci) builds in a thread pool (`jobs`, default 2):
+the first model is built alone so that the shared caches (the base layout, the wheels) are
+filled once, not raced for. The others (docker, buildah) build one model at a time.
 """
 
 from __future__ import annotations
@@ -14,9 +13,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import assert_never
 
-from imagekit.build.backends import BackendKind, Progress
+from imagekit.build.backends import BackendKind, Progress, capabilities
 from imagekit.build.pipeline import build_project
 from imagekit.errors import ImagekitError
 from imagekit.plan.catalog import Catalog
@@ -43,16 +41,11 @@ class ModelBuild:
 
 
 def effective_jobs(backend: BackendKind, jobs: int | None) -> int:
-    """How many models build at once: `jobs` (default 2) for oci, 1 for the others."""
-    match backend:
-        case BackendKind.DOCKER:
-            return 1  # the legacy builder runs one build at a time anyway
-        case BackendKind.BUILDAH:
-            return 1  # its containers storage is shared; one build at a time is the safe choice
-        case BackendKind.OCI:
-            return max(1, jobs or DEFAULT_JOBS)
-        case _:
-            assert_never(backend)
+    """How many models build at once: `jobs` (default 2) for a backend that builds in
+    parallel, 1 for the others."""
+    if not capabilities(backend).parallel:
+        return 1
+    return max(1, jobs or DEFAULT_JOBS)
 
 
 def build_all(

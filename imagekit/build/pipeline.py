@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import assert_never
 
 from imagekit import __version__
 from imagekit.build.backends import BackendKind, BuildResult, Outputs, Progress, get_backend
 from imagekit.build.context import assemble
-from imagekit.daemon import docker_client
 from imagekit.errors import Finding, FindingsError
+from imagekit.fsio import write_json, write_text
 from imagekit.gpu import CompatReport
 from imagekit.inventory import read_inventory
 from imagekit.licenses import LicensePolicy, Verdict, components_from_inventory, evaluate
@@ -81,41 +78,16 @@ def build_project(
             progress(f"fetching wheels for {count} packages")
             assemble(plan, project, context, cache_dir=cache_dir)
             result = engine.build(plan, context, tag or plan.image_ref, progress)
+        progress("reading the image back: inventory, SBOM, licences")
+        sbom = document_image(
+            result.location, checked.spec, out_dir, withdraw=lambda: engine.withdraw(result)
+        )
     finally:
         engine.close()
-    progress("reading the image back: inventory, SBOM, licences")
-    image = _built_image(backend, result, outputs.oci_dir if outputs else None, out_dir)
-    sbom = document_image(image, checked.spec, out_dir, withdraw=lambda: _withdraw(image, result))
     record = write_record(plan, result, out_dir, compat=compat_record(compat, allow_incompatible))
     return BuildOutcome(
         plan=plan, result=result, record=record, warnings=warnings, compat=compat, sbom=sbom
     )
-
-
-def _built_image(
-    backend: BackendKind, result: BuildResult, oci_dir: Path | None, out_dir: Path
-) -> str:
-    """What `read_inventory` reads the built image from."""
-    match backend:
-        case BackendKind.DOCKER:
-            return result.image_id
-        case BackendKind.OCI | BackendKind.BUILDAH:  # both leave an OCI layout
-            return str(oci_dir or out_dir / "oci")
-        case _:
-            assert_never(backend)
-
-
-def _withdraw(image: str, result: BuildResult) -> None:
-    """Take a built image back: untag it in the daemon, or remove its OCI layout."""
-    path = Path(image)
-    if path.is_dir():
-        shutil.rmtree(path)
-        return
-    client = docker_client()
-    try:
-        client.images.remove(result.tag, noprune=False)
-    finally:
-        client.close()
 
 
 def document_image(
@@ -172,9 +144,5 @@ def write_record(
         "plan": plan.to_dict(),
         "compat": compat,
     }
-    path = out_dir / RECORD_NAME
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    (out_dir / "plan.json").write_text(plan.to_json(), encoding="utf-8")
-    return path
+    write_text(out_dir / "plan.json", plan.to_json())
+    return write_json(out_dir / RECORD_NAME, record)

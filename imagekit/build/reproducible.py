@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import zip_longest
 from pathlib import Path
-from typing import IO, Any, assert_never
+from typing import IO, Any
 
-from imagekit.build.backends import BackendKind, Outputs, Progress
+from imagekit.build.backends import BackendKind, Outputs, Progress, capabilities
 from imagekit.build.oci import Image, read_layout
 from imagekit.build.pipeline import build_project
 from imagekit.errors import ImagekitError
@@ -88,27 +88,19 @@ def check_reproducible(
     catalog: Catalog | None = None,
     tag: str | None = None,
 ) -> ReproducibleCheck:
-    """Build `project` twice from clean state (oci backend) and compare the two layouts.
+    """Build `project` twice from clean state and compare the two layouts.
 
-    Raises `NotReproducibleCheckableError` for another backend, and whatever
+    Raises `NotReproducibleCheckableError` for a backend that does not claim reproducible
+    images (only oci does), and whatever
     `build_project` raises.
     """
-    match backend:
-        case BackendKind.DOCKER:
-            raise NotReproducibleCheckableError(
-                "--check-reproducible needs the oci backend: the docker builder stamps the "
-                "build time into every layer and the config (fix: use --backend oci, or leave "
-                "--backend out)"
-            )
-        case BackendKind.BUILDAH:
-            raise NotReproducibleCheckableError(
-                "--check-reproducible needs the oci backend: it is the one whose images are "
-                "reproducible by design (fix: use --backend oci, or leave --backend out)"
-            )
-        case BackendKind.OCI:
-            pass
-        case _:
-            assert_never(backend)
+    unreproducible = capabilities(backend).unreproducible
+    if unreproducible:
+        usable = " or ".join(k.value for k in BackendKind if capabilities(k).reproducible)
+        raise NotReproducibleCheckableError(
+            f"--check-reproducible needs the {usable} backend: {unreproducible} (fix: use "
+            f"--backend {usable}, or leave --backend out)"
+        )
     with tempfile.TemporaryDirectory(prefix="imagekit-reproducible-") as tmp:
         layouts, digests = [], []
         for run in ("first", "second"):

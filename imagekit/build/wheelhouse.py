@@ -13,7 +13,6 @@ import functools
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -27,7 +26,9 @@ from packaging.utils import InvalidWheelFilename, NormalizedName, parse_wheel_fi
 from packaging.version import Version
 
 from imagekit.errors import ImagekitError
+from imagekit.fsio import copy_file
 from imagekit.paths import sha256_file
+from imagekit.proc import Finished, run
 from imagekit.project.lockfile.interface import PinnedPackage
 
 _ARCHES = {"linux/amd64": "x86_64", "linux/arm64": "aarch64"}
@@ -35,6 +36,7 @@ _ARCHES = {"linux/amd64": "x86_64", "linux/arm64": "aarch64"}
 _OLDEST_GLIBC_MINOR = {"x86_64": 5, "aarch64": 17}
 _LEGACY_MANYLINUX = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
 _WORKERS = 4
+_PIP_TIMEOUT_S = 3600  # one wheel; a CUDA one is gigabytes
 _TAGS_SHOWN = 3
 _GOT_HASH = re.compile(r"Got\s+([0-9a-f]{64})")
 _UNREACHABLE = re.compile(r"after connection broken by|Could not fetch URL")
@@ -238,7 +240,7 @@ def _download(request: PinnedPackage, target: Target, workdir: Path, cache: Path
     _check_locked_files(request, target)
     result = _run_pip(request, target, workdir)
     if result.returncode != 0:
-        raise WheelhouseError([_pip_problem(request, target, result.stderr)])
+        raise WheelhouseError([_pip_problem(request, target, result.error_text)])
     wheels = sorted(workdir.glob("*.whl"))
     if len(wheels) != 1 or target.rank(wheels[0].name) is None:
         names = ", ".join(p.name for p in sorted(workdir.iterdir()) if p.is_file()) or "nothing"
@@ -255,9 +257,7 @@ def _check_locked_files(request: PinnedPackage, target: Target) -> None:
         raise WheelhouseError([_no_wheel(request, target)])
 
 
-def _run_pip(
-    request: PinnedPackage, target: Target, workdir: Path
-) -> subprocess.CompletedProcess[str]:
+def _run_pip(request: PinnedPackage, target: Target, workdir: Path) -> Finished:
     """`pip download` of exactly the pinned wheel for `target`, under the host's pip config.
 
     pip expands no `manylinux_2_X` tag to older glibc versions by itself, so every platform
@@ -276,7 +276,8 @@ def _run_pip(
     ]  # fmt: skip
     # The lock is the resolution: a host-wide constraints file could only reject its pins.
     env = {**os.environ, "PIP_CONSTRAINT": "/dev/null"}
-    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    result = run(command, what=f"pip download {request.pin}", timeout=_PIP_TIMEOUT_S,
+                 error=lambda m: WheelhouseError([m]), check=False, env=env)  # fmt: skip
     requirements.unlink()
     return result
 
@@ -322,12 +323,7 @@ def _store(path: Path, digest: str, cache: Path) -> Path:
     entry.mkdir(parents=True, exist_ok=True)
     final = entry / path.name
     if not final.exists():
-        with tempfile.NamedTemporaryFile(dir=entry, prefix=".tmp-", delete=False) as tmp:
-            partial = Path(tmp.name)
-        shutil.copyfile(path, partial)
-        partial.chmod(CACHED_MODE)
-        os.utime(partial, (CACHED_MTIME, CACHED_MTIME))
-        partial.replace(final)
+        copy_file(path, final, mode=CACHED_MODE, mtime=CACHED_MTIME)
     return final
 
 

@@ -9,13 +9,12 @@ from typing import Annotated
 
 import typer
 
-from imagekit.build.backends import BackendKind, Outputs
+from imagekit.build.backends import BackendKind, Outputs, choose_backend
 from imagekit.build.many import ModelBuild, build_all, effective_jobs
 from imagekit.build.pipeline import build_project
 from imagekit.build.reproducible import check_reproducible
 from imagekit.cli._faults import one_line
 from imagekit.cli._output import err, handle_errors, out, print_findings
-from imagekit.daemon import DaemonUnavailableError, docker_client
 from imagekit.gpu import CompatReport
 from imagekit.gpu.compat import NO_CUDA
 from imagekit.plan.catalog import Catalog
@@ -50,16 +49,6 @@ def _size(n: int) -> str:
             return f"{value:.1f} {unit}" if unit != "B" else f"{n} B"
         value /= 1000
     return f"{n} B"
-
-
-def default_backend(progress: _Progress) -> BackendKind:
-    """docker when a daemon answers at DOCKER_HOST, else the daemonless oci backend."""
-    try:
-        docker_client(timeout=10).close()
-    except DaemonUnavailableError as e:
-        progress(f"no Docker daemon at {e.host}: building without one (--backend oci)")
-        return BackendKind.OCI
-    return BackendKind.DOCKER
 
 
 def _print_compat(report: CompatReport | None) -> None:
@@ -154,7 +143,7 @@ def build(
         outcome = build_project(
             project,
             progress=progress,
-            backend=backend or default_backend(progress),
+            backend=backend or choose_backend(progress),
             tag=tag,
             catalog=Catalog.load(catalog) if catalog else None,
             output=output,
@@ -202,7 +191,7 @@ def _build_all(
     if tag is not None:
         raise typer.BadParameter("--tag cannot be used with --all", param_hint="--tag")
     progress = _Progress(False)  # lines prefixed with the model name, one model or many at once
-    kind = backend or default_backend(progress)
+    kind = backend or choose_backend(progress)
     if jobs is not None and effective_jobs(kind, jobs) != jobs:
         progress(f"--jobs {jobs}: the {kind.value} backend builds one model at a time")
     builds = build_all(

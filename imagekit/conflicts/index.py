@@ -22,7 +22,6 @@ import hashlib
 import html.parser
 import shutil
 import ssl
-import subprocess
 import sys
 import tempfile
 import urllib.error
@@ -45,7 +44,9 @@ from imagekit.build.wheelhouse import (
 from imagekit.conflicts.metadata import MetadataError, WheelMetadata, parse_metadata
 from imagekit.conflicts.metadata import read_member as read_wheel_member
 from imagekit.errors import Finding, InputError, Location
+from imagekit.fsio import write_bytes
 from imagekit.limits import MAX_JSON_DOCUMENT, load_json, shown
+from imagekit.proc import ToolError, run
 from imagekit.project.lockfile import LockedPackage, SourceKind
 
 PYPI = "https://pypi.org/simple"
@@ -79,11 +80,9 @@ class IndexConfig:
 @functools.cache
 def _pip_config() -> IndexConfig:
     command = [sys.executable, "-m", "pip", "config", "list", "--disable-pip-version-check"]
-    try:
-        out = subprocess.run(
-            command, capture_output=True, text=True, check=False, timeout=60
-        ).stdout
-    except (OSError, subprocess.TimeoutExpired):
+    try:  # no pip config to read is no index configured
+        out = run(command, what="pip config list", timeout=60, check=False).text
+    except ToolError:
         out = ""
     return config_from_pip_list(out)
 
@@ -256,9 +255,7 @@ class MetadataSource:
         meta = _parse(data, final, pkg)
         try:
             entry.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=entry, prefix=".tmp-", delete=False) as tmp:
-                tmp.write(data)
-            Path(tmp.name).replace(final)
+            write_bytes(final, data)
         except OSError:
             pass  # a read-only cache only costs the next run a fetch
         return meta

@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from imagekit.errors import ErrorCollector, Finding, InputError
+from imagekit.fsio import write_text
 from imagekit.gpu.kb_model import KnowledgeBase
 from imagekit.gpu.kb_parse import RULE, parse_kb
 from imagekit.tomlfile import Table, load_toml
@@ -86,9 +87,7 @@ def regenerate(source: Path, generated: Path) -> tuple[Finding, ...]:
     """Write the generated JSON of a valid source; return the source's problems otherwise."""
     kb, findings = read_source(source)
     if kb is not None:
-        tmp = generated.with_name(generated.name + ".tmp")
-        tmp.write_text(render(kb), encoding="utf-8")
-        tmp.replace(generated)
+        write_text(generated, render(kb))
     return findings
 
 

@@ -22,6 +22,7 @@ from typing import IO
 import docker
 import docker.errors
 
+from imagekit.fsio import atomic_file
 from imagekit.image.archive_reader import read_docker_archive
 from imagekit.image.compress import compress_tar
 from imagekit.image.config import ImageConfig
@@ -32,7 +33,6 @@ from imagekit.image.model import Compression, Descriptor, Image, LayerBlob, pars
 from imagekit.image.streams import CHUNK, GZIP_MAGIC, IterStream, sniff
 from imagekit.image.tarlayer import Entry, EntryKind, Tree, bytes_entry, write_tar
 from imagekit.limits import shown
-from imagekit.workdir import owned_file
 
 GZIP = Compression.GZIP
 
@@ -83,15 +83,8 @@ def archive_tree(layout: Path, image: Image, tag: str, *, mtime: int) -> Tree:
 def write_archive(layout: Path, image: Image, tag: str, dest: Path, *, mtime: int) -> None:
     """Write the docker-archive of `image` to `dest`, atomically (a temp file renamed)."""
     tree = archive_tree(layout, image, tag, mtime=mtime)
-    # Locked while written, so a killed build's partial archive goes with the next one.
-    with owned_file(dest.parent, f".{dest.name}-") as (f, tmp):
-        try:
-            write_tar(tree, f, mtime=mtime)
-        except BaseException:
-            tmp.unlink()
-            raise
-        tmp.chmod(0o644)
-        tmp.replace(dest)
+    with atomic_file(dest, mode=0o644) as f:
+        write_tar(tree, f, mtime=mtime)
 
 
 def load_into_daemon(client: docker.DockerClient, archive: Path) -> None:

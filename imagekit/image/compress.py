@@ -20,10 +20,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any, Protocol, assert_never, cast
 
+from imagekit.fsio import staged_file
 from imagekit.image.digest import Digest
 from imagekit.image.errors import OciError
 from imagekit.image.model import Compression, Descriptor, LayerBlob
-from imagekit.workdir import owned_file
 
 GZIP_LEVEL = 1  # best speed, as go-containerregistry and ko write layers: about 15% larger
 ZSTD_LEVEL = 3
@@ -149,20 +149,15 @@ def write_blob(
     blobs.mkdir(parents=True, exist_ok=True)
     with (
         ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool,
-        owned_file(blobs, ".layer-") as (f, tmp),  # a killed writer's file goes with the next
+        staged_file(blobs, ".layer-") as staged,  # a killed writer's file goes with the next
     ):
-        try:
-            writer = _HashingWriter(f, _compressor(compression, pool))
-            buffered = io.BufferedWriter(writer, BLOCK)  # compress in large chunks
-            fill(buffered)
-            buffered.flush()
-            writer.finish()
-        except BaseException:
-            tmp.unlink()
-            raise
+        writer = _HashingWriter(staged.file, _compressor(compression, pool))
+        buffered = io.BufferedWriter(writer, BLOCK)  # compress in large chunks
+        fill(buffered)
+        buffered.flush()
+        writer.finish()
         digest = Digest(f"sha256:{writer.blob.hexdigest()}")
-        tmp.chmod(0o644)
-        tmp.replace(blobs / digest.removeprefix("sha256:"))  # while locked: no sweep takes it
+        staged.publish(blobs / digest.removeprefix("sha256:"), mode=0o644)  # while locked
     descriptor = Descriptor(media_type=compression.media_type, digest=digest, size=writer.size)
     return LayerBlob(descriptor=descriptor, diff_id=Digest(f"sha256:{writer.diff.hexdigest()}"))
 

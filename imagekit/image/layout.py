@@ -10,12 +10,12 @@ previous layout (or none) and no half-written one.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from imagekit.fsio import copy_file
 from imagekit.image.config import ImageConfig
 from imagekit.image.digest import Digest, digest_of, file_digest, split_digest
 from imagekit.image.errors import ContentMismatchError, OciError
@@ -54,9 +54,7 @@ def link_blob(source: Path, layout: Path, digest: Digest) -> None:
     try:
         os.link(source, target)
     except OSError:  # another file system, or links not allowed: copy
-        tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(source, tmp)
-        tmp.replace(target)
+        copy_file(source, target)
 
 
 def write_blob(layout: Path, data: bytes) -> Digest:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from imagekit.errors import InputError
+from imagekit.fsio import write_text
 
 DEFAULT_POLICY_FILE = "license-policy.toml"
 
@@ -51,11 +52,8 @@ def write_starter_policy(path: Path) -> Path:
     """Write the starter policy to `path`; raises `InputError` if a file is there already."""
     if path.exists():
         raise InputError(path, "already exists", "edit it, or choose another --policy path")
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_text(STARTER_POLICY, encoding="utf-8")
-        tmp.replace(path)
+        write_text(path, STARTER_POLICY)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise InputError(path, f"cannot write the policy: {e.strerror}", "check the path") from e
     return path

@@ -11,6 +11,7 @@ import jinja2
 
 from imagekit import __version__
 from imagekit.errors import ImagekitError, InputError
+from imagekit.fsio import write_text
 from imagekit.plan.model import PLAN_PATH_IN_IMAGE, BuildPlan, LayerKind
 from imagekit.resources import templates_dir
 
@@ -79,7 +80,5 @@ def write_rendered(plan: BuildPlan, out_dir: Path) -> tuple[Path, Path]:
         raise InputError(out_dir, f"cannot create output folder: {e.strerror}") from e
     paths = (out_dir / "Dockerfile", out_dir / ".dockerignore")
     for path, text in zip(paths, (dockerfile, ignore), strict=True):
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        write_text(path, text)
     return paths

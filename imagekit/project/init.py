@@ -18,6 +18,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from imagekit.errors import InputError
+from imagekit.fsio import write_text
 from imagekit.paths import sha256_file
 from imagekit.project.appfiles import ALWAYS_EXCLUDED_DIRS
 from imagekit.project.lockfile import read_lock
@@ -298,7 +299,5 @@ def scaffold(root: Path, *, base: str, force: bool = False) -> Path:
     if target.exists() and not force:
         raise InputError(target, "already exists", "edit it, or pass --force to overwrite")
     text = render_spec(root, base=base)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
+    write_text(target, text)
     return target

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from imagekit.fsio import Staged, staged_file
 from imagekit.image.digest import Digest, digest_of
 from imagekit.image.errors import OciError
 from imagekit.image.model import ACCEPT, Descriptor, Index, Manifest, parse_manifest
@@ -237,36 +238,34 @@ class RegistryClient:
     def get_blob(self, blob: Descriptor, dest: Path) -> None:
         """Stream a blob into `dest`, verifying size and sha256 on the way.
 
-        It is written as `dest.partial` beside it and renamed only when verified; on any
+        It is written under a temporary name beside it and renamed only when verified; on any
         failure nothing is left at either name. Raises `DigestMismatchError` naming the digest,
         `LayoutWriteError` when the file cannot be written (a full disk), or another
         `RegistryError`.
         """
-        partial = dest.with_name(dest.name + ".partial")
         try:
-            self._get_blob(blob, dest, partial)
+            with staged_file(dest.parent, f".{dest.name}.") as staged:
+                self._get_blob(blob, dest, staged)
         except OSError as e:
             raise LayoutWriteError(
                 f"{dest}: cannot write blob {blob.digest}: {e.strerror or e}; nothing was left "
                 "half-written (free space on that disk, or pull to another one)"
             ) from e
-        finally:
-            partial.unlink(missing_ok=True)
 
-    def _get_blob(self, blob: Descriptor, dest: Path, partial: Path) -> None:
+    def _get_blob(self, blob: Descriptor, dest: Path, staged: Staged) -> None:
         url = self._url("blobs", blob.digest)
         with self._session.open("GET", url, scope=self._scope) as response:
             if response.status != http.client.OK:
                 body = response.read(_READ_SIZE)
                 reply = Reply(status=response.status, headers=response.headers, body=body)
                 raise self._fail(reply, f"fetching blob {blob.digest}")
-            actual, size = self._stream(response, partial, blob)
+            actual, size = self._stream(response, staged.path, blob)
         if actual != blob.digest or size != blob.size:
             raise DigestMismatchError(
                 f"{self.reference}: refused blob {blob.digest}: got {size} bytes "
                 f"({blob.size} expected) hashing to {actual}"
             )
-        partial.replace(dest)
+        staged.publish(dest)
 
     def _stream(
         self, response: http.client.HTTPResponse, partial: Path, blob: Descriptor

@@ -7,8 +7,6 @@ the library, so the same Inventory gives the same bytes.
 from __future__ import annotations
 
 import enum
-import os
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import assert_never
@@ -25,6 +23,7 @@ from packaging.utils import canonicalize_name
 
 from imagekit import __version__
 from imagekit.errors import ImagekitError
+from imagekit.fsio import write_text
 from imagekit.inventory.model import CudaComponent, CudaSourceKind, Inventory, PythonDist
 from imagekit.plan.stored import StoredPlan
 from imagekit.sbom import components as c
@@ -252,34 +251,12 @@ def render_sbom(
     return text
 
 
-def _file_mode() -> int:
-    """The mode `open()` gives a new file (0666 less the umask: 0644 under the usual 022), which
-    build.json and plan.json get; mkstemp's 0600 would hide an SBOM from the rest of a CI job.
-    The umask is read from /proc, as os.umask can only be read by changing it."""
-    try:
-        with Path("/proc/self/status").open(encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return 0o666 & ~int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o644
-
-
 def write_text_atomically(path: Path, text: str) -> Path:
-    """Write `text` to a temporary file beside `path`, then rename it over `path`; the file
-    gets the mode a plainly written file would (0644 under umask 022)."""
+    """Write `text` atomically (`fsio`), with the mode a plainly written file would get (0644
+    under umask 022); raises `SbomError`."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            os.fchmod(fd, _file_mode())
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-                out.write(text)
-            Path(tmp).replace(path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_text(path, text)
     except OSError as e:
         raise SbomError(f"{path}: cannot write the SBOM: {e.strerror} (check the path)") from e
     return path

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import enum
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from imagekit.errors import ImagekitError
-from imagekit.limits import shown
+from imagekit.proc import run
 from imagekit.project.lockfile import Lock, LockFormat
 
 _LOCK_SUFFIXES = (".lock", ".txt", ".toml")
@@ -240,16 +239,7 @@ def run_compile(argv: tuple[str, ...], cwd: Path) -> None:
     `UpdateError` with the tool's last lines of error output."""
     label = " ".join(word for word in argv[:3] if not word.startswith("-"))
     command = [str(_tool_binary(argv[0])), *argv[1:]]
-    try:
-        done = subprocess.run(
-            command, cwd=cwd, capture_output=True, text=True, timeout=_TOOL_TIMEOUT_S, check=False
-        )
-    except subprocess.TimeoutExpired as e:
-        raise UpdateError(f"{label} ran past {_TOOL_TIMEOUT_S} s") from e
-    if done.returncode != 0:
-        output = (done.stderr.strip() or done.stdout.strip()).splitlines()
-        tail = " | ".join(shown(line) for line in output[-3:])
-        raise UpdateError(f"{label} failed (exit {done.returncode}): {tail}")
+    run(command, what=label, timeout=_TOOL_TIMEOUT_S, error=UpdateError, cwd=cwd)
 
 
 def pinned_directly(source: Path, names: tuple[str, ...]) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ import docker.errors
 
 from imagekit.build.pipeline import build_project
 from imagekit.errors import FindingsError, ImagekitError, Severity
+from imagekit.fsio import copy_file
 from imagekit.plan.catalog import Catalog
 from imagekit.plan.prepare import check_project
 from imagekit.project.lockfile import Lock, read_lock
@@ -242,7 +243,5 @@ def _promote(report: UpdateReport, candidate: Path) -> UpdateReport:
         source = candidate / path.relative_to(report.project)
         if not source.is_file():
             continue
-        tmp = path.with_name(path.name + ".imagekit-update")
-        shutil.copyfile(source, tmp)
-        tmp.replace(path)
+        copy_file(source, path)
     return replace(report, promoted=True)

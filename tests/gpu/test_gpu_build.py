@@ -11,7 +11,7 @@ import pytest
 from _gpu_support import GPU_DATA, TORCH
 from typer.testing import CliRunner
 
-from imagekit.build.backends import BuildResult
+from imagekit.build.backends import BuildResult, ImageHome
 from imagekit.build.pipeline import build_project, compat_record, write_record
 from imagekit.cli import app
 from imagekit.errors import InputError
@@ -95,7 +95,15 @@ def test_the_reason_goes_into_the_build_record(tmp_path: Path) -> None:
     )
     plan, report = checked.plan, checked.compat
     assert report is not None and not report.runnable
-    result = BuildResult(image_id="sha256:" + "0" * 64, tag=plan.image_ref, size=1, layers=())
+    image_id = "sha256:" + "0" * 64
+    result = BuildResult(
+        image_id=image_id,
+        tag=plan.image_ref,
+        size=1,
+        layers=(),
+        home=ImageHome.DAEMON,
+        location=image_id,
+    )
     record = write_record(
         plan,
         result,

@@ -129,7 +129,7 @@ def test_without_a_daemon_the_cli_builds_daemonless(
         assert json.loads(tar.extractfile("manifest.json").read())[0]["RepoTags"] == [  # type: ignore[union-attr]
             "iris-classifier:1.0.0"
         ]
-    assert "building without one (--backend oci)" in result.stderr
+    assert ": building with --backend oci" in result.stderr
     digest = read_layout(layout).manifest_digest
     assert f"built iris-classifier:1.0.0  {digest}" in result.stdout
 

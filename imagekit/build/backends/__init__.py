@@ -1,8 +1,13 @@
-"""Build backends behind one interface; `get_backend` chooses one by its kind."""
+"""Build backends behind one interface, registered by their kind.
+
+A new backend is one module with a class that meets `BuildBackend` (its kind, its
+capabilities, how it opens, builds and withdraws) and one line in `_REGISTERED`.
+"""
 
 from __future__ import annotations
 
-from typing import assert_never
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from imagekit.build.backends.buildah import BuildahBackend
 from imagekit.build.backends.docker import DockerBackend
@@ -11,45 +16,66 @@ from imagekit.build.backends.interface import (
     BuildBackend,
     BuildError,
     BuildResult,
+    Capabilities,
+    ImageHome,
     Outputs,
     Progress,
 )
 from imagekit.build.backends.oci import OciBackend
-from imagekit.daemon import docker_client
 
 __all__ = [
+    "BACKENDS",
     "BackendKind",
     "BuildBackend",
     "BuildError",
     "BuildResult",
+    "Capabilities",
+    "ImageHome",
     "Outputs",
     "Progress",
+    "capabilities",
+    "choose_backend",
     "get_backend",
 ]
+
+# In order of preference: `choose_backend` takes the first one that can build here.
+_REGISTERED: tuple[type[BuildBackend], ...] = (
+    DockerBackend,
+    OciBackend,
+    BuildahBackend,
+)
+BACKENDS: Mapping[BackendKind, type[BuildBackend]] = MappingProxyType(
+    {backend.kind: backend for backend in _REGISTERED}
+)
 
 
 def get_backend(
     kind: BackendKind, *, no_cache: bool = False, outputs: Outputs | None = None
 ) -> BuildBackend:
-    """The backend of `kind`; raises `DaemonUnavailableError` when its engine is not running,
-    `BuildError` for outputs it cannot give (an OCI layout or archive from the docker backend)
-    or for the buildah backend's missing tools.
+    """The backend of `kind`, opened; raises `DaemonUnavailableError` when its engine is not
+    running, `BuildError` for outputs it cannot give (an OCI layout or archive from the docker
+    backend) or for the buildah backend's missing tools.
     """
-    outputs = outputs or Outputs()
-    match kind:
-        case BackendKind.DOCKER:
-            if outputs.oci_dir or outputs.archive:
-                raise BuildError(
-                    "--oci-dir and --archive need --backend oci; the docker backend leaves "
-                    "its image in the daemon (docker save it from there)"
-                )
-            return DockerBackend(docker_client(), no_cache=no_cache)
-        case BackendKind.OCI:
-            # --load needs a daemon: found now, before the build, not after it
-            client = docker_client() if outputs.load else None
-            return OciBackend(no_cache=no_cache, outputs=outputs, client=client)
-        case BackendKind.BUILDAH:
-            client = docker_client() if outputs.load else None
-            return BuildahBackend(no_cache=no_cache, outputs=outputs, client=client)
-        case _:
-            assert_never(kind)
+    return BACKENDS[kind].open(no_cache=no_cache, outputs=outputs or Outputs())
+
+
+def capabilities(kind: BackendKind) -> Capabilities:
+    """What the backend of `kind` can do, without opening it."""
+    return BACKENDS[kind].capabilities
+
+
+def choose_backend(progress: Progress) -> BackendKind:
+    """The first registered backend that can build on this machine (docker when a daemon
+    answers, else the daemonless oci backend); says why the ones before it were passed over.
+
+    Raises `BuildError` when none can (the oci backend always can).
+    """
+    passed: list[str] = []
+    for backend in _REGISTERED:
+        reason = backend.unavailable()
+        if not reason:
+            if passed:
+                progress(f"{'; '.join(passed)}: building with --backend {backend.kind}")
+            return backend.kind
+        passed.append(reason)
+    raise BuildError(f"no build backend can run on this machine: {'; '.join(passed)}")

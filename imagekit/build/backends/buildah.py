@@ -12,11 +12,10 @@ manifest digest is the image id. Chroot isolation cannot disable networking (bui
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
-from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
+from typing import ClassVar, Self
 
 import docker
 
@@ -24,10 +23,12 @@ from imagekit.build.backends.interface import (
     BackendKind,
     BuildError,
     BuildResult,
+    Capabilities,
+    ImageHome,
     Outputs,
     Progress,
 )
-from imagekit.build.backends.oci import export_layout
+from imagekit.build.backends.oci import export_layout, layout_result, withdraw_layout
 from imagekit.build.context import source_date_epoch
 from imagekit.build.oci import (
     Image,
@@ -36,26 +37,45 @@ from imagekit.build.oci import (
     ensure_base,
     read_layout,
 )
+from imagekit.daemon import docker_client
 from imagekit.image.layout import staged_dir
 from imagekit.plan.catalog import BaseImage
 from imagekit.plan.model import BuildPlan
+from imagekit.proc import run
+from imagekit.proc import stream as run_stream
 
 TOOLS = ("buildah", "skopeo")
 _TAIL = 5
+# A model build installs CUDA-sized wheels; copying or pushing a base is one large copy.
+_BUILD_TIMEOUT_S = 4 * 3600
+_STEP_TIMEOUT_S = 3600
+
+
+def missing_tools() -> str:
+    """The tools this backend needs and does not find, with the fix; empty when all are found."""
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if not missing:
+        return ""
+    return (
+        f"the buildah backend needs {' and '.join(missing)} on PATH "
+        f"(fix: apt-get install {' '.join(missing)}, or use --backend oci)"
+    )
 
 
 def require_tools() -> None:
     """Raises `BuildError` naming the tools this backend needs and does not find."""
-    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
-    if missing:
-        raise BuildError(
-            f"the buildah backend needs {' and '.join(missing)} on PATH "
-            f"(fix: apt-get install {' '.join(missing)}, or use --backend oci)"
-        )
+    if problem := missing_tools():
+        raise BuildError(problem)
 
 
 class BuildahBackend:
-    kind = BackendKind.BUILDAH
+    kind: ClassVar[BackendKind] = BackendKind.BUILDAH
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        home=ImageHome.LAYOUT,
+        parallel=False,  # its containers storage is shared; one build at a time is the safe choice
+        unreproducible="its RUN steps are as reproducible as the tools they run; only the oci "
+        "backend's images are reproducible by design",
+    )
 
     def __init__(
         self,
@@ -76,6 +96,18 @@ class BuildahBackend:
         self._given_storage = storage
         self._temp_storage: Path | None = None
         self.base: OciBase | None = None
+
+    @classmethod
+    def open(cls, *, no_cache: bool, outputs: Outputs) -> Self:
+        """Raises `DaemonUnavailableError` for `outputs.load` without a daemon."""
+        return cls(
+            no_cache=no_cache, outputs=outputs, client=docker_client() if outputs.load else None
+        )
+
+    @classmethod
+    def unavailable(cls) -> str:
+        """Empty when buildah and skopeo are on PATH."""
+        return missing_tools()
 
     @property
     def storage(self) -> Path:
@@ -133,13 +165,10 @@ class BuildahBackend:
             )
             image = read_layout(staged, tag)
         self._export(dest, image, tag, progress)
-        size = image.manifest.config.size + sum(x.descriptor.size for x in image.layers)
-        return BuildResult(
-            image_id=image.manifest_digest,
-            tag=tag,
-            size=size,
-            layers=tuple(x.diff_id for x in image.layers),
-        )
+        return layout_result(dest, image, tag)
+
+    def withdraw(self, result: BuildResult) -> None:
+        withdraw_layout(result)
 
     def _bud(self, plan: BuildPlan, context: Path, tag: str, progress: Progress) -> str:
         iidfile = context.parent / f".{context.name}.iid"
@@ -159,26 +188,14 @@ class BuildahBackend:
             iidfile.unlink(missing_ok=True)
 
     def _stream(self, command: Sequence[str], progress: Progress) -> None:
-        tail: deque[str] = deque(maxlen=_TAIL)
-        with subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        ) as proc:
-            for raw in proc.stdout or ():
-                line = raw.rstrip()
-                if line:
-                    tail.append(line)
-                    progress(line)
-        if proc.returncode != 0:
-            raise BuildError(f"the image build failed (buildah bud): {' | '.join(tail)}")
+        run_stream(command, what="the image build (buildah bud)", timeout=_BUILD_TIMEOUT_S,
+                   on_line=progress, error=BuildError, tail_lines=_TAIL)  # fmt: skip
 
     def _buildah(self, args: Sequence[str], *, what: str) -> None:
         self._run(["buildah", *self._store_options, *args], what=what)
 
     def _run(self, command: Sequence[str], *, what: str) -> None:
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            lines = [x for x in (done.stderr or done.stdout).splitlines() if x.strip()]
-            raise BuildError(f"{what} failed: {' | '.join(lines[-_TAIL:]) or 'no output'}")
+        run(command, what=what, timeout=_STEP_TIMEOUT_S, error=BuildError, tail_lines=_TAIL)
 
     def _export(self, layout: Path, image: Image, tag: str, progress: Progress) -> None:
         self.client = export_layout(self.outputs, layout, image, tag, progress, client=self.client)

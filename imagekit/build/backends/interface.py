@@ -1,4 +1,5 @@
-"""The build-backend interface: every backend turns the same BuildPlan into an image."""
+"""The build-backend interface: every backend turns the same BuildPlan into an image, and says
+what it can do (`Capabilities`) so that callers ask it instead of matching on its kind."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import ClassVar, Protocol, Self
 
 from imagekit.errors import ImagekitError
 from imagekit.plan.catalog import BaseImage
@@ -21,10 +22,31 @@ class BackendKind(enum.StrEnum):
     BUILDAH = "buildah"  # daemonless: the Dockerfile built by buildah (vfs, chroot isolation)
 
 
+class ImageHome(enum.StrEnum):
+    """Where a built image lives, and so how it is read back and withdrawn."""
+
+    DAEMON = "daemon"  # a Docker daemon's image store, under its tag
+    LAYOUT = "oci-layout"  # an OCI image layout folder on disk
+
+
 class BuildError(ImagekitError):
     """The engine failed to build the image; no tag was left behind."""
 
     exit_code = 3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Capabilities:
+    """What a backend can do, known before it is opened (the CLI and `build --all` ask)."""
+
+    home: ImageHome
+    parallel: bool  # several models may build at once (`build --all --jobs`)
+    # Why two builds of the same inputs give different digests; empty when they do not.
+    unreproducible: str = ""
+
+    @property
+    def reproducible(self) -> bool:
+        return not self.unreproducible
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,14 +60,30 @@ class Outputs:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BuildResult:
-    image_id: str  # the engine's image id; the manifest digest for the oci backend
+    """The image a backend built: where it lives and what it is."""
+
+    image_id: str  # the engine's image id; the manifest digest for an OCI layout
     tag: str
-    size: int  # bytes, as the engine reports it (oci: compressed layers and config)
+    size: int  # bytes, as the engine reports it (a layout: compressed layers and config)
     layers: tuple[str, ...]  # diff ids, base first
+    home: ImageHome
+    location: str  # what reads it back: the daemon's image id, or the layout's folder
 
 
 class BuildBackend(Protocol):
-    kind: BackendKind
+    kind: ClassVar[BackendKind]
+    capabilities: ClassVar[Capabilities]
+
+    @classmethod
+    def open(cls, *, no_cache: bool, outputs: Outputs) -> Self:
+        """The backend, connected to its engine. Raises `DaemonUnavailableError` when its
+        engine is not running, `BuildError` for outputs it cannot give."""
+        ...
+
+    @classmethod
+    def unavailable(cls) -> str:
+        """Why this backend cannot build on this machine now; empty when it can."""
+        ...
 
     def close(self) -> None:
         """Release the connection to the engine."""
@@ -60,4 +98,8 @@ class BuildBackend(Protocol):
 
         Raises `BuildError`; a failed or interrupted build leaves no tag.
         """
+        ...
+
+    def withdraw(self, result: BuildResult) -> None:
+        """Take a built image back (a licence the policy denies): no tag or layout is left."""
         ...

@@ -8,7 +8,9 @@ optional. The same plan and context give the same manifest digest, which is the 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+from typing import ClassVar, Self
 
 import docker
 
@@ -16,6 +18,8 @@ from imagekit.build.backends.interface import (
     BackendKind,
     BuildError,
     BuildResult,
+    Capabilities,
+    ImageHome,
     Outputs,
     Progress,
 )
@@ -41,7 +45,10 @@ from imagekit.workdir import owned_dir, write_problem
 
 
 class OciBackend:
-    kind = BackendKind.OCI
+    kind: ClassVar[BackendKind] = BackendKind.OCI
+    # Threads share the base and wheel caches safely: both are written under a lock and
+    # replaced whole. The same plan and context give the same manifest digest.
+    capabilities: ClassVar[Capabilities] = Capabilities(home=ImageHome.LAYOUT, parallel=True)
 
     def __init__(
         self,
@@ -59,6 +66,19 @@ class OciBackend:
         self.cache = LayerCache(root=self.cache_root / "oci", enabled=not no_cache)
         self.compression = compression
         self.base: OciBase | None = None
+
+    @classmethod
+    def open(cls, *, no_cache: bool, outputs: Outputs) -> Self:
+        """Raises `DaemonUnavailableError` for `outputs.load` without a daemon: found now,
+        before the build, not after it."""
+        return cls(
+            no_cache=no_cache, outputs=outputs, client=docker_client() if outputs.load else None
+        )
+
+    @classmethod
+    def unavailable(cls) -> str:
+        """Always empty: it needs no daemon and no tool outside Python."""
+        return ""
 
     def close(self) -> None:
         """Release the daemon connection, if `--load` opened one."""
@@ -92,16 +112,32 @@ class OciBackend:
         )
         image = assemble_image(build, dest, tag)
         self._export(dest, image, tag, progress)
-        size = image.manifest.config.size + sum(x.descriptor.size for x in image.layers)
-        return BuildResult(
-            image_id=image.manifest_digest,
-            tag=tag,
-            size=size,
-            layers=tuple(x.diff_id for x in image.layers),
-        )
+        return layout_result(dest, image, tag)
+
+    def withdraw(self, result: BuildResult) -> None:
+        withdraw_layout(result)
 
     def _export(self, layout: Path, image: Image, tag: str, progress: Progress) -> None:
         self.client = export_layout(self.outputs, layout, image, tag, progress, client=self.client)
+
+
+def layout_result(layout: Path, image: Image, tag: str) -> BuildResult:
+    """The result of a build whose image is the OCI layout at `layout`."""
+    size = image.manifest.config.size + sum(x.descriptor.size for x in image.layers)
+    return BuildResult(
+        image_id=image.manifest_digest,
+        tag=tag,
+        size=size,
+        layers=tuple(x.diff_id for x in image.layers),
+        home=ImageHome.LAYOUT,
+        location=str(layout),
+    )
+
+
+def withdraw_layout(result: BuildResult) -> None:
+    """Remove the OCI layout a build left (an archive or a loaded copy stays: the user asked
+    for those by name)."""
+    shutil.rmtree(result.location)
 
 
 def export_layout(

@@ -13,21 +13,23 @@ module's revision) is unchanged; its blobs are re-hashed on every reuse.
 from __future__ import annotations
 
 import platform
-import shutil
 import tarfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
-from imagekit.build.baseimage import (
+from imagekit.build.bases import BaseBuilderKind, ensure
+from imagekit.build.bases.recipe import (
     SOURCE_DATE_EPOCH,
-    _mmdebstrap_command,
+    Log,
     base_env,
     base_labels,
-    run_logged,
+    make_rootfs,
+    package_requests,
+    package_target,
 )
 from imagekit.build.oci.wheels import layer_tree
-from imagekit.build.wheelhouse import Target, fetch_wheels
+from imagekit.build.wheelhouse import fetch_wheels
 from imagekit.daemon import DaemonUnavailableError, docker_client
 from imagekit.image.archive import save_from_daemon
 from imagekit.image.config import History, ImageConfig, rfc3339
@@ -49,9 +51,6 @@ from imagekit.workdir import owned_dir, write_problem
 REVISION = "1"  # bumped whenever what a recipe gives changes, so older bases are rebuilt
 REVISION_ANNOTATION = "io.imagekit.base.oci-revision"
 _ARCHES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
-_TAIL = 3
-
-Log = Callable[[str], None]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,6 +94,56 @@ def _reusable(layout: Path, base: BaseImage) -> Image | None:
     return image
 
 
+class OciBaseBuilder:
+    """Builds catalog bases without a daemon, each an OCI layout in
+    `cache_root/bases/<recipe sha256>`, replaced only once complete."""
+
+    kind: ClassVar[BaseBuilderKind] = BaseBuilderKind.OCI
+
+    def __init__(
+        self,
+        *,
+        cache_root: Path,
+        log: Log,
+        wheel_cache: Path | None = None,
+        compression: Compression = Compression.GZIP,
+    ) -> None:
+        self.cache_root, self.log = cache_root, log
+        self.wheel_cache, self.compression = wheel_cache, compression
+
+    def _layout(self, base: BaseImage) -> Path:
+        return self.cache_root / "bases" / base.recipe_hash
+
+    def reusable(self, base: BaseImage) -> OciBase | None:
+        """Raises `OciError` for a cached base whose blobs no longer match their digests."""
+        layout = self._layout(base)
+        image = _reusable(layout, base)
+        if image is None:
+            return None
+        self.log(f"{base.name}: reusing {layout}")
+        return OciBase(layout=layout, image=image)
+
+    def build(self, base: BaseImage, parent: OciBase | None) -> OciBase:
+        """Raises `OciError` (mmdebstrap missing or failing, a registry base no daemon holds,
+        a full disk) or `WheelhouseError`; an interrupted build leaves no layout."""
+        layout = self._layout(base)
+        if isinstance(base.source, ImageSource):
+            return OciBase(layout=layout, image=_from_daemon(base, layout, self.log))
+        try:
+            layout.parent.mkdir(parents=True, exist_ok=True)
+            with (
+                staged_dir(layout) as tmp,
+                owned_dir(layout.parent, ".work-") as work,
+            ):
+                job = _Job(base=base, layout=tmp, work=work, wheel_cache=self.wheel_cache,
+                           compression=self.compression, log=self.log)  # fmt: skip
+                _write_base(job, parent)
+        except OSError as e:  # a full cache disk: one line, and no half-written base
+            raise OciError(write_problem(layout, f"the base {base.name}", e)) from e
+        self.log(f"{base.name}: built {layout}")
+        return OciBase(layout=layout, image=read_layout(layout, base.local_tag))
+
+
 def ensure_base(
     base: BaseImage,
     *,
@@ -108,41 +157,10 @@ def ensure_base(
     Raises `OciError` (mmdebstrap missing or failing, a corrupt cached base, a registry base
     no daemon holds) or `WheelhouseError` (the base's own wheels).
     """
-    layout = cache_root / "bases" / base.recipe_hash
-    image = _reusable(layout, base)
-    if image is not None:
-        log(f"{base.name}: reusing {layout}")
-        return OciBase(layout=layout, image=image)
-    if isinstance(base.source, ImageSource):
-        return OciBase(layout=layout, image=_from_daemon(base, layout, log))
-    parent = None
-    if base.parent is not None:
-        parent = ensure_base(
-            base.parent,
-            cache_root=cache_root,
-            log=log,
-            wheel_cache=wheel_cache,
-            compression=compression,
-        )
-    try:
-        layout.parent.mkdir(parents=True, exist_ok=True)
-        with (
-            staged_dir(layout) as tmp,
-            owned_dir(layout.parent, ".work-") as work,
-        ):
-            job = _Job(
-                base=base,
-                layout=tmp,
-                work=work,
-                wheel_cache=wheel_cache,
-                compression=compression,
-                log=log,
-            )
-            _write_base(job, parent)
-    except OSError as e:  # a full cache disk: one line, and no half-written base
-        raise OciError(write_problem(layout, f"the base {base.name}", e)) from e
-    log(f"{base.name}: built {layout}")
-    return OciBase(layout=layout, image=read_layout(layout, base.local_tag))
+    builder = OciBaseBuilder(
+        cache_root=cache_root, log=log, wheel_cache=wheel_cache, compression=compression
+    )
+    return ensure(builder, base)
 
 
 def _write_base(job: _Job, parent: OciBase | None) -> None:
@@ -195,23 +213,11 @@ def _packages_history(base: BaseImage) -> str:
     return f"imagekit base: install {names}"
 
 
-def _run(job: _Job, command: list[str]) -> None:
-    status, last = run_logged(command, job.say, _TAIL)
-    if status != 0:
-        raise OciError(f"{job.base.name}: {command[0]} failed (exit {status}): {last}")
-
-
 def _recipe_layer(job: _Job, source: RecipeSource) -> LayerBlob:
     """mmdebstrap's rootfs tarball, rewritten as one deterministic layer."""
-    if shutil.which("mmdebstrap") is None:
-        raise OciError(
-            f"{job.base.name}: mmdebstrap is not installed; install it "
-            "(apt-get install mmdebstrap) to build this base from its recipe"
-        )
     arch = host_platform(job.base).removeprefix("linux/")
     tarball = job.work / "rootfs.tar"
-    job.say(f"mmdebstrap {source.suite} ({arch}) from {source.mirror}")
-    _run(job, _mmdebstrap_command(job.base, source, tarball, arch))
+    make_rootfs(job.base, source, tarball, arch, log=job.log, error=OciError)
     job.say(f"writing the {tarball.stat().st_size // 2**20} MiB rootfs as a layer")
     tree = Tree()
     with tarfile.open(tarball) as tar:
@@ -227,12 +233,8 @@ def _recipe_layer(job: _Job, source: RecipeSource) -> LayerBlob:
 def _packages_layer(job: _Job) -> LayerBlob:
     """The base's own wheels, verified on the host and installed with `installer`."""
     base = job.base
-    target = Target(
-        python=base.python.version,
-        platform=host_platform(base),
-        glibc=base.os.glibc,
-    )
-    requests = base.own_packages
+    target = package_target(base, host_platform(base))
+    requests = package_requests(base)
     job.say(f"fetching {len(requests)} wheels for {target}")
     wheels = fetch_wheels(requests, target, job.work / "wheels", job.wheel_cache)
     tree = layer_tree(

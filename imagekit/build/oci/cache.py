@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
+from imagekit.fsio import write_text
 from imagekit.image.compress import GZIP_LEVEL, ZSTD_LEVEL
 from imagekit.image.digest import parse_digest
 from imagekit.image.model import Descriptor, LayerBlob, canonical_json
@@ -65,6 +65,4 @@ class LayerCache:
         folder = self.root / "layers"
         folder.mkdir(parents=True, exist_ok=True)
         record = {"descriptor": blob.descriptor.to_dict(), "diff_id": blob.diff_id}
-        with tempfile.NamedTemporaryFile("w", dir=folder, delete=False, encoding="utf-8") as f:
-            f.write(json.dumps(record, sort_keys=True))
-        Path(f.name).replace(folder / f"{key}.json")
+        write_text(folder / f"{key}.json", json.dumps(record, sort_keys=True))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import marshal
 import os
-import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePosixPath
@@ -22,6 +21,9 @@ from pathlib import PurePosixPath
 from packaging.version import Version
 
 from imagekit.image.errors import OciError
+from imagekit.proc import run
+
+_WORKER_TIMEOUT_S = 1800  # one worker's share of a site-packages tree
 
 _WORKER = """\
 import importlib.util, marshal, sys
@@ -63,15 +65,14 @@ def _shards(sources: Sources, count: int) -> list[Sources]:
 
 
 def _compile_shard(shard: Sources) -> list[bytes | None]:
-    done = subprocess.run(
+    done = run(
         [sys.executable, "-I", "-c", _WORKER],
-        input=marshal.dumps(shard),
-        capture_output=True,
-        check=False,
+        what="compiling bytecode",
+        timeout=_WORKER_TIMEOUT_S,
+        error=OciError,
+        stdin=marshal.dumps(shard),
+        tail_lines=1,
     )
-    if done.returncode != 0:
-        tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:]
-        raise OciError(f"compiling bytecode failed: {' '.join(tail)}")
     result: list[bytes | None] = marshal.loads(done.stdout)  # noqa: S302 - our own worker
     return result
 

@@ -7,12 +7,12 @@ by the base's manifest digest.
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from imagekit.errors import InputError
+from imagekit.fsio import write_text
 from imagekit.image.compress import open_layer
 from imagekit.image.errors import OciError
 from imagekit.image.layout import blob_path
@@ -135,7 +135,5 @@ def base_facts(layout: Path, image: Image, cache: Path) -> BaseFacts:
         pass  # absent or unreadable: read the layers again
     facts = read_facts(layout, image)
     cache.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=cache, delete=False, encoding="utf-8") as f:
-        json.dump(facts.to_dict(), f, sort_keys=True)
-    Path(f.name).replace(path)
+    write_text(path, json.dumps(facts.to_dict(), sort_keys=True))
     return facts

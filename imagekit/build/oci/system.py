@@ -17,37 +17,35 @@ import fnmatch
 import hashlib
 import re
 import shutil
-import subprocess
 import tarfile
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
-from imagekit.build.baseimage import _DPKG_EXCLUDES
+from imagekit.build.bases.recipe import DPKG_EXCLUDES
 from imagekit.build.oci.rootfs import BaseFacts
 from imagekit.image.errors import OciError
 from imagekit.image.tarlayer import Entry, EntryKind, Tree, bytes_entry
+from imagekit.proc import run
 
 STATUS = "var/lib/dpkg/status"
 INFO = "var/lib/dpkg/info"
+_DPKG_DEB_TIMEOUT_S = 600  # unpacking one package, the largest a CUDA library
 _RUN_AT_INSTALL = ("preinst", "postinst")
 # Shell that only steers control flow, and ldconfig: what a library's postinst may hold.
 _HARMLESS = re.compile(
     r"^(set -\w+|if \[ \"?\$1\"? = \"?[\w-]+\"? \]; then|then|else|fi|exit 0|ldconfig|true|:"
     r"|case \"?\$1\"? in|esac|;;|[\w|*-]+\)( ;;)?)$"
 )
-_EXCLUDE = tuple(o.removeprefix("path-exclude=/") for o in _DPKG_EXCLUDES if "exclude" in o)
-_INCLUDE = tuple(o.removeprefix("path-include=/") for o in _DPKG_EXCLUDES if "include" in o)
+_EXCLUDE = tuple(o.removeprefix("path-exclude=/") for o in DPKG_EXCLUDES if "exclude" in o)
+_INCLUDE = tuple(o.removeprefix("path-include=/") for o in DPKG_EXCLUDES if "include" in o)
 
 
 def _dpkg_deb(option: str, deb: Path, out: Path) -> None:
-    with out.open("wb") as f:
-        done = subprocess.run(
-            ["dpkg-deb", option, str(deb)], stdout=f, stderr=subprocess.PIPE, check=False
-        )
-    if done.returncode != 0:
-        message = done.stderr.decode(errors="replace").strip()
-        raise OciError(f"{deb.name}: dpkg-deb {option} failed: {message}")
+    """`dpkg-deb option deb > out`; raises `OciError` with its error output."""
+    what = f"{deb.name}: dpkg-deb {option}"
+    run(["dpkg-deb", option, str(deb)], what=what, timeout=_DPKG_DEB_TIMEOUT_S, error=OciError,
+        stdout=out)  # fmt: skip
 
 
 def _control_files(deb: Path, workdir: Path) -> dict[str, tuple[bytes, int]]:
