@@ -1,4 +1,4 @@
-"""A CycloneDX SBOM of an Inventory: built, serialised, schema-validated, written atomically.
+"""The CycloneDX model of an Inventory, which both CycloneDX formats serialise.
 
 `reproducible=True` leaves out the serial number and the timestamp; everything else is sorted by
 the library, so the same Inventory gives the same bytes.
@@ -6,62 +6,20 @@ the library, so the same Inventory gives the same bytes.
 
 from __future__ import annotations
 
-import enum
-import os
-import tempfile
 from collections import Counter
-from pathlib import Path
-from typing import assert_never
 
 from cyclonedx.exception import CycloneDxException
 from cyclonedx.model import Property
 from cyclonedx.model.bom import Bom
 from cyclonedx.model.component import Component, ComponentType
 from cyclonedx.model.lifecycle import LifecyclePhase, PredefinedLifecycle
-from cyclonedx.output import make_outputter
-from cyclonedx.schema import OutputFormat, SchemaVersion
-from cyclonedx.validation import make_schemabased_validator
 from packaging.utils import canonicalize_name
 
 from imagekit import __version__
-from imagekit.errors import ImagekitError
 from imagekit.inventory.model import CudaComponent, CudaSourceKind, Inventory, PythonDist
 from imagekit.sbom import components as c
 from imagekit.sbom.graph import deb_edges, python_edges
-
-
-class SbomFormat(enum.StrEnum):
-    CYCLONEDX_JSON = "cyclonedx-json"
-    CYCLONEDX_XML = "cyclonedx-xml"
-
-
-class SpecVersion(enum.StrEnum):
-    V1_6 = "1.6"
-    V1_5 = "1.5"
-
-
-class SbomError(ImagekitError):
-    """The SBOM could not be made, validated or written; nothing was written."""
-
-
-def output_format(fmt: SbomFormat) -> OutputFormat:
-    match fmt:
-        case SbomFormat.CYCLONEDX_JSON:
-            return OutputFormat.JSON
-        case SbomFormat.CYCLONEDX_XML:
-            return OutputFormat.XML
-        case _:
-            assert_never(fmt)
-
-
-def schema_version(spec: SpecVersion) -> SchemaVersion:
-    match spec:
-        case SpecVersion.V1_6:
-            return SchemaVersion.V1_6
-        case SpecVersion.V1_5:
-            return SchemaVersion.V1_5
-        case _:
-            assert_never(spec)
+from imagekit.sbom.interface import SbomError
 
 
 def _wheel_hashes(plan: dict[str, object] | None) -> dict[tuple[str, str], str]:
@@ -219,85 +177,3 @@ def build_bom(inventory: Inventory, *, reproducible: bool = False) -> Bom:
     for dependent, needs in builder.edges.items():
         bom.register_dependency(by_ref[dependent], [by_ref[n] for n in sorted(needs)])
     return bom
-
-
-def serialize(bom: Bom, fmt: SbomFormat, spec: SpecVersion) -> str:
-    """The BOM as CycloneDX JSON or XML text; raises `SbomError` for what the spec cannot hold."""
-    try:
-        text = make_outputter(bom, output_format(fmt), schema_version(spec)).output_as_string(
-            indent=2
-        )
-    except CycloneDxException as e:
-        raise SbomError(f"cannot write CycloneDX {spec} {fmt}: {e}") from e
-    return text if text.endswith("\n") else text + "\n"
-
-
-def validate(text: str, fmt: SbomFormat, spec: SpecVersion, subject: str) -> None:
-    """Check `text` against the CycloneDX schema; raises `SbomError` naming the first problem."""
-    validator = make_schemabased_validator(output_format(fmt), schema_version(spec))
-    error = validator.validate_str(text)
-    if error is not None:
-        detail = getattr(error.data, "message", None) or str(error.data)
-        raise SbomError(
-            f"{subject}: the SBOM fails the CycloneDX {spec} schema ({fmt}): {detail} "
-            "(nothing was written; this is an imagekit bug: report it with the image)"
-        )
-
-
-def render_sbom(
-    inventory: Inventory,
-    *,
-    fmt: SbomFormat = SbomFormat.CYCLONEDX_JSON,
-    spec: SpecVersion = SpecVersion.V1_6,
-    reproducible: bool = False,
-) -> str:
-    """The validated SBOM text of an Inventory; raises `SbomError`."""
-    text = serialize(build_bom(inventory, reproducible=reproducible), fmt, spec)
-    validate(text, fmt, spec, inventory.image.reference)
-    return text
-
-
-def _file_mode() -> int:
-    """The mode `open()` gives a new file (0666 less the umask: 0644 under the usual 022), which
-    build.json and plan.json get; mkstemp's 0600 would hide an SBOM from the rest of a CI job.
-    The umask is read from /proc, as os.umask can only be read by changing it."""
-    try:
-        with Path("/proc/self/status").open(encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return 0o666 & ~int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o644
-
-
-def write_text_atomically(path: Path, text: str) -> Path:
-    """Write `text` to a temporary file beside `path`, then rename it over `path`; the file
-    gets the mode a plainly written file would (0644 under umask 022)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            os.fchmod(fd, _file_mode())
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-                out.write(text)
-            Path(tmp).replace(path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as e:
-        raise SbomError(f"{path}: cannot write the SBOM: {e.strerror} (check the path)") from e
-    return path
-
-
-def write_sbom(
-    inventory: Inventory,
-    path: Path,
-    *,
-    fmt: SbomFormat = SbomFormat.CYCLONEDX_JSON,
-    spec: SpecVersion = SpecVersion.V1_6,
-    reproducible: bool = False,
-) -> Path:
-    """Render, validate, then write atomically; on any error nothing is written."""
-    text = render_sbom(inventory, fmt=fmt, spec=spec, reproducible=reproducible)
-    return write_text_atomically(path, text)
