@@ -1,9 +1,7 @@
 """Read what `imagekit diff` compares into `Snapshot`s: an image (through its Inventory), a
 CycloneDX JSON SBOM, an Inventory JSON, or a lockfile.
 
-What a reference names is decided by what it is on this machine: a `.json` file is an SBOM (or
-an Inventory JSON), a tarball or a directory is an image, any other file a lockfile; a name
-that is no file is an image in the Docker daemon.
+What a reference names is told by `imagekit.image.ref`, the rule every command shares.
 """
 
 from __future__ import annotations
@@ -17,6 +15,7 @@ from imagekit.cuda import cuda_of_packages
 from imagekit.diff.cyclonedx import snapshot_from_cyclonedx
 from imagekit.diff.model import Artifact, DiffInputError, Ecosystem, InputKind, Package, Snapshot
 from imagekit.errors import InputError
+from imagekit.image.ref import RefKind, image_ref
 from imagekit.inventory import Inventory, read_inventory
 from imagekit.limits import MAX_SBOM_DOCUMENT, load_json
 from imagekit.project.lockfile import Lock, read_lock
@@ -27,10 +26,6 @@ from imagekit.vulns.interface import Package as VulnPackage
 from imagekit.vulns.targets import Target as ScanTarget
 from imagekit.vulns.targets import from_inventory as scan_target_of_inventory
 
-_TARBALLS = (".tar", ".tar.gz", ".tgz", ".tar.zst")
-# A reference with one of these suffixes names a file, never an image in the daemon.
-_FILE_SUFFIXES = frozenset({".json", ".lock", ".txt", ".toml", ".tar", ".gz", ".tgz", ".zst"})
-
 
 def load_snapshot(reference: str) -> Snapshot:
     """The snapshot of an image reference, SBOM, Inventory JSON or lockfile.
@@ -38,13 +33,11 @@ def load_snapshot(reference: str) -> Snapshot:
     Raises `InputError` (a file that cannot be read as what it looks like) or
     `InventoryError` (an image that cannot be read).
     """
-    path = Path(reference)
-    if not path.exists() and path.suffix in _FILE_SUFFIXES:
-        raise DiffInputError(path, "file not found", "correct the path")
-    if path.is_file() and path.suffix == ".json":
-        return _from_json(path, reference)
-    if path.is_file() and not path.name.endswith(_TARBALLS):
-        return from_lock(read_lock(path), reference)
+    ref = image_ref(reference)
+    if ref.kind is RefKind.SBOM:
+        return _from_json(ref.path, reference)
+    if ref.kind is RefKind.LOCK:
+        return from_lock(read_lock(ref.path), reference)
     return from_inventory(read_inventory(reference), reference)
 
 

@@ -7,7 +7,6 @@ from imagekit.licenses.components import (
     LicensedComponent,
     components_from_inventory,
     components_from_sbom,
-    is_sbom_file,
     read_sbom,
 )
 from imagekit.licenses.evaluate import Decision, LicenseReport, component_of_metadata, evaluate
@@ -26,6 +25,5 @@ __all__ = [
     "components_from_inventory",
     "components_from_sbom",
     "evaluate",
-    "is_sbom_file",
     "read_sbom",
 ]

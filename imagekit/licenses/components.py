@@ -152,14 +152,3 @@ def components_from_inventory(inventory: Inventory) -> tuple[LicensedComponent, 
     """The judged components of an image, read from the SBOM imagekit writes for it."""
     text = render_sbom(inventory, fmt=SbomFormat.CYCLONEDX_JSON, reproducible=True)
     return components_from_sbom(json.loads(text), Path(inventory.image.reference))
-
-
-def is_sbom_file(path: Path) -> bool:
-    """True when `path` is a file that starts as JSON or XML text (an image archive is a tar);
-    `read_sbom` then reads the JSON, and says an XML document is not JSON."""
-    try:
-        with path.open("rb") as f:
-            head = f.read(64).lstrip()
-    except OSError:
-        return False
-    return head.startswith((b"{", b"<?xml"))

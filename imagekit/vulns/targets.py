@@ -20,6 +20,7 @@ from packageurl import PackageURL
 from packaging.utils import canonicalize_name
 
 from imagekit.errors import Finding, InputError, Location, Severity
+from imagekit.image.ref import RefKind, image_ref
 from imagekit.inventory import read_inventory
 from imagekit.inventory.model import DebPackage, Inventory, OsRelease
 from imagekit.limits import MAX_SBOM_DOCUMENT, load_json
@@ -123,16 +124,6 @@ def from_inventory(inventory: Inventory) -> Target:
 # --- a CycloneDX JSON SBOM ------------------------------------------------------------------
 
 
-def looks_like_json(path: Path) -> bool:
-    """True for a file whose first non-blank byte is `{` (a JSON SBOM, not an image archive)."""
-    try:
-        with path.open("rb") as f:
-            head = f.read(512).lstrip(b"\xef\xbb\xbf \t\r\n")
-    except OSError:
-        return False
-    return head.startswith(b"{")
-
-
 def _components(items: object) -> Iterator[dict[str, Any]]:
     for item in items if isinstance(items, list) else []:
         if isinstance(item, dict):
@@ -229,9 +220,12 @@ def from_cyclonedx(path: Path) -> Target:
 
 
 def load_target(reference: str) -> tuple[Target, Inventory | None]:
-    """A CycloneDX JSON file is scanned as an SBOM; anything else is an image reference."""
-    path = Path(reference)
-    if path.is_file() and looks_like_json(path):
-        return from_cyclonedx(path), None
+    """An SBOM is scanned as one, an image through its Inventory (`imagekit.image.ref` tells
+    which); raises `InputError` for a lockfile or a path that is missing."""
+    ref = image_ref(reference)
+    if ref.kind is RefKind.SBOM:
+        return from_cyclonedx(ref.path), None
+    if not ref.is_image:
+        raise ref.refused("an image or a CycloneDX JSON SBOM")
     inventory = read_inventory(reference)
     return from_inventory(inventory), inventory
