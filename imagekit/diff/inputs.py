@@ -17,10 +17,10 @@ from imagekit.diff.model import Artifact, DiffInputError, Ecosystem, InputKind, 
 from imagekit.errors import InputError
 from imagekit.image.ref import RefKind, image_ref
 from imagekit.inventory import Inventory, read_inventory
+from imagekit.inventory.licences import DeclaredLicense, declared_by_dist
+from imagekit.inventory.packages import is_runtime
 from imagekit.limits import MAX_SBOM_DOCUMENT, load_json
 from imagekit.project.lockfile import Lock, read_lock
-from imagekit.sbom.components import is_runtime
-from imagekit.sbom.licensing import DeclaredLicense, declared_by_dist
 from imagekit.vulns.interface import PYPI, Component
 from imagekit.vulns.interface import Package as VulnPackage
 from imagekit.vulns.targets import Target as ScanTarget

@@ -24,11 +24,10 @@ import license_expression
 
 from imagekit.conflicts.metadata import WheelMetadata
 from imagekit.errors import Finding, Location
+from imagekit.inventory.licences import NOASSERTION, declared_by_dist, spdx
 from imagekit.inventory.model import PythonDist
 from imagekit.licenses.components import LicensedComponent
 from imagekit.licenses.policy import LicensePolicy, Verdict
-from imagekit.sbom import NOASSERTION, spdx
-from imagekit.sbom.licensing import declared_by_dist
 
 _LICENSING = license_expression.Licensing()
 

@@ -9,20 +9,15 @@ from __future__ import annotations
 from imagekit.sbom.document import build_bom
 from imagekit.sbom.formats import writer
 from imagekit.sbom.interface import SbomError, SbomFormat, SbomWriter, SpecVersion
-from imagekit.sbom.licensing import NOASSERTION, DeclaredLicense, declared_by_dist, spdx
 from imagekit.sbom.write import render_sbom, write_sbom, write_text_atomically
 
 __all__ = [
-    "NOASSERTION",
-    "DeclaredLicense",
     "SbomError",
     "SbomFormat",
     "SbomWriter",
     "SpecVersion",
     "build_bom",
-    "declared_by_dist",
     "render_sbom",
-    "spdx",
     "write_sbom",
     "write_text_atomically",
     "writer",

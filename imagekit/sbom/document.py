@@ -16,7 +16,8 @@ from cyclonedx.model.lifecycle import LifecyclePhase, PredefinedLifecycle
 from packaging.utils import canonicalize_name
 
 from imagekit import __version__
-from imagekit.inventory.model import CudaComponent, CudaSourceKind, Inventory, PythonDist
+from imagekit.inventory.model import CudaSourceKind, Inventory
+from imagekit.inventory.packages import dist_refs, runtimes
 from imagekit.sbom import components as c
 from imagekit.sbom.graph import deb_edges, python_edges
 from imagekit.sbom.interface import SbomError
@@ -47,16 +48,6 @@ def _dependency_classes(plan: dict[str, object] | None) -> dict[str, str]:
     return out
 
 
-def _dist_refs(dists: tuple[PythonDist, ...]) -> list[str]:
-    """The purl, with `#<site-packages>` where one name@version is in several environments."""
-    purls = [c.pypi_purl(d).to_string() for d in dists]
-    counts = Counter(purls)
-    return [
-        purl if counts[purl] == 1 else f"{purl}#{d.site_packages}"
-        for purl, d in zip(purls, dists, strict=True)
-    ]
-
-
 class _Builder:
     """Collects components and edges for one Inventory."""
 
@@ -64,7 +55,7 @@ class _Builder:
         self.inv = inventory
         self.components: list[Component] = []
         self.edges: dict[str, set[str]] = {}
-        self.dist_refs = _dist_refs(inventory.python)
+        self.dist_refs = dist_refs(inventory.python)
 
     def add(self, component: Component) -> str:
         self.components.append(component)
@@ -103,35 +94,16 @@ class _Builder:
         for i, needs in edges.items():
             self.depend(refs[i], *(refs[j] for j in needs))
 
-    def _provider(self, cuda: CudaComponent) -> str | None:
-        """The bom-ref of the distribution whose files hold a CUDA component."""
-        path = cuda.path
-        wheel = canonicalize_name(cuda.name) if cuda.kind is CudaSourceKind.WHEEL else None
-        for dist, ref in zip(self.inv.python, self.dist_refs, strict=True):
-            if path == dist.metadata_path or canonicalize_name(dist.name) == wheel:
-                return ref
-            rel = path.removeprefix(dist.site_packages.rstrip("/") + "/")
-            if rel != path and any(f.path == rel for f in dist.record):
-                return ref
-        return None
-
     def cuda(self) -> None:
-        runtimes: dict[str, str] = {}  # provider (or path) -> bom-ref: one runtime per wheel
-        # A wheel or toolkit names the runtime better than a libcudart file inside it.
-        order = [CudaSourceKind.WHEEL, CudaSourceKind.TOOLKIT, CudaSourceKind.LIBRARY]
-        found = [x for x in self.inv.cuda if x.kind in order]
-        for cuda in sorted(found, key=lambda x: (order.index(x.kind), x.path)):
-            if not c.is_runtime(cuda):
-                continue
-            provider = self._provider(cuda)
-            key = provider or cuda.path
-            if key not in runtimes:
-                runtimes[key] = self.add(c.cuda_runtime_component(cuda, provider))
+        runtime_refs = []
+        for cuda, provider in runtimes(self.inv):
+            provided_by = self.dist_refs[provider] if provider is not None else None
+            runtime_refs.append(self.add(c.cuda_runtime_component(cuda, provided_by)))
         min_driver = self.inv.min_driver
         if min_driver:
             versions = [x.cuda_version for x in self.inv.cuda]
             driver = self.add(c.driver_component(min_driver, versions))
-            for ref in runtimes.values():
+            for ref in runtime_refs:
                 self.depend(ref, driver)
 
     def models_and_data(self) -> None:

@@ -23,8 +23,8 @@ from imagekit.errors import Finding, InputError, Location, Severity
 from imagekit.image.ref import RefKind, image_ref
 from imagekit.inventory import read_inventory
 from imagekit.inventory.model import DebPackage, Inventory, OsRelease
+from imagekit.inventory.packages import deb_purl, pypi_purl
 from imagekit.limits import MAX_SBOM_DOCUMENT, load_json
-from imagekit.sbom.components import deb_purl, pypi_purl
 from imagekit.vulns.interface import DEBIAN, PYPI, Component, Package
 
 RULE_TARGET = "scan-target"

@@ -18,8 +18,9 @@ import pytest
 from _inventories import IMAGE_DIGEST, MODEL_SHA, deb, iris, iris_cuda
 
 from imagekit.inventory.model import DataSource, Inventory, ModelArtifact
+from imagekit.inventory.packages import deb_purl
 from imagekit.sbom import SbomError, SbomFormat, SpecVersion, render_sbom, write_sbom
-from imagekit.sbom.components import deb_purl, split_reference
+from imagekit.sbom.components import split_reference
 from imagekit.sbom.cyclonedx import schema_version
 from imagekit.sbom.formats import writer
 
