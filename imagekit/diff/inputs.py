@@ -7,19 +7,17 @@ What a reference names is told by `imagekit.image.ref`, the rule every command s
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from packaging.utils import canonicalize_name
 
 from imagekit.cuda import cuda_of_packages
-from imagekit.diff.cyclonedx import snapshot_from_cyclonedx
+from imagekit.diff.cyclonedx import snapshot_of_view
 from imagekit.diff.model import Artifact, DiffInputError, Ecosystem, InputKind, Package, Snapshot
-from imagekit.errors import InputError
 from imagekit.image.ref import RefKind, image_ref
 from imagekit.inventory import Inventory, read_inventory
+from imagekit.inventory.cyclonedx import load_document, view_of_cyclonedx
 from imagekit.inventory.licences import DeclaredLicense, declared_by_dist
 from imagekit.inventory.packages import is_runtime
-from imagekit.limits import MAX_SBOM_DOCUMENT, load_json
 from imagekit.project.lockfile import Lock, read_lock
 from imagekit.vulns.interface import PYPI, Component
 from imagekit.vulns.interface import Package as VulnPackage
@@ -42,31 +40,16 @@ def load_snapshot(reference: str) -> Snapshot:
 
 
 def _from_json(path: Path, reference: str) -> Snapshot:
-    try:
-        size = path.stat().st_size
-        raw = path.read_bytes() if size <= MAX_SBOM_DOCUMENT else b""
-    except OSError as e:
-        raise DiffInputError(path, f"cannot read: {e.strerror}") from e
-    if size > MAX_SBOM_DOCUMENT:
-        raise DiffInputError(
-            path, f"{size} bytes, more than any SBOM ({MAX_SBOM_DOCUMENT})", "pass a real SBOM"
-        )
-    try:
-        data: Any = load_json(raw, path, max_bytes=MAX_SBOM_DOCUMENT)
-    except InputError as e:
-        line = f", line {e.location.line}" if e.location.line else ""
-        raise DiffInputError(
-            path, f"not valid JSON ({e.message}{line})", "pass a CycloneDX JSON SBOM"
-        ) from e
-    if isinstance(data, dict) and data.get("bomFormat") == "CycloneDX":
-        return snapshot_from_cyclonedx(data, path, reference)
-    if isinstance(data, dict) and "image" in data and "python" in data:
+    data = load_document(path)
+    if "bomFormat" not in data and "image" in data and "python" in data:
         return from_inventory(Inventory.from_dict(data), reference)
-    raise DiffInputError(
-        path,
-        "neither a CycloneDX SBOM (no bomFormat) nor an imagekit Inventory",
-        "pass a CycloneDX JSON SBOM, an Inventory JSON, a lockfile or an image",
-    )
+    if "bomFormat" not in data:
+        raise DiffInputError(
+            path,
+            "neither a CycloneDX SBOM (no bomFormat) nor an imagekit Inventory",
+            "pass a CycloneDX JSON SBOM, an Inventory JSON, a lockfile or an image",
+        )
+    return snapshot_of_view(view_of_cyclonedx(data, path), reference)
 
 
 # --- Inventory ---------------------------------------------------------------------------------

@@ -246,10 +246,10 @@ def cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     ("args", "message"),
     [
         (["image.cdx.json"], "error: no vulnerability data: give an OSV export with --osv PATH"),
-        (["bad.json", "--osv", str(RECORDS)], "error: bad.json:1: malformed JSON: Expecting value"),
+        (["bad.json", "--osv", str(RECORDS)], "error: bad.json:1: not JSON: Expecting value"),
         (
             ["other.json", "--osv", str(RECORDS)],
-            'error: other.json: not a CycloneDX SBOM (no "bomFormat": "CycloneDX")',
+            'error: other.json: bomFormat: not a CycloneDX SBOM (no "bomFormat": "CycloneDX")',
         ),
         (["image.cdx.json", "--osv", "missing-dir"], "error: missing-dir: OSV export not found"),
         (
