@@ -17,7 +17,7 @@ from imagekit.image.ref import RefKind, image_ref
 from imagekit.inventory import Inventory, read_inventory
 from imagekit.inventory.cyclonedx import load_document, view_of_cyclonedx
 from imagekit.inventory.licences import DeclaredLicense, declared_by_dist
-from imagekit.inventory.packages import is_runtime
+from imagekit.inventory.packages import image_cuda
 from imagekit.project.lockfile import Lock, read_lock
 from imagekit.vulns.interface import PYPI, Component
 from imagekit.vulns.interface import Package as VulnPackage
@@ -85,7 +85,7 @@ def from_inventory(inventory: Inventory, reference: str) -> Snapshot:
         reference=reference,
         kind=InputKind.IMAGE,
         packages=(*python, *debs),
-        cuda=_inventory_cuda(inventory),
+        cuda=image_cuda(inventory),
         min_driver=inventory.min_driver,
         artifacts=tuple(
             Artifact(name=a.name, sha256=a.actual_sha256, path=a.path) for a in inventory.artifacts
@@ -98,18 +98,6 @@ def from_inventory(inventory: Inventory, reference: str) -> Snapshot:
 def _dist_licences(expression: str | None, declared: DeclaredLicense) -> tuple[str, ...]:
     found = tuple(declared.expressions) or tuple(declared.names)
     return found or ((expression,) if expression else ())
-
-
-def _inventory_cuda(inventory: Inventory) -> str | None:
-    """The CUDA major.minor the plan, the labels or the runtime found in the image say."""
-    planned = ((inventory.plan or {}).get("cuda") or {}).get("version")
-    if planned:
-        return str(planned)
-    label = inventory.image.labels.get("io.imagekit.cuda.version")
-    if label:
-        return label
-    runtimes = sorted(c.cuda_version for c in inventory.cuda if is_runtime(c))
-    return runtimes[-1] if runtimes else None
 
 
 # --- lockfiles -------------------------------------------------------------------------------

@@ -143,6 +143,18 @@ def runtimes(inventory: Inventory) -> Iterator[tuple[CudaComponent, int | None]]
             yield cuda, provider
 
 
+def image_cuda(inventory: Inventory) -> str | None:
+    """The CUDA major.minor the plan, the labels or the runtime found in the image say."""
+    planned = ((inventory.plan or {}).get("cuda") or {}).get("version")
+    if planned:
+        return str(planned)
+    label = inventory.image.labels.get("io.imagekit.cuda.version")
+    if label:
+        return label
+    runtimes = sorted(c.cuda_version for c in inventory.cuda if is_runtime(c))
+    return runtimes[-1] if runtimes else None
+
+
 # --- the view of an Inventory ----------------------------------------------------------------
 
 
