@@ -20,13 +20,13 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cmp_to_key
-from itertools import zip_longest
 from pathlib import Path, PurePosixPath
 
 import platformdirs
 
 from imagekit.errors import ImagekitError
 from imagekit.fsio import staged_file
+from imagekit.inventory.debversion import compare_debian_versions
 from imagekit.paths import sha256_file
 from imagekit.proc import run
 
@@ -35,7 +35,6 @@ ARCHITECTURES = frozenset({"amd64", "arm64"})
 _RELATION = re.compile(
     r"^([a-z0-9][a-z0-9+.-]*)(?::[a-z0-9-]+)?\s*(?:\(\s*(<<|<=|>=|>>|=|<|>)\s*([^\s)]+)\s*\))?$"
 )
-_RUN = re.compile(r"([^0-9]*)([0-9]*)")
 _STATUS = re.compile(r"^\[GNUPG:\] (\w+)", re.MULTILINE)
 _GPGV_TIMEOUT_S = 120  # checking one signature
 _TIMEOUT_S = 60
@@ -154,45 +153,7 @@ def parse_deb822(text: str) -> tuple[dict[str, str], ...]:
     return tuple(stanza for stanza in stanzas if stanza)
 
 
-def compare_debian_versions(a: str, b: str) -> int:
-    """-1, 0 or 1 as Debian version `a` sorts before, equal to or after `b`, by dpkg's
-    algorithm. Raises `DebError` on an epoch that is not a number."""
-    epoch_a, upstream_a, revision_a = _split_version(a)
-    epoch_b, upstream_b, revision_b = _split_version(b)
-    if epoch_a != epoch_b:
-        return -1 if epoch_a < epoch_b else 1
-    return _compare_part(upstream_a, upstream_b) or _compare_part(revision_a, revision_b)
-
-
 _BY_VERSION = cmp_to_key(compare_debian_versions)
-
-
-def _split_version(version: str) -> tuple[int, str, str]:
-    epoch, colon, rest = version.strip().partition(":")
-    epoch, rest = (epoch, rest) if colon else ("0", version.strip())
-    if not epoch.isdigit():
-        raise DebError(f"Debian version {version!r} has a bad epoch (it must be a number)")
-    upstream, dash, revision = rest.rpartition("-")
-    return (int(epoch), upstream, revision) if dash else (int(epoch), rest, "")
-
-
-def _compare_part(a: str, b: str) -> int:
-    """dpkg's verrevcmp: alternate runs of non-digits (compared by `_order`) and numbers."""
-    runs_a = [(m[1], int(m[2] or 0)) for m in _RUN.finditer(a) if m[0]]
-    runs_b = [(m[1], int(m[2] or 0)) for m in _RUN.finditer(b) if m[0]]
-    for (text_a, number_a), (text_b, number_b) in zip_longest(runs_a, runs_b, fillvalue=("", 0)):
-        orders = zip_longest(map(_order, text_a), map(_order, text_b), fillvalue=0)
-        for x, y in [*orders, (number_a, number_b)]:
-            if x != y:
-                return -1 if x < y else 1
-    return 0
-
-
-def _order(char: str) -> int:
-    # `~` sorts before the end of a run (0), letters before all other characters.
-    if char == "~":
-        return -1
-    return ord(char) if char.isascii() and char.isalpha() else ord(char) + 256
 
 
 def check_dependencies(packages: Sequence[DebPackage], installed: Mapping[str, str]) -> list[str]:

@@ -12,12 +12,12 @@ from imagekit.cli._faults import one_line
 from imagekit.cli._output import handle_errors, out, out_block, print_findings
 from imagekit.cli.sbom import load_inventory
 from imagekit.errors import InputError
+from imagekit.image.ref import RefKind, image_ref
 from imagekit.licenses import (
     LicensePolicy,
     LicenseReport,
     Verdict,
     components_from_inventory,
-    is_sbom_file,
     read_sbom,
 )
 from imagekit.licenses.scopes import base_policy_path, evaluate_scoped
@@ -124,11 +124,13 @@ def licenses(
     rules = LicensePolicy.load(policy)
     base_file = base_policy or base_policy_path()
     base_rules = LicensePolicy.load(base_file) if base_file is not None else None
-    path = Path(target)
-    if is_sbom_file(path):
-        components = read_sbom(path)
-    else:
+    ref = image_ref(target)
+    if ref.kind is RefKind.SBOM:
+        components = read_sbom(ref.path)
+    elif ref.is_image:
         components = components_from_inventory(load_inventory(target))
+    else:
+        raise ref.refused("an image or a CycloneDX JSON SBOM")
     report = evaluate_scoped(components, rules, base_rules)
     if as_json:
         out_block(json.dumps(report.to_dict(), indent=2))

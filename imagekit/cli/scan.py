@@ -12,6 +12,7 @@ import typer
 
 from imagekit.cli._faults import one_line
 from imagekit.cli._output import err, handle_errors, out, out_block, print_findings
+from imagekit.inventory.cyclonedx import load_document
 from imagekit.inventory.model import Inventory
 from imagekit.vulns import (
     Level,
@@ -28,7 +29,6 @@ from imagekit.vulns import (
 )
 from imagekit.vulns.cyclonedx import image_sbom, write
 from imagekit.vulns.online import DEFAULT_URL
-from imagekit.vulns.targets import load_cyclonedx
 
 
 class FailOn(enum.StrEnum):
@@ -103,7 +103,7 @@ def _print_report(report: ScanReport) -> None:
 def _document(loaded: Target, inventory: Inventory | None) -> dict[str, Any]:
     """The SBOM the findings go into: the input SBOM, or the scanned image's own."""
     if loaded.sbom is not None:
-        return load_cyclonedx(loaded.sbom)
+        return load_document(loaded.sbom)
     if inventory is None:
         raise VulnError(f"{loaded.reference}: no SBOM to write the vulnerabilities into")
     return image_sbom(inventory)

@@ -17,13 +17,14 @@ from itertools import combinations
 from pathlib import Path
 from typing import assert_never
 
+from packaging.utils import canonicalize_name
+
 from imagekit.conflicts.lockcheck import installed
 from imagekit.conflicts.registry import Group, RegisteredModel, Registry, Shares, load_registry
 from imagekit.cuda import cuda_of_packages
-from imagekit.diff.inputs import from_inventory
-from imagekit.diff.model import Ecosystem
 from imagekit.errors import Finding, FindingsError, ImagekitError, InputError, Location, Severity
 from imagekit.inventory import read_inventory
+from imagekit.inventory.packages import image_cuda
 from imagekit.plan.catalog import Catalog
 from imagekit.project.lockfile import read_lock
 from imagekit.project.spec import ModelSpec, load_spec
@@ -144,9 +145,10 @@ def _project_facts(name: str, folder: Path, catalog: Catalog) -> ModelFacts:
 
 def _image_facts(name: str, reference: str) -> ModelFacts:
     inventory = read_inventory(reference)
-    snapshot = from_inventory(inventory, reference)
-    pins = {p.name: p.version for p in snapshot.packages if p.ecosystem is Ecosystem.PYTHON}
-    return ModelFacts(name=name, cuda=snapshot.cuda, base=inventory.image.base_name, pins=pins)
+    pins = {str(canonicalize_name(d.name)): d.version for d in inventory.python}
+    return ModelFacts(
+        name=name, cuda=image_cuda(inventory), base=inventory.image.base_name, pins=pins
+    )
 
 
 def _pairs(

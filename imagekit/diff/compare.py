@@ -13,7 +13,6 @@ from collections.abc import Iterable
 
 from packaging.version import InvalidVersion, Version
 
-from imagekit.build.debs import DebError, compare_debian_versions
 from imagekit.diff.model import (
     Change,
     ChangeKind,
@@ -24,6 +23,7 @@ from imagekit.diff.model import (
     Subject,
 )
 from imagekit.diff.risk import ChangeRule, RiskTable, Rule
+from imagekit.inventory.debversion import DebianVersionError, compare_debian_versions
 
 _SUBJECT = {Ecosystem.PYTHON: Subject.PYTHON, Ecosystem.DEB: Subject.DEB}
 _DEB_MAJOR = re.compile(r"^(?:(?P<epoch>\d+):)?(?P<major>\d+)")
@@ -127,7 +127,7 @@ def compare_versions(ecosystem: Ecosystem, a: str, b: str) -> int:
             return compare_debian_versions(a, b)
         va, vb = Version(a), Version(b)
         return (va > vb) - (va < vb)
-    except (InvalidVersion, DebError):
+    except (InvalidVersion, DebianVersionError):
         return (a > b) - (a < b)
 
 

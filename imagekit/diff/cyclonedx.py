@@ -1,4 +1,5 @@
-"""A CycloneDX JSON SBOM read back into a diff `Snapshot`.
+"""A CycloneDX SBOM, read into the package view (`imagekit.inventory.cyclonedx`), as a diff
+`Snapshot`.
 
 Packages come from purls (`pkg:pypi/...`, `pkg:deb/...`), so SBOMs written by other tools (syft,
 cyclonedx-py) diff too; imagekit's own `imagekit:` properties add the site-packages of each
@@ -8,149 +9,98 @@ Python package, the CUDA runtime, the driver floor and the direct dependencies.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 from packageurl import PackageURL
 from packaging.utils import canonicalize_name
 
-from imagekit.diff.model import Artifact, DiffInputError, Ecosystem, InputKind, Package, Snapshot
-from imagekit.errors import Location
-from imagekit.vulns.targets import from_cyclonedx as scan_target_of_sbom
+from imagekit.diff.model import Artifact, Ecosystem, InputKind, Package, Snapshot
+from imagekit.inventory.packages import (
+    ARTIFACT_PATH,
+    DEPENDENCY_CLASS,
+    SITE_PACKAGES,
+    PackageEntry,
+    PackageView,
+)
+from imagekit.vulns.targets import from_view as scan_target_of_view
 
 _RUNTIME_WHEEL = re.compile(r"^nvidia-cuda-runtime-cu\d+$")
 _DIRECT = frozenset({"critical", "optional"})
+_MODEL = "machine-learning-model"
 
 
-def snapshot_from_cyclonedx(data: dict[str, Any], path: Path, reference: str) -> Snapshot:
-    """The snapshot of a parsed CycloneDX JSON document; raises `DiffInputError`."""
-    components = list(_components(data.get("components", []), path, "components"))
-    packages = [p for c in components if (p := _package(c)) is not None]
+def snapshot_of_view(view: PackageView, reference: str) -> Snapshot:
+    """The snapshot of an SBOM's package view."""
+    entries = view.entries
+    packages = [p for e in entries if (p := _package(e)) is not None]
     return Snapshot(
         reference=reference,
         kind=InputKind.SBOM,
         packages=tuple(packages),
-        cuda=_cuda(components, packages),
+        cuda=_cuda(entries, packages),
         min_driver=next(
-            (_props(c).get("imagekit:driver:min-version") for c in components if _is_driver(c)),
+            (e.properties.get("imagekit:driver:min-version") for e in entries if _is_driver(e)),
             None,
         ),
-        artifacts=tuple(_artifact(c) for c in components if c.get("type") == _MODEL),
+        artifacts=tuple(_artifact(e) for e in entries if e.type == _MODEL),
         direct=frozenset(
-            canonicalize_name(str(c.get("name", "")))
-            for c in components
-            if _props(c).get("imagekit:dependency-class") in _DIRECT
+            canonicalize_name(e.name)
+            for e in entries
+            if e.properties.get(DEPENDENCY_CLASS) in _DIRECT
         ),
-        scan_target=scan_target_of_sbom(path),
+        scan_target=scan_target_of_view(view),
     )
 
 
-_MODEL = "machine-learning-model"
-
-
-def _components(value: object, path: Path, key: str) -> Iterator[dict[str, Any]]:
-    """Every component, nested ones included; raises `DiffInputError` for a wrong shape."""
-    if not isinstance(value, list):
-        raise DiffInputError(Location(file=path, key=key), "must be an array", "fix the SBOM")
-    for i, item in enumerate(value):
-        where = f"{key}[{i}]"
-        if not isinstance(item, dict):
-            raise DiffInputError(
-                Location(file=path, key=where), "must be an object", "fix the SBOM"
-            )
-        yield item
-        yield from _components(item.get("components", []), path, f"{where}.components")
-
-
-def _props(component: dict[str, Any]) -> dict[str, str]:
-    props = component.get("properties")
-    if not isinstance(props, list):
-        return {}
-    return {
-        str(p["name"]): str(p.get("value", ""))
-        for p in props
-        if isinstance(p, dict) and "name" in p
-    }
-
-
-def _purl(component: dict[str, Any]) -> PackageURL | None:
-    text = component.get("purl")
-    if not isinstance(text, str):
+def _purl(entry: PackageEntry) -> PackageURL | None:
+    if entry.purl is None:
         return None
     try:
-        return PackageURL.from_string(text)
+        return PackageURL.from_string(entry.purl)
     except ValueError:
         return None  # a purl this library cannot parse is not one we compare
 
 
-def _package(component: dict[str, Any]) -> Package | None:
-    purl = _purl(component)
+def _package(entry: PackageEntry) -> Package | None:
+    purl = _purl(entry)
     if purl is None or purl.version is None:
         return None
     qualifiers = purl.qualifiers if isinstance(purl.qualifiers, dict) else {}
     name: str = purl.name
     if purl.type == "pypi":
         ecosystem, name = Ecosystem.PYTHON, canonicalize_name(name)
-        environment = _props(component).get("imagekit:python:site-packages", "")
+        environment = entry.properties.get(SITE_PACKAGES, "")
     elif purl.type == "deb":
         ecosystem = Ecosystem.DEB
         environment = str(qualifiers.get("arch", ""))
     else:
         return None
+    licence = entry.licence
     return Package(
         ecosystem=ecosystem,
         name=name,
         environment=environment,
         version=purl.version,
-        licences=_licences(component),
-        where=str(component.get("purl")),
+        licences=tuple(sorted({*licence.expressions, *licence.names})),
+        where=str(entry.purl),
     )
 
 
-def _licences(component: dict[str, Any]) -> tuple[str, ...]:
-    found: list[str] = []
-    entries = component.get("licenses")
-    for entry in entries if isinstance(entries, list) else ():
-        if not isinstance(entry, dict):
-            continue
-        if isinstance(entry.get("expression"), str):
-            found.append(entry["expression"])
-        elif isinstance(entry.get("license"), dict):
-            licence = entry["license"]
-            value = licence.get("id") or licence.get("name")
-            if isinstance(value, str):
-                found.append(value)
-    return tuple(sorted(set(found)))
-
-
-def _artifact(component: dict[str, Any]) -> Artifact:
-    hashes = component.get("hashes")
-    sha = next(
-        (
-            str(h.get("content"))
-            for h in (hashes if isinstance(hashes, list) else ())
-            if isinstance(h, dict) and h.get("alg") == "SHA-256"
-        ),
-        None,
-    )
+def _artifact(entry: PackageEntry) -> Artifact:
     return Artifact(
-        name=str(component.get("name", "")),
-        sha256=sha,
-        path=_props(component).get("imagekit:artifact:path", ""),
+        name=entry.name, sha256=entry.sha256, path=entry.properties.get(ARTIFACT_PATH, "")
     )
 
 
-def _is_driver(component: dict[str, Any]) -> bool:
-    return component.get("type") == "device-driver" and component.get("name") == "nvidia-driver"
+def _is_driver(entry: PackageEntry) -> bool:
+    return entry.type == "device-driver" and entry.name == "nvidia-driver"
 
 
-def _cuda(components: list[dict[str, Any]], packages: list[Package]) -> str | None:
+def _cuda(entries: tuple[PackageEntry, ...], packages: list[Package]) -> str | None:
     """The newest CUDA runtime the SBOM names: imagekit's cuda-runtime, else the runtime wheel."""
     versions = [
-        _props(c)["imagekit:cuda:version"]
-        for c in components
-        if c.get("name") == "cuda-runtime" and "imagekit:cuda:version" in _props(c)
+        e.properties["imagekit:cuda:version"]
+        for e in entries
+        if e.name == "cuda-runtime" and "imagekit:cuda:version" in e.properties
     ]
     for package in packages:
         if package.ecosystem is Ecosystem.PYTHON and _RUNTIME_WHEEL.match(package.name):

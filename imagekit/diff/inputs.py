@@ -1,35 +1,28 @@
 """Read what `imagekit diff` compares into `Snapshot`s: an image (through its Inventory), a
 CycloneDX JSON SBOM, an Inventory JSON, or a lockfile.
 
-What a reference names is decided by what it is on this machine: a `.json` file is an SBOM (or
-an Inventory JSON), a tarball or a directory is an image, any other file a lockfile; a name
-that is no file is an image in the Docker daemon.
+What a reference names is told by `imagekit.image.ref`, the rule every command shares.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from packaging.utils import canonicalize_name
 
 from imagekit.cuda import cuda_of_packages
-from imagekit.diff.cyclonedx import snapshot_from_cyclonedx
+from imagekit.diff.cyclonedx import snapshot_of_view
 from imagekit.diff.model import Artifact, DiffInputError, Ecosystem, InputKind, Package, Snapshot
-from imagekit.errors import InputError
+from imagekit.image.ref import RefKind, image_ref
 from imagekit.inventory import Inventory, read_inventory
-from imagekit.limits import MAX_SBOM_DOCUMENT, load_json
+from imagekit.inventory.cyclonedx import load_document, view_of_cyclonedx
+from imagekit.inventory.licences import DeclaredLicense, declared_by_dist
+from imagekit.inventory.packages import image_cuda
 from imagekit.project.lockfile import Lock, read_lock
-from imagekit.sbom.components import is_runtime
-from imagekit.sbom.licensing import DeclaredLicense, declared_by_dist
 from imagekit.vulns.interface import PYPI, Component
 from imagekit.vulns.interface import Package as VulnPackage
 from imagekit.vulns.targets import Target as ScanTarget
 from imagekit.vulns.targets import from_inventory as scan_target_of_inventory
-
-_TARBALLS = (".tar", ".tar.gz", ".tgz", ".tar.zst")
-# A reference with one of these suffixes names a file, never an image in the daemon.
-_FILE_SUFFIXES = frozenset({".json", ".lock", ".txt", ".toml", ".tar", ".gz", ".tgz", ".zst"})
 
 
 def load_snapshot(reference: str) -> Snapshot:
@@ -38,42 +31,25 @@ def load_snapshot(reference: str) -> Snapshot:
     Raises `InputError` (a file that cannot be read as what it looks like) or
     `InventoryError` (an image that cannot be read).
     """
-    path = Path(reference)
-    if not path.exists() and path.suffix in _FILE_SUFFIXES:
-        raise DiffInputError(path, "file not found", "correct the path")
-    if path.is_file() and path.suffix == ".json":
-        return _from_json(path, reference)
-    if path.is_file() and not path.name.endswith(_TARBALLS):
-        return from_lock(read_lock(path), reference)
+    ref = image_ref(reference)
+    if ref.kind is RefKind.SBOM:
+        return _from_json(ref.path, reference)
+    if ref.kind is RefKind.LOCK:
+        return from_lock(read_lock(ref.path), reference)
     return from_inventory(read_inventory(reference), reference)
 
 
 def _from_json(path: Path, reference: str) -> Snapshot:
-    try:
-        size = path.stat().st_size
-        raw = path.read_bytes() if size <= MAX_SBOM_DOCUMENT else b""
-    except OSError as e:
-        raise DiffInputError(path, f"cannot read: {e.strerror}") from e
-    if size > MAX_SBOM_DOCUMENT:
-        raise DiffInputError(
-            path, f"{size} bytes, more than any SBOM ({MAX_SBOM_DOCUMENT})", "pass a real SBOM"
-        )
-    try:
-        data: Any = load_json(raw, path, max_bytes=MAX_SBOM_DOCUMENT)
-    except InputError as e:
-        line = f", line {e.location.line}" if e.location.line else ""
-        raise DiffInputError(
-            path, f"not valid JSON ({e.message}{line})", "pass a CycloneDX JSON SBOM"
-        ) from e
-    if isinstance(data, dict) and data.get("bomFormat") == "CycloneDX":
-        return snapshot_from_cyclonedx(data, path, reference)
-    if isinstance(data, dict) and "image" in data and "python" in data:
+    data = load_document(path)
+    if "bomFormat" not in data and "image" in data and "python" in data:
         return from_inventory(Inventory.from_dict(data), reference)
-    raise DiffInputError(
-        path,
-        "neither a CycloneDX SBOM (no bomFormat) nor an imagekit Inventory",
-        "pass a CycloneDX JSON SBOM, an Inventory JSON, a lockfile or an image",
-    )
+    if "bomFormat" not in data:
+        raise DiffInputError(
+            path,
+            "neither a CycloneDX SBOM (no bomFormat) nor an imagekit Inventory",
+            "pass a CycloneDX JSON SBOM, an Inventory JSON, a lockfile or an image",
+        )
+    return snapshot_of_view(view_of_cyclonedx(data, path), reference)
 
 
 # --- Inventory ---------------------------------------------------------------------------------
@@ -109,7 +85,7 @@ def from_inventory(inventory: Inventory, reference: str) -> Snapshot:
         reference=reference,
         kind=InputKind.IMAGE,
         packages=(*python, *debs),
-        cuda=_inventory_cuda(inventory),
+        cuda=image_cuda(inventory),
         min_driver=inventory.min_driver,
         artifacts=tuple(
             Artifact(name=a.name, sha256=a.actual_sha256, path=a.path) for a in inventory.artifacts
@@ -122,18 +98,6 @@ def from_inventory(inventory: Inventory, reference: str) -> Snapshot:
 def _dist_licences(expression: str | None, declared: DeclaredLicense) -> tuple[str, ...]:
     found = tuple(declared.expressions) or tuple(declared.names)
     return found or ((expression,) if expression else ())
-
-
-def _inventory_cuda(inventory: Inventory) -> str | None:
-    """The CUDA major.minor the plan, the labels or the runtime found in the image say."""
-    planned = inventory.plan.cuda_version if inventory.plan else None
-    if planned:
-        return str(planned)
-    label = inventory.image.labels.get("io.imagekit.cuda.version")
-    if label:
-        return label
-    runtimes = sorted(c.cuda_version for c in inventory.cuda if is_runtime(c))
-    return runtimes[-1] if runtimes else None
 
 
 # --- lockfiles -------------------------------------------------------------------------------

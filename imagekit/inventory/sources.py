@@ -4,8 +4,8 @@ The interface (`ImageSource`, `SourceKind`, `LayerStream`, `ImageConfig`) lives 
 `interface.py`; one module per kind implements it (`_oci`, `_archive`, `_rootfs`).
 
 To add a kind of source (a registry, next): add a `SourceKind` member, a module with a class
-that satisfies `ImageSource`, a branch in `make_source`, and a rule in `kind_of`; the test
-that loops over `SourceKind` fails until all are there.
+that satisfies `ImageSource`, and a branch in `make_source` (`imagekit.image.ref` already tells
+its references apart); the test that loops over `SourceKind` fails until all are there.
 """
 
 from __future__ import annotations
@@ -13,9 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import assert_never
 
+from imagekit.errors import InputError
+from imagekit.image.ref import REGISTRY_PREFIX, RefKind, image_ref
 from imagekit.inventory._archive import DaemonSource, DockerArchiveSource
 from imagekit.inventory._oci import OciLayoutSource
 from imagekit.inventory._rootfs import RootfsSource
+from imagekit.inventory.errors import InventoryError
 from imagekit.inventory.interface import (
     ImageConfig,
     ImageSource,
@@ -23,6 +26,7 @@ from imagekit.inventory.interface import (
     LayerVisitor,
     SourceKind,
 )
+from imagekit.limits import shown
 
 __all__ = [
     "DaemonSource",
@@ -56,18 +60,22 @@ def make_source(kind: SourceKind, reference: str, *, platform: str | None = None
 
 
 def kind_of(reference: str) -> SourceKind:
-    """The kind of source a reference names, by what it is on this machine.
-
-    A directory with `oci-layout` is an OCI layout, any other directory a root file system, a
-    file a docker-archive; anything else is taken as an image in the Docker daemon. (Registry
-    references, when they come, will be told apart by their `docker://` prefix here.)
-    """
-    path = Path(reference)
-    if path.is_dir():
-        return SourceKind.OCI_LAYOUT if (path / "oci-layout").is_file() else SourceKind.ROOTFS
-    if path.exists():
-        return SourceKind.DOCKER_ARCHIVE
-    return SourceKind.DAEMON
+    """The kind of source a reference names, by `imagekit.image.ref`'s rule (the one every
+    command shares); raises `InventoryError` for a missing path, an SBOM, a lockfile, or a
+    registry reference (pulled into a layout first)."""
+    try:
+        ref = image_ref(reference)
+    except InputError as e:
+        raise InventoryError(str(e)) from e
+    if ref.kind is RefKind.REGISTRY:
+        name = shown(reference.removeprefix(REGISTRY_PREFIX))
+        raise InventoryError(
+            f"{shown(reference)}: an image in a registry is read from a layout: "
+            f"imagekit pull {name} -o DIR, then pass DIR"
+        )
+    if not ref.is_image:
+        raise InventoryError(f"{shown(reference)}: {ref.described} is not an image (pass an image)")
+    return SourceKind(ref.kind.value)
 
 
 def open_source(reference: str, *, platform: str | None = None) -> ImageSource:

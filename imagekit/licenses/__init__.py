@@ -6,8 +6,7 @@ from __future__ import annotations
 from imagekit.licenses.components import (
     LicensedComponent,
     components_from_inventory,
-    components_from_sbom,
-    is_sbom_file,
+    components_of_view,
     read_sbom,
 )
 from imagekit.licenses.evaluate import Decision, LicenseReport, component_of_metadata, evaluate
@@ -24,8 +23,7 @@ __all__ = [
     "Waiver",
     "component_of_metadata",
     "components_from_inventory",
-    "components_from_sbom",
+    "components_of_view",
     "evaluate",
-    "is_sbom_file",
     "read_sbom",
 ]

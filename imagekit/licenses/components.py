@@ -1,25 +1,25 @@
-"""The components whose licences a policy judges, read from a CycloneDX JSON SBOM.
+"""The components whose licences a policy judges, from the package view of an image or of a
+CycloneDX JSON SBOM (`imagekit.inventory.packages`).
 
-An image is judged through its own SBOM (`components_from_inventory`), so an image and the SBOM
-written from it always get the same answer. Not judged: the operating system, device drivers
+An image and the SBOM written from it give the same view, so they get the same answer. Not
+judged: the operating system, device drivers
 (on the host, not in the image), files and platforms, and components another one provides
 (`imagekit:provided-by`: judged through their provider).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Mapping
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from imagekit.errors import InputError, Location
+from imagekit.inventory.cyclonedx import read_cyclonedx
+from imagekit.inventory.licences import NOASSERTION
 from imagekit.inventory.model import Inventory
-from imagekit.limits import MAX_SBOM_DOCUMENT, load_json
-from imagekit.sbom import NOASSERTION, SbomFormat, render_sbom, spdx
-from imagekit.sbom.components import PROVIDED_BY
+from imagekit.inventory.packages import PROVIDED_BY, PackageEntry, PackageView, view_of_inventory
 
+_NOT_AN_ID = re.compile(r"\s|^LicenseRef-")
 NOT_JUDGED = frozenset({"operating-system", "device-driver", "file", "platform", "container"})
 
 
@@ -53,113 +53,38 @@ class LicensedComponent:
         }
 
 
-def _licences(entries: object, where: str, source: Path) -> tuple[list[str], list[str]]:
-    expressions: list[str] = []
-    names: list[str] = []
-    for i, entry in enumerate(entries if isinstance(entries, list) else []):
-        if not isinstance(entry, dict):
-            raise InputError(
-                Location(file=source, key=f"{where}.licenses[{i}]"),
-                "must be an object",
-                "write {'license': {...}} or {'expression': ...}",
-            )
-        licence = entry.get("license")
-        text = entry.get("expression")
-        if isinstance(licence, dict):
-            text = licence.get("id") or licence.get("name")
-        if not isinstance(text, str) or not text.strip():
-            continue
-        canonical = spdx(text)
-        if canonical:
-            expressions.append(canonical)
-        else:
-            names.append(text.strip())
-    return expressions, names
+def _id_first(expression: str) -> tuple[bool, str]:
+    """Single SPDX ids (sorted), then compound expressions and LicenseRefs: the order an SBOM
+    lists them in, so an image and its SBOM read the same."""
+    return (bool(_NOT_AN_ID.search(expression)), expression)
 
 
-def _walk(components: object, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    for i, component in enumerate(components if isinstance(components, list) else []):
-        if isinstance(component, dict):
-            path = f"{where}[{i}]"
-            yield path, component
-            yield from _walk(component.get("components"), f"{path}.components")
+def _judged(entry: PackageEntry) -> bool:
+    return entry.type not in NOT_JUDGED and PROVIDED_BY not in entry.properties
 
 
-def _judged(component: Mapping[str, Any]) -> bool:
-    if component.get("type") in NOT_JUDGED:
-        return False
-    props = component.get("properties")
-    return not any(
-        isinstance(p, dict) and p.get("name") == PROVIDED_BY
-        for p in (props if isinstance(props, list) else [])
+def components_of_view(view: PackageView) -> tuple[LicensedComponent, ...]:
+    """The judged components of a package view (an image's, or an SBOM read back)."""
+    return tuple(
+        LicensedComponent(
+            name=entry.name,
+            version=entry.version,
+            kind=entry.purl_type or entry.type,
+            expressions=tuple(sorted(entry.licence.expressions, key=_id_first)),
+            names=tuple(sorted(entry.licence.names)),
+            purl=entry.purl,
+        )
+        for entry in view.entries
+        if _judged(entry)
     )
-
-
-def components_from_sbom(data: Mapping[str, Any], source: Path) -> tuple[LicensedComponent, ...]:
-    """The judged components of a parsed CycloneDX JSON document, nested ones included."""
-    if data.get("bomFormat") != "CycloneDX":
-        raise InputError(
-            Location(file=source, key="bomFormat"),
-            "not a CycloneDX document",
-            "pass a CycloneDX JSON SBOM (imagekit sbom IMAGE -o FILE) or an image",
-        )
-    out: list[LicensedComponent] = []
-    for where, component in _walk(data.get("components"), "components"):
-        if not _judged(component):
-            continue
-        expressions, names = _licences(component.get("licenses"), where, source)
-        purl = component.get("purl")
-        purl = purl if isinstance(purl, str) else None
-        kind = purl[4:].split("/", 1)[0] if purl and purl.startswith("pkg:") else None
-        version = component.get("version")
-        out.append(
-            LicensedComponent(
-                name=str(component.get("name", "")),
-                version=version if isinstance(version, str) else None,
-                kind=kind or str(component.get("type", "library")),
-                expressions=tuple(expressions),
-                names=tuple(names),
-                purl=purl,
-            )
-        )
-    return tuple(out)
 
 
 def read_sbom(path: Path) -> tuple[LicensedComponent, ...]:
     """The judged components of a CycloneDX JSON file; raises `InputError`."""
-    try:
-        size = path.stat().st_size
-        raw = path.read_bytes() if size <= MAX_SBOM_DOCUMENT else b""
-    except FileNotFoundError as e:
-        raise InputError(path, "file not found", "correct the path") from e
-    except OSError as e:
-        raise InputError(path, f"cannot read: {e}", "pass a readable UTF-8 file") from e
-    if size > MAX_SBOM_DOCUMENT:
-        raise InputError(
-            path, f"{size} bytes, more than any SBOM ({MAX_SBOM_DOCUMENT})", "pass a real SBOM"
-        )
-    try:
-        data = load_json(raw, path, max_bytes=MAX_SBOM_DOCUMENT)
-    except InputError as e:
-        message = e.message.removeprefix("malformed JSON: ")
-        raise InputError(e.location, f"not JSON: {message}", "pass a CycloneDX JSON SBOM") from e
-    if not isinstance(data, dict):
-        raise InputError(path, "not a JSON object", "pass a CycloneDX JSON SBOM")
-    return components_from_sbom(data, path)
+    return components_of_view(read_cyclonedx(path))
 
 
 def components_from_inventory(inventory: Inventory) -> tuple[LicensedComponent, ...]:
-    """The judged components of an image, read from the SBOM imagekit writes for it."""
-    text = render_sbom(inventory, fmt=SbomFormat.CYCLONEDX_JSON, reproducible=True)
-    return components_from_sbom(json.loads(text), Path(inventory.image.reference))
-
-
-def is_sbom_file(path: Path) -> bool:
-    """True when `path` is a file that starts as JSON or XML text (an image archive is a tar);
-    `read_sbom` then reads the JSON, and says an XML document is not JSON."""
-    try:
-        with path.open("rb") as f:
-            head = f.read(64).lstrip()
-    except OSError:
-        return False
-    return head.startswith((b"{", b"<?xml"))
+    """The judged components of an image: the same ones its SBOM lists, read from its
+    Inventory directly."""
+    return components_of_view(view_of_inventory(inventory))

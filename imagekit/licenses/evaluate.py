@@ -18,17 +18,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import license_expression
 
-from imagekit.conflicts.metadata import WheelMetadata
 from imagekit.errors import Finding, Location
+from imagekit.inventory.licences import NOASSERTION, declared_by_dist, spdx
 from imagekit.inventory.model import PythonDist
 from imagekit.licenses.components import LicensedComponent
 from imagekit.licenses.policy import LicensePolicy, Verdict
-from imagekit.sbom import NOASSERTION, spdx
-from imagekit.sbom.licensing import declared_by_dist
 
 _LICENSING = license_expression.Licensing()
 
@@ -183,7 +181,23 @@ def evaluate(components: Iterable[LicensedComponent], policy: LicensePolicy) -> 
     return LicenseReport(decisions=tuple(decisions))
 
 
-def component_of_metadata(meta: WheelMetadata) -> LicensedComponent:
+class DeclaredMetadata(Protocol):
+    """The licence fields a wheel's METADATA declares (`conflicts.metadata.WheelMetadata` is
+    one); read-only properties, so a frozen dataclass satisfies it."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def wheel(self) -> Path: ...
+    @property
+    def license_expression(self) -> str | None: ...
+    @property
+    def license_texts(self) -> tuple[str, ...]: ...
+
+
+def component_of_metadata(meta: DeclaredMetadata) -> LicensedComponent:
     """A locked package as the policy judges it before the build: the licences its own METADATA
     declares, read as the image's SBOM reads them from the installed `.dist-info`."""
     texts = list(meta.license_texts)

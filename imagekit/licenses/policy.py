@@ -27,7 +27,7 @@ import license_expression
 from packaging.utils import NormalizedName, canonicalize_name
 
 from imagekit.errors import ErrorCollector, FindingsError, InputError, Location
-from imagekit.sbom import NOASSERTION, spdx
+from imagekit.inventory.licences import NOASSERTION, spdx
 from imagekit.tomlfile import Table, load_toml
 
 

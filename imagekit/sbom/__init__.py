@@ -1,32 +1,24 @@
-"""CycloneDX SBOMs of images: what the Inventory says is inside, in the format tools read."""
+"""SBOMs of images: what the Inventory says is inside, in the formats tools read.
+
+Each output format is a writer behind one seam (`interface.SbomWriter`, one module per format in
+`formats/`); `render_sbom` and `write_sbom` take every format down the same path.
+"""
 
 from __future__ import annotations
 
-from imagekit.sbom.document import (
-    SbomError,
-    SbomFormat,
-    SpecVersion,
-    build_bom,
-    render_sbom,
-    serialize,
-    validate,
-    write_sbom,
-    write_text_atomically,
-)
-from imagekit.sbom.licensing import NOASSERTION, DeclaredLicense, declared_by_dist, spdx
+from imagekit.sbom.document import build_bom
+from imagekit.sbom.formats import writer
+from imagekit.sbom.interface import SbomError, SbomFormat, SbomWriter, SpecVersion
+from imagekit.sbom.write import render_sbom, write_sbom, write_text_atomically
 
 __all__ = [
-    "NOASSERTION",
-    "DeclaredLicense",
     "SbomError",
     "SbomFormat",
+    "SbomWriter",
     "SpecVersion",
     "build_bom",
-    "declared_by_dist",
     "render_sbom",
-    "serialize",
-    "spdx",
-    "validate",
     "write_sbom",
     "write_text_atomically",
+    "writer",
 ]

@@ -21,9 +21,9 @@ from cyclonedx.model import (
 from cyclonedx.model.component import Component, ComponentScope, ComponentType
 from packageurl import PackageURL
 
+from imagekit.inventory.licences import declared_by_dist, declared_by_texts
 from imagekit.inventory.model import (
     CudaComponent,
-    CudaSourceKind,
     DataSource,
     DebPackage,
     ImageInfo,
@@ -31,16 +31,13 @@ from imagekit.inventory.model import (
     OsRelease,
     PythonDist,
 )
-from imagekit.sbom.licensing import declared_by_dist, declared_by_texts, to_cyclonedx
+from imagekit.inventory.packages import DEPENDENCY_CLASS, PROVIDED_BY, deb_purl, pypi_purl
+from imagekit.sbom.licensing import to_cyclonedx
 
 DRIVER_REF = "nvidia-driver"
 CRITICAL = "critical"
 OPTIONAL = "optional"
-DEPENDENCY_CLASS = "imagekit:dependency-class"
-PROVIDED_BY = "imagekit:provided-by"  # the package whose files this component is
 
-_RUNTIME_WHEEL = re.compile(r"^nvidia-cuda-runtime(-cu\d+)?$")  # CUDA 13 dropped the suffix
-_RUNTIME_NAMES = frozenset({"cudart", "cuda-runtime", "cuda-cudart"})
 _TRANSPORT = re.compile(r"^(docker-daemon|docker-archive|oci-archive|oci|docker):(//)?")
 
 
@@ -137,23 +134,6 @@ def os_component(release: OsRelease) -> Component:
 # --- packages --------------------------------------------------------------------------------
 
 
-def deb_purl(deb: DebPackage, release: OsRelease | None) -> PackageURL:
-    """`pkg:deb/<os id>/NAME@VERSION?arch=ARCH&distro=<id>-<version>`, plus `upstream=SOURCE`
-    or `SOURCE@VERSION` (syft's convention, which grype reads to match the source package)
-    when the source's name or version differs from the binary's."""
-    qualifiers = {"arch": deb.architecture}
-    if release:
-        qualifiers["distro"] = f"{release.id}-{release.version_id}"
-    source = deb.source_name or deb.name
-    other_version = bool(deb.source_version) and deb.source_version != deb.version
-    if source != deb.name or other_version:  # a binNMU (5.2.15-2+b13) has its own version
-        qualifiers["upstream"] = f"{source}@{deb.source_version}" if other_version else source
-    namespace = release.id if release else "debian"
-    return PackageURL(
-        type="deb", namespace=namespace, name=deb.name, version=deb.version, qualifiers=qualifiers
-    )
-
-
 def deb_component(deb: DebPackage, release: OsRelease | None) -> Component:
     purl = deb_purl(deb, release)
     properties = [
@@ -171,10 +151,6 @@ def deb_component(deb: DebPackage, release: OsRelease | None) -> Component:
         licenses=to_cyclonedx(declared_by_texts(deb.licenses)),
         properties=properties,
     )
-
-
-def pypi_purl(dist: PythonDist) -> PackageURL:
-    return PackageURL(type="pypi", name=dist.name, version=dist.version)
 
 
 def dist_component(
@@ -259,15 +235,6 @@ def data_component(source: DataSource) -> Component:
 
 
 # --- CUDA and the driver ---------------------------------------------------------------------
-
-
-def is_runtime(cuda: CudaComponent) -> bool:
-    """A CUDA runtime: a toolkit, a libcudart, or an nvidia-cuda-runtime(-cuNN) wheel."""
-    return (
-        cuda.kind is CudaSourceKind.TOOLKIT
-        or cuda.name in _RUNTIME_NAMES
-        or bool(_RUNTIME_WHEEL.match(cuda.name))
-    )
 
 
 def cuda_runtime_component(cuda: CudaComponent, provided_by: str | None) -> Component:

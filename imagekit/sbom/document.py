@@ -1,4 +1,4 @@
-"""A CycloneDX SBOM of an Inventory: built, serialised, schema-validated, written atomically.
+"""The CycloneDX model of an Inventory, which both CycloneDX formats serialise.
 
 `reproducible=True` leaves out the serial number and the timestamp; everything else is sorted by
 the library, so the same Inventory gives the same bytes.
@@ -6,62 +6,22 @@ the library, so the same Inventory gives the same bytes.
 
 from __future__ import annotations
 
-import enum
 from collections import Counter
-from pathlib import Path
-from typing import assert_never
 
 from cyclonedx.exception import CycloneDxException
 from cyclonedx.model import Property
 from cyclonedx.model.bom import Bom
 from cyclonedx.model.component import Component, ComponentType
 from cyclonedx.model.lifecycle import LifecyclePhase, PredefinedLifecycle
-from cyclonedx.output import make_outputter
-from cyclonedx.schema import OutputFormat, SchemaVersion
-from cyclonedx.validation import make_schemabased_validator
 from packaging.utils import canonicalize_name
 
 from imagekit import __version__
-from imagekit.errors import ImagekitError
-from imagekit.fsio import write_text
-from imagekit.inventory.model import CudaComponent, CudaSourceKind, Inventory, PythonDist
+from imagekit.inventory.model import CudaSourceKind, Inventory
+from imagekit.inventory.packages import dist_refs, runtimes
 from imagekit.plan.stored import StoredPlan
 from imagekit.sbom import components as c
 from imagekit.sbom.graph import deb_edges, python_edges
-
-
-class SbomFormat(enum.StrEnum):
-    CYCLONEDX_JSON = "cyclonedx-json"
-    CYCLONEDX_XML = "cyclonedx-xml"
-
-
-class SpecVersion(enum.StrEnum):
-    V1_6 = "1.6"
-    V1_5 = "1.5"
-
-
-class SbomError(ImagekitError):
-    """The SBOM could not be made, validated or written; nothing was written."""
-
-
-def output_format(fmt: SbomFormat) -> OutputFormat:
-    match fmt:
-        case SbomFormat.CYCLONEDX_JSON:
-            return OutputFormat.JSON
-        case SbomFormat.CYCLONEDX_XML:
-            return OutputFormat.XML
-        case _:
-            assert_never(fmt)
-
-
-def schema_version(spec: SpecVersion) -> SchemaVersion:
-    match spec:
-        case SpecVersion.V1_6:
-            return SchemaVersion.V1_6
-        case SpecVersion.V1_5:
-            return SchemaVersion.V1_5
-        case _:
-            assert_never(spec)
+from imagekit.sbom.interface import SbomError
 
 
 def _wheel_hashes(plan: StoredPlan | None) -> dict[tuple[str, str], str]:
@@ -84,16 +44,6 @@ def _dependency_classes(plan: StoredPlan | None) -> dict[str, str]:
     return out
 
 
-def _dist_refs(dists: tuple[PythonDist, ...]) -> list[str]:
-    """The purl, with `#<site-packages>` where one name@version is in several environments."""
-    purls = [c.pypi_purl(d).to_string() for d in dists]
-    counts = Counter(purls)
-    return [
-        purl if counts[purl] == 1 else f"{purl}#{d.site_packages}"
-        for purl, d in zip(purls, dists, strict=True)
-    ]
-
-
 class _Builder:
     """Collects components and edges for one Inventory."""
 
@@ -101,7 +51,7 @@ class _Builder:
         self.inv = inventory
         self.components: list[Component] = []
         self.edges: dict[str, set[str]] = {}
-        self.dist_refs = _dist_refs(inventory.python)
+        self.dist_refs = dist_refs(inventory.python)
 
     def add(self, component: Component) -> str:
         self.components.append(component)
@@ -139,35 +89,16 @@ class _Builder:
         for i, needs in edges.items():
             self.depend(refs[i], *(refs[j] for j in needs))
 
-    def _provider(self, cuda: CudaComponent) -> str | None:
-        """The bom-ref of the distribution whose files hold a CUDA component."""
-        path = cuda.path
-        wheel = canonicalize_name(cuda.name) if cuda.kind is CudaSourceKind.WHEEL else None
-        for dist, ref in zip(self.inv.python, self.dist_refs, strict=True):
-            if path == dist.metadata_path or canonicalize_name(dist.name) == wheel:
-                return ref
-            rel = path.removeprefix(dist.site_packages.rstrip("/") + "/")
-            if rel != path and any(f.path == rel for f in dist.record):
-                return ref
-        return None
-
     def cuda(self) -> None:
-        runtimes: dict[str, str] = {}  # provider (or path) -> bom-ref: one runtime per wheel
-        # A wheel or toolkit names the runtime better than a libcudart file inside it.
-        order = [CudaSourceKind.WHEEL, CudaSourceKind.TOOLKIT, CudaSourceKind.LIBRARY]
-        found = [x for x in self.inv.cuda if x.kind in order]
-        for cuda in sorted(found, key=lambda x: (order.index(x.kind), x.path)):
-            if not c.is_runtime(cuda):
-                continue
-            provider = self._provider(cuda)
-            key = provider or cuda.path
-            if key not in runtimes:
-                runtimes[key] = self.add(c.cuda_runtime_component(cuda, provider))
+        runtime_refs = []
+        for cuda, provider in runtimes(self.inv):
+            provided_by = self.dist_refs[provider] if provider is not None else None
+            runtime_refs.append(self.add(c.cuda_runtime_component(cuda, provided_by)))
         min_driver = self.inv.min_driver
         if min_driver:
             versions = [x.cuda_version for x in self.inv.cuda]
             driver = self.add(c.driver_component(min_driver, versions))
-            for ref in runtimes.values():
+            for ref in runtime_refs:
                 self.depend(ref, driver)
 
     def models_and_data(self) -> None:
@@ -213,63 +144,3 @@ def build_bom(inventory: Inventory, *, reproducible: bool = False) -> Bom:
     for dependent, needs in builder.edges.items():
         bom.register_dependency(by_ref[dependent], [by_ref[n] for n in sorted(needs)])
     return bom
-
-
-def serialize(bom: Bom, fmt: SbomFormat, spec: SpecVersion) -> str:
-    """The BOM as CycloneDX JSON or XML text; raises `SbomError` for what the spec cannot hold."""
-    try:
-        text = make_outputter(bom, output_format(fmt), schema_version(spec)).output_as_string(
-            indent=2
-        )
-    except CycloneDxException as e:
-        raise SbomError(f"cannot write CycloneDX {spec} {fmt}: {e}") from e
-    return text if text.endswith("\n") else text + "\n"
-
-
-def validate(text: str, fmt: SbomFormat, spec: SpecVersion, subject: str) -> None:
-    """Check `text` against the CycloneDX schema; raises `SbomError` naming the first problem."""
-    validator = make_schemabased_validator(output_format(fmt), schema_version(spec))
-    error = validator.validate_str(text)
-    if error is not None:
-        detail = getattr(error.data, "message", None) or str(error.data)
-        raise SbomError(
-            f"{subject}: the SBOM fails the CycloneDX {spec} schema ({fmt}): {detail} "
-            "(nothing was written; this is an imagekit bug: report it with the image)"
-        )
-
-
-def render_sbom(
-    inventory: Inventory,
-    *,
-    fmt: SbomFormat = SbomFormat.CYCLONEDX_JSON,
-    spec: SpecVersion = SpecVersion.V1_6,
-    reproducible: bool = False,
-) -> str:
-    """The validated SBOM text of an Inventory; raises `SbomError`."""
-    text = serialize(build_bom(inventory, reproducible=reproducible), fmt, spec)
-    validate(text, fmt, spec, inventory.image.reference)
-    return text
-
-
-def write_text_atomically(path: Path, text: str) -> Path:
-    """Write `text` atomically (`fsio`), with the mode a plainly written file would get (0644
-    under umask 022); raises `SbomError`."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_text(path, text)
-    except OSError as e:
-        raise SbomError(f"{path}: cannot write the SBOM: {e.strerror} (check the path)") from e
-    return path
-
-
-def write_sbom(
-    inventory: Inventory,
-    path: Path,
-    *,
-    fmt: SbomFormat = SbomFormat.CYCLONEDX_JSON,
-    spec: SpecVersion = SpecVersion.V1_6,
-    reproducible: bool = False,
-) -> Path:
-    """Render, validate, then write atomically; on any error nothing is written."""
-    text = render_sbom(inventory, fmt=fmt, spec=spec, reproducible=reproducible)
-    return write_text_atomically(path, text)

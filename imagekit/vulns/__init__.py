@@ -23,7 +23,7 @@ from imagekit.vulns.osv import OsvFormatError, OsvRecord
 from imagekit.vulns.scan import ScanReport, VulnFinding, scan
 from imagekit.vulns.severity import Level, Rating
 from imagekit.vulns.sources import choose_sources, make_source
-from imagekit.vulns.targets import Target, from_cyclonedx, from_inventory, load_target
+from imagekit.vulns.targets import Target, from_cyclonedx, from_inventory, from_view, load_target
 
 __all__ = [
     "AnalysisState",
@@ -49,6 +49,7 @@ __all__ = [
     "evaluate",
     "from_cyclonedx",
     "from_inventory",
+    "from_view",
     "load_ignores",
     "load_target",
     "make_source",

@@ -14,16 +14,16 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from packageurl import PackageURL
 from packaging.utils import canonicalize_name
 
-from imagekit.errors import Finding, InputError, Location, Severity
+from imagekit.errors import Finding, Location, Severity
+from imagekit.image.ref import RefKind, image_ref
 from imagekit.inventory import read_inventory
+from imagekit.inventory.cyclonedx import read_cyclonedx
 from imagekit.inventory.model import DebPackage, Inventory, OsRelease
-from imagekit.limits import MAX_SBOM_DOCUMENT, load_json
-from imagekit.sbom.components import deb_purl, pypi_purl
+from imagekit.inventory.packages import PackageView, deb_purl, pypi_purl
 from imagekit.vulns.interface import DEBIAN, PYPI, Component, Package
 
 RULE_TARGET = "scan-target"
@@ -123,38 +123,6 @@ def from_inventory(inventory: Inventory) -> Target:
 # --- a CycloneDX JSON SBOM ------------------------------------------------------------------
 
 
-def looks_like_json(path: Path) -> bool:
-    """True for a file whose first non-blank byte is `{` (a JSON SBOM, not an image archive)."""
-    try:
-        with path.open("rb") as f:
-            head = f.read(512).lstrip(b"\xef\xbb\xbf \t\r\n")
-    except OSError:
-        return False
-    return head.startswith(b"{")
-
-
-def _components(items: object) -> Iterator[dict[str, Any]]:
-    for item in items if isinstance(items, list) else []:
-        if isinstance(item, dict):
-            yield item
-            yield from _components(item.get("components"))
-
-
-def load_cyclonedx(path: Path) -> dict[str, Any]:
-    """A CycloneDX JSON document; raises `InputError` for a file that is not one."""
-    try:
-        with path.open("rb") as f:  # no further than the bound: the size is checked on parse
-            data = f.read(MAX_SBOM_DOCUMENT + 1)
-    except OSError as e:
-        raise InputError(path, f"cannot read: {e.strerror}", "check the path") from e
-    doc = load_json(data, path, max_bytes=MAX_SBOM_DOCUMENT)
-    if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
-        raise InputError(
-            path, 'not a CycloneDX SBOM (no "bomFormat": "CycloneDX")', "give a CycloneDX JSON SBOM"
-        )
-    return doc
-
-
 def _deb_source(purl: PackageURL) -> tuple[str, str]:
     qualifiers = purl.qualifiers if isinstance(purl.qualifiers, dict) else {}
     name, _, version = str(qualifiers.get("upstream") or "").partition("@")
@@ -185,53 +153,61 @@ def _purl_item(
 
 
 def from_cyclonedx(path: Path) -> Target:
-    """The PyPI and Debian packages of a CycloneDX JSON SBOM (components with a purl); the
-    others are counted in one warning per purl type."""
-    doc = load_cyclonedx(path)
+    """The packages of a CycloneDX JSON SBOM (see `from_view`); raises `InputError`."""
+    return from_view(read_cyclonedx(path))
+
+
+def from_view(view: PackageView) -> Target:
+    """The PyPI and Debian packages of a package view (components with a purl); the others
+    are counted in one warning per purl type."""
     warnings: list[Finding] = []
     skipped: Counter[str] = Counter()
     items: list[tuple[str, str, str, Component]] = []
-    for raw in _components(doc.get("components")):
-        text = raw.get("purl")
-        if not isinstance(text, str) or not text:
+    for entry in view.entries:
+        text = entry.purl
+        if not text:
             continue
         try:
             purl = PackageURL.from_string(text)
         except ValueError as e:
-            warnings.append(_warning(str(path), f"bad purl {text!r}: {e}", "correct the purl"))
+            warnings.append(_warning(view.reference, f"bad purl {text!r}: {e}", "correct the purl"))
             continue
         if not purl.version or (purl.type, purl.namespace) not in _SCANNED:
             skipped[f"{purl.type}/{purl.namespace}" if purl.namespace else str(purl.type)] += 1
             continue
-        ref = raw.get("bom-ref")
         component = Component(
-            name=str(raw.get("name") or purl.name),
+            name=entry.name or str(purl.name),
             version=str(purl.version),
             purl=text,
-            bom_ref=ref if isinstance(ref, str) else None,
+            bom_ref=entry.bom_ref,
         )
-        item = _purl_item(purl, component, str(path), warnings)
+        item = _purl_item(purl, component, view.reference, warnings)
         if item:
             items.append(item)
     for kind, count in sorted(skipped.items()):
         warnings.append(
             _warning(
-                str(path),
+                view.reference,
                 f"{count} component(s) of type {kind} are not scanned (imagekit matches PyPI and "
                 "Debian packages, with a version)",
                 "scan those with a tool for their ecosystem",
             )
         )
-    return Target(reference=str(path), packages=_group(items), warnings=tuple(warnings), sbom=path)
+    return Target(
+        reference=view.reference, packages=_group(items), warnings=tuple(warnings), sbom=view.sbom
+    )
 
 
 # --- the target named on the command line ---------------------------------------------------
 
 
 def load_target(reference: str) -> tuple[Target, Inventory | None]:
-    """A CycloneDX JSON file is scanned as an SBOM; anything else is an image reference."""
-    path = Path(reference)
-    if path.is_file() and looks_like_json(path):
-        return from_cyclonedx(path), None
+    """An SBOM is scanned as one, an image through its Inventory (`imagekit.image.ref` tells
+    which); raises `InputError` for a lockfile or a path that is missing."""
+    ref = image_ref(reference)
+    if ref.kind is RefKind.SBOM:
+        return from_cyclonedx(ref.path), None
+    if not ref.is_image:
+        raise ref.refused("an image or a CycloneDX JSON SBOM")
     inventory = read_inventory(reference)
     return from_inventory(inventory), inventory

@@ -16,7 +16,7 @@ from typing import Any, assert_never
 
 from packaging.version import InvalidVersion, Version
 
-from imagekit.build.debs import DebError, compare_debian_versions
+from imagekit.inventory.debversion import DebianVersionError, compare_debian_versions
 from imagekit.limits import MAX_VERSION_LENGTH, shown
 
 ZERO = "0"  # OSV: "introduced": "0" is before any version
@@ -60,7 +60,7 @@ def compare_dpkg(a: str, b: str) -> int:
         raise VersionError("an empty string is not a Debian version")
     try:
         return compare_debian_versions(a, b)
-    except DebError as e:
+    except DebianVersionError as e:
         raise VersionError(str(e)) from e
 
 

@@ -34,7 +34,6 @@ from _inventory_helpers import (
 )
 
 from imagekit.diff.inputs import load_snapshot
-from imagekit.diff.model import DiffInputError
 from imagekit.errors import InputError
 from imagekit.image.index import MAX_DESCRIPTORS, MAX_INDEX_DEPTH
 from imagekit.inventory import (
@@ -56,6 +55,7 @@ from imagekit.inventory.python import METADATA_HEAD, read_python
 from imagekit.inventory.sources import DockerArchiveSource, OciLayoutSource, RootfsSource
 from imagekit.licenses.components import read_sbom
 from imagekit.limits import MAX_SBOM_DOCUMENT
+from imagekit.vulns.targets import load_target
 
 SITE = "usr/lib/python3/dist-packages"
 INDEX = "application/vnd.oci.image.index.v1+json"
@@ -527,18 +527,16 @@ def test_a_root_file_system_has_no_digest(tmp_path: Path) -> None:
 # --- SBOMs and inventories read beside images --------------------------------------------------
 
 
-def test_a_deep_sbom_is_one_error_for_diff_and_licences(tmp_path: Path) -> None:
+def test_a_deep_sbom_is_one_error_for_diff_scan_and_licences(tmp_path: Path) -> None:
     path = tmp_path / "deep.cdx.json"
     path.write_bytes(b'{"bomFormat": "CycloneDX", "components": ' + DEEP + b"}")
-    with pytest.raises(
-        DiffInputError,
-        match=rf"^{path}: not valid JSON \(JSON nested deeper than 128 levels\) \(pass a ",
-    ):
+    message = rf"^{path}: not JSON: JSON nested deeper than 128 levels \(pass a "
+    with pytest.raises(InputError, match=message):
         load_snapshot(str(path))
-    with pytest.raises(
-        InputError, match=rf"^{path}: not JSON: JSON nested deeper than 128 levels \(pass a "
-    ):
+    with pytest.raises(InputError, match=message):
         read_sbom(path)
+    with pytest.raises(InputError, match=message):
+        load_target(str(path))
 
 
 def test_an_sbom_larger_than_any_real_one_is_not_read(tmp_path: Path) -> None:
@@ -546,7 +544,7 @@ def test_an_sbom_larger_than_any_real_one_is_not_read(tmp_path: Path) -> None:
     with path.open("wb") as f:  # sparse: nothing is written but its size
         f.truncate(MAX_SBOM_DOCUMENT + 1)
     message = rf"^{path}: {MAX_SBOM_DOCUMENT + 1} bytes, more than any SBOM \({MAX_SBOM_DOCUMENT}\)"
-    with pytest.raises(DiffInputError, match=message):
+    with pytest.raises(InputError, match=message):
         load_snapshot(str(path))
     with pytest.raises(InputError, match=message):
         read_sbom(path)

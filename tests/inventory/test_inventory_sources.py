@@ -74,7 +74,9 @@ def test_kind_of_tells_a_reference_by_what_it_is(tmp_path: Path) -> None:
     assert kind_of(str(tmp_path)) is SourceKind.ROOTFS
     assert kind_of(str(archive)) is SourceKind.DOCKER_ARCHIVE
     assert kind_of("inventory-test/iris:1") is SourceKind.DAEMON
-    assert kind_of(str(tmp_path / "missing.tar")) is SourceKind.DAEMON
+    missing = tmp_path / "missing.tar"
+    with pytest.raises(InventoryError, match=rf"^{missing}: file not found \(correct the path\)$"):
+        kind_of(str(missing))
 
 
 @pytest.mark.parametrize("compress", [True, False])

@@ -86,7 +86,7 @@ def test_an_sbom_from_another_tool() -> None:
     [
         ("{not json", r"bad\.json:1: not JSON: "),
         ("[1, 2]", r"bad\.json: not a JSON object"),
-        ('{"spdxVersion": "SPDX-2.3"}', r"bad\.json: bomFormat: not a CycloneDX document"),
+        ('{"spdxVersion": "SPDX-2.3"}', r"bad\.json: bomFormat: not a CycloneDX SBOM"),
     ],
 )
 def test_bad_sbom_files(tmp_path: Path, text: str, message: str) -> None:

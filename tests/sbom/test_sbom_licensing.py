@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from _inventories import BSD, dist
 
-from imagekit.sbom.licensing import (
+from imagekit.inventory.licences import (
     CLASSIFIERS,
     DeclaredLicense,
     declared_by_dist,
     declared_by_texts,
     spdx,
-    to_cyclonedx,
 )
+from imagekit.sbom.licensing import to_cyclonedx
 
 
 @pytest.mark.parametrize(

@@ -246,12 +246,18 @@ def cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     ("args", "message"),
     [
         (["image.cdx.json"], "error: no vulnerability data: give an OSV export with --osv PATH"),
-        (["bad.json", "--osv", str(RECORDS)], "error: bad.json:1: malformed JSON: Expecting value"),
+        (["bad.json", "--osv", str(RECORDS)], "error: bad.json:1: not JSON: Expecting value"),
         (
             ["other.json", "--osv", str(RECORDS)],
-            'error: other.json: not a CycloneDX SBOM (no "bomFormat": "CycloneDX")',
+            'error: other.json: bomFormat: not a CycloneDX SBOM (no "bomFormat": "CycloneDX")',
         ),
         (["image.cdx.json", "--osv", "missing-dir"], "error: missing-dir: OSV export not found"),
+        (
+            ["requirements.lock", "--osv", str(RECORDS)],
+            "error: requirements.lock: a text file (a lockfile) is not an image or a CycloneDX "
+            "JSON SBOM (pass an image or a CycloneDX JSON SBOM)",
+        ),
+        (["missing.cdx.json", "--osv", str(RECORDS)], "error: missing.cdx.json: file not found"),
         (
             ["image.cdx.json", "--osv", str(RECORDS), "--ignore", "bad.toml"],
             "bad.toml: ignore[0].expires: error: required key is missing",
@@ -263,6 +269,7 @@ def test_bad_input_exits_2(cwd: Path, args: list[str], message: str) -> None:
     (cwd / "bad.json").write_text('{"bomFormat": ')
     (cwd / "other.json").write_text('{"spdxVersion": "SPDX-2.3"}')
     (cwd / "bad.toml").write_text('[[ignore]]\nid = "X"\nreason = "r"\n')
+    (cwd / "requirements.lock").write_text("numpy==2.1.0\n")
     result = runner.invoke(app, ["scan", *args])
     assert result.exit_code == 2, result.output
     assert message in result.stderr

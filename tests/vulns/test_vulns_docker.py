@@ -19,9 +19,9 @@ from _vulns_support import RECORDS
 from typer.testing import CliRunner
 
 from imagekit.build.baseimage import BaseBuildResult
-from imagekit.build.debs import compare_debian_versions
 from imagekit.build.pipeline import BuildOutcome, build_project
 from imagekit.cli import app
+from imagekit.inventory.debversion import compare_debian_versions
 
 pytestmark = [pytest.mark.docker, pytest.mark.network, pytest.mark.slow]
 TAG = "scan-test/iris:1"

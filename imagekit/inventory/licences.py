@@ -1,0 +1,111 @@
+"""What a package's own metadata declares about its licence, read the same way for every report.
+
+An SPDX expression stays an expression; a text that is not SPDX stays a name, never guessed into
+an id; a `Copyright ...` line is a copyright, not a licence. Only trove classifiers that name
+exactly one SPDX licence are mapped to it. The SBOM writes these as CycloneDX licences; the
+licence policy and the diff read them as they are.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
+
+from imagekit.inventory.model import PythonDist
+
+NOASSERTION = "NOASSERTION"  # SPDX's word for "no licence information found"
+
+# Classifiers that name one SPDX licence without doubt. "BSD License", "Apache Software License"
+# and the GPL family are left as names: they do not say which version or variant.
+CLASSIFIERS: dict[str, str] = {
+    "License :: CC0 1.0 Universal (CC0 1.0) Public Domain Dedication": "CC0-1.0",
+    "License :: OSI Approved :: Boost Software License 1.0 (BSL-1.0)": "BSL-1.0",
+    "License :: OSI Approved :: Historical Permission Notice and Disclaimer (HPND)": "HPND",
+    "License :: OSI Approved :: ISC License (ISCL)": "ISC",
+    "License :: OSI Approved :: MIT License": "MIT",
+    "License :: OSI Approved :: MIT No Attribution License (MIT-0)": "MIT-0",
+    "License :: OSI Approved :: Mozilla Public License 2.0 (MPL 2.0)": "MPL-2.0",
+    "License :: OSI Approved :: Python Software Foundation License": "PSF-2.0",
+    "License :: OSI Approved :: The Unlicense (Unlicense)": "Unlicense",
+    "License :: OSI Approved :: Universal Permissive License (UPL)": "UPL-1.0",
+    "License :: OSI Approved :: zlib/libpng License": "Zlib",
+}
+_COPYRIGHT = re.compile(r"^(copyright\b|\(c\)|©)", re.IGNORECASE)
+_NOTHING = frozenset({"", "unknown", "none", "n/a"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeclaredLicense:
+    """The licences a package declares: SPDX expressions, else names, and any copyright line."""
+
+    expressions: tuple[str, ...]  # canonical SPDX expressions
+    names: tuple[str, ...]  # licence names that are not SPDX, as written
+    copyright: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.expressions and not self.names
+
+
+def spdx(text: str) -> str | None:
+    """The canonical SPDX expression of `text`, or None if it is not one."""
+    try:
+        return canonicalize_license_expression(text.strip())
+    except InvalidLicenseExpression:
+        return None
+
+
+def _dedup(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def declared_by_dist(dist: PythonDist) -> DeclaredLicense:
+    """A distribution's licence: its License-Expression; else the SPDX licences its License field
+    and classifiers name; else the License field's text; else the classifiers' names.
+    """
+    copyright_line = next((t.strip() for t in dist.license_texts if _COPYRIGHT.match(t)), None)
+    texts = [dist.license_expression] if dist.license_expression else []
+    found: list[str] = []
+    names: list[str] = []
+    classifier_names: list[str] = []
+    for raw in (*texts, *dist.license_texts):
+        text = raw.strip()
+        if text.lower() in _NOTHING or _COPYRIGHT.match(text):
+            continue
+        if text.startswith("License ::"):
+            mapped = CLASSIFIERS.get(text)
+            if mapped:
+                found.append(mapped)
+            else:
+                classifier_names.append(text.rsplit("::", 1)[-1].strip())
+        elif expression := spdx(text):
+            found.append(expression)
+            if raw is dist.license_expression:
+                break  # PEP 639: the expression is the whole answer
+        else:
+            names.append(text)
+    if found:
+        # "MIT License" beside MIT, "BSD License" beside BSD-3-Clause only restate it loosely.
+        return DeclaredLicense(expressions=_dedup(found), names=(), copyright=copyright_line)
+    return DeclaredLicense(
+        expressions=(), names=_dedup(names or classifier_names), copyright=copyright_line
+    )
+
+
+def declared_by_texts(texts: Iterable[str]) -> DeclaredLicense:
+    """Licences given as texts (a Debian copyright file's, a model card's): SPDX, else names."""
+    found: list[str] = []
+    names: list[str] = []
+    for raw in texts:
+        text = raw.strip()
+        if text.lower() in _NOTHING:
+            continue
+        expression = spdx(text)
+        if expression:
+            found.append(expression)
+        else:
+            names.append(text)
+    return DeclaredLicense(expressions=_dedup(found), names=_dedup(names))
