@@ -17,8 +17,8 @@ from packaging.version import Version
 
 from imagekit.build.debs import DebRequest, fetch_debs
 from imagekit.build.wheelhouse import FetchedWheel, Target, WheelRequest, fetch_wheels
-from imagekit.checks.run import sha256_file
 from imagekit.errors import ImagekitError
+from imagekit.image.digest import sha256_file
 from imagekit.plan.model import PLAN_PATH_IN_IMAGE, BuildPlan, Layer, LayerKind, PlannedPackage
 from imagekit.plan.render import render_dockerfile, render_dockerignore
 from imagekit.workdir import write_problem

@@ -26,8 +26,8 @@ from pathlib import Path, PurePosixPath
 
 import platformdirs
 
-from imagekit.build.wheelhouse import sha256_file
 from imagekit.errors import ImagekitError
+from imagekit.image.digest import sha256_file
 
 DEBIAN_KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
 ARCHITECTURES = frozenset({"amd64", "arm64"})

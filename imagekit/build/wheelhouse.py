@@ -10,7 +10,6 @@ context (or the OCI assembler) installs from with `--no-index`.
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import re
 import shutil
@@ -28,6 +27,7 @@ from packaging.utils import InvalidWheelFilename, NormalizedName, parse_wheel_fi
 from packaging.version import Version
 
 from imagekit.errors import ImagekitError
+from imagekit.image.digest import sha256_file
 
 _ARCHES = {"linux/amd64": "x86_64", "linux/arm64": "aarch64"}
 # The oldest glibc each architecture's manylinux wheels were ever built for (PEP 600).
@@ -350,12 +350,3 @@ def _link_or_copy(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:
         shutil.copyfile(source, target)
-
-
-def sha256_file(path: Path) -> str:
-    """The sha256 hex digest of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()

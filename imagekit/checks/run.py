@@ -406,14 +406,6 @@ def check_declared(
             )
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def check_artifacts(spec: ModelSpec, collector: ErrorCollector) -> None:
     """Every model artifact is a regular file inside the model folder (a link that leads out of
     it is refused before it is read) and has the sha256 the spec records."""

@@ -9,10 +9,11 @@ from typing import Any
 from packaging.utils import NormalizedName
 
 from imagekit import __version__
-from imagekit.checks.run import CheckResult, sha256_file
+from imagekit.checks.run import CheckResult
 from imagekit.cuda import CudaPlan, cuda_of_packages
 from imagekit.errors import FindingsError
 from imagekit.gpu.labels import cuda_labels, require_cuda
+from imagekit.image.digest import sha256_file
 from imagekit.plan.catalog import BaseImage, ImageSource
 from imagekit.plan.model import (
     BUILD_PIP_SHA256,

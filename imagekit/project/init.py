@@ -17,8 +17,8 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from imagekit.checks.run import sha256_file
 from imagekit.errors import InputError
+from imagekit.image.digest import sha256_file
 from imagekit.project.appfiles import ALWAYS_EXCLUDED_DIRS
 from imagekit.project.lockfile import read_lock
 from imagekit.project.spec import SPEC_FILE
