@@ -15,7 +15,6 @@ command. Whatever the path says, imagekit reads only
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from io import BufferedReader
@@ -156,12 +155,3 @@ def read_regular(
             "this is not a real file of its kind; check where it came from",
         )
     return data
-
-
-def sha256_file(path: Path) -> str:
-    """The sha256 hex digest of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()

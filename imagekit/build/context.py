@@ -18,7 +18,7 @@ from imagekit.build.debs import DebRequest, fetch_debs
 from imagekit.build.wheelhouse import FetchedWheel, Target, fetch_wheels
 from imagekit.errors import ImagekitError
 from imagekit.fsio import copy_file
-from imagekit.paths import sha256_file
+from imagekit.image.digest import sha256_file
 from imagekit.plan.model import PLAN_PATH_IN_IMAGE, BuildPlan, Layer, LayerKind
 from imagekit.plan.render import render_dockerfile, render_dockerignore
 from imagekit.workdir import write_problem

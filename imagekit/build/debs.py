@@ -26,8 +26,8 @@ import platformdirs
 
 from imagekit.errors import ImagekitError
 from imagekit.fsio import staged_file
+from imagekit.image.digest import sha256_file
 from imagekit.inventory.debversion import compare_debian_versions
-from imagekit.paths import sha256_file
 from imagekit.proc import run
 
 DEBIAN_KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")

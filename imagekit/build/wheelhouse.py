@@ -27,7 +27,7 @@ from packaging.version import Version
 
 from imagekit.errors import ImagekitError
 from imagekit.fsio import copy_file
-from imagekit.paths import sha256_file
+from imagekit.image.digest import sha256_file
 from imagekit.proc import Finished, run
 from imagekit.project.lockfile.interface import PinnedPackage
 

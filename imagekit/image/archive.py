@@ -104,8 +104,9 @@ class _LayerStore:
     decompressed only to learn its diff id, to `MAX_LAYER_UNPACKED` bytes.
     """
 
-    def __init__(self, layout: Path) -> None:
+    def __init__(self, layout: Path, where: str) -> None:
         self.layout = layout
+        self.where = where  # the archive, for messages
         self.blobs: dict[Digest, LayerBlob] = {}
 
     def add(self, name: str, stream: IO[bytes]) -> None:
@@ -120,7 +121,7 @@ class _LayerStore:
         with tempfile.NamedTemporaryFile(dir=self.layout, delete=False) as f:
             shutil.copyfileobj(stream, f, CHUNK)
         tmp = Path(f.name)
-        diff_id = gzip_diff_id(tmp, f"layer {name}")
+        diff_id = gzip_diff_id(tmp, f"{self.where}: layer {shown(name)}")
         digest, size = file_digest(tmp), tmp.stat().st_size
         target = blob_path(self.layout, digest)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -178,7 +179,7 @@ def _to_layout(
 ) -> Image:
     """The docker-archive `stream` as the OCI layout `dest`, written atomically."""
     with staged_dir(dest) as layout:
-        store = _LayerStore(layout)
+        store = _LayerStore(layout, where)
         read = read_docker_archive(stream, store.add, where=where, image=image)
         config_where = f"{where}: {shown(read.config_name)}"
         config = ImageConfig.from_dict(parse_json(read.config, config_where), config_where)

@@ -1,4 +1,4 @@
-"""Content digests: the one parser, and sha256 of bytes, a stream or a file.
+"""Content digests: the one parser, and the one sha256 of bytes, a stream or a file.
 
 An OCI digest is `<algorithm>:<hex>`. imagekit writes and pulls sha256 only; reading a layout
 or archive someone else made, sha512 is accepted too (`READ_ALGORITHMS`), as the spec allows.
@@ -56,7 +56,13 @@ def stream_digest(stream: IO[bytes]) -> tuple[Digest, int]:
     return Digest(f"sha256:{hasher.hexdigest()}"), size
 
 
+def sha256_file(path: Path) -> str:
+    """The sha256 hex digits of the file at `path`, as lockfiles, SBOMs and golden files write
+    them; raises `OSError` when it cannot be read."""
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
 def file_digest(path: Path) -> Digest:
     """The sha256 digest of the file at `path`; raises `OSError` when it cannot be read."""
-    with path.open("rb") as f:
-        return stream_digest(f)[0]
+    return Digest(f"sha256:{sha256_file(path)}")

@@ -10,7 +10,7 @@ from packaging.utils import NormalizedName
 from imagekit import __version__
 from imagekit.cuda import cuda_of_packages
 from imagekit.gpu.labels import cuda_labels, require_cuda
-from imagekit.paths import sha256_file
+from imagekit.image.digest import sha256_file
 from imagekit.plan.catalog import BaseImage, ImageSource
 from imagekit.plan.model import (
     BUILD_PIP,

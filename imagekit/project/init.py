@@ -19,7 +19,7 @@ from packaging.utils import canonicalize_name
 
 from imagekit.errors import InputError
 from imagekit.fsio import write_text
-from imagekit.paths import sha256_file
+from imagekit.image.digest import sha256_file
 from imagekit.project.appfiles import ALWAYS_EXCLUDED_DIRS
 from imagekit.project.lockfile import read_lock
 from imagekit.project.spec import SPEC_FILE

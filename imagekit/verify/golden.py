@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from imagekit import __version__
+from imagekit.image.digest import sha256_file
 from imagekit.limits import shown
 from imagekit.paths import kind_of
 from imagekit.verify.results import VerifyError
@@ -99,14 +100,6 @@ class GoldenManifest:
             inputs={str(k): str(v) for k, v in d["inputs"].items()},
             outputs=tuple(GoldenFile.from_dict(o) for o in d["outputs"]),
         )
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_golden(
@@ -220,7 +213,7 @@ def _check_file(folder: Path, item: GoldenFile) -> None:
     file = folder / item.name
     if not file.is_file():
         raise GoldenError(file, "listed in the manifest but missing")
-    actual = sha256_of(file)
+    actual = sha256_file(file)
     if actual != item.sha256:
         raise GoldenError(
             file, f"sha256 {actual} differs from the manifest's {item.sha256}: it was altered"

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import docker
 
 from imagekit.errors import InputError
+from imagekit.image.digest import sha256_file
 from imagekit.verify.compare import Field, compare_field
 from imagekit.verify.container import (
     INPUTS_MOUNT,
@@ -25,7 +26,7 @@ from imagekit.verify.container import (
     output_folder,
     run_command,
 )
-from imagekit.verify.golden import GoldenManifest, load_golden, sha256_of, write_golden
+from imagekit.verify.golden import GoldenManifest, load_golden, write_golden
 from imagekit.verify.readers import OutputReadError, parquet_available, read_output
 from imagekit.verify.results import (
     ImageRun,
@@ -83,7 +84,7 @@ def stage_inputs(verify: VerifySpec, root: Path, folder: Path) -> None:
         copy = folder / item.name
         shutil.copyfile(source, copy)
         copy.chmod(0o644)
-        actual = sha256_of(copy)
+        actual = sha256_file(copy)
         if actual != item.sha256:
             raise InputError(
                 item.location,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from imagekit.build.oci.rootfs import base_facts, read_facts
 from imagekit.image.archive import read_archive, write_archive
 from imagekit.image.config import History, ImageConfig
 from imagekit.image.digest import Digest, digest_of
-from imagekit.image.errors import OciError
+from imagekit.image.errors import ContentMismatchError, OciError
 from imagekit.image.layout import (
     blob_path,
     read_layout,
@@ -147,3 +149,55 @@ def test_not_an_archive(tmp_path: Path) -> None:
     with pytest.raises(OciError, match=r"bogus.tar: not a readable tar archive"):
         read_archive(bogus, tmp_path / "out", TAG)
     assert not (tmp_path / "out").exists()
+
+
+def _rewrite(archive: Path, edit: Callable[[dict[str, bytes]], None]) -> None:
+    """The archive with its members' bytes changed by `edit` (members are files here)."""
+    with tarfile.open(archive) as tar:
+        members = {m.name: tar.extractfile(m) for m in tar.getmembers()}
+        contents = {name: f.read() for name, f in members.items() if f is not None}
+    edit(contents)
+    with tarfile.open(archive, "w") as tar:
+        for name, data in contents.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def test_an_archive_of_two_images_is_read_by_its_repo_tag(tmp_path: Path) -> None:
+    image = _tiny(tmp_path / "layout")
+    archive = tmp_path / "two.tar"
+    write_archive(tmp_path / "layout", image, TAG, archive, mtime=EPOCH)
+
+    def second_entry(contents: dict[str, bytes]) -> None:
+        entries = json.loads(contents["manifest.json"])
+        entries.append({**entries[0], "RepoTags": ["other:2"]})
+        contents["manifest.json"] = json.dumps(entries).encode()
+
+    _rewrite(archive, second_entry)
+    with pytest.raises(OciError, match=rf"lists 2 images \({TAG}, other:2\): name one$"):
+        read_archive(archive, tmp_path / "any", TAG)
+    assert not (tmp_path / "any").exists()
+    back = read_archive(archive, tmp_path / "back", "other:2", image="other:2")
+    assert back.manifest.config.digest == image.manifest.config.digest
+
+
+def test_a_config_that_does_not_match_its_name_is_refused(tmp_path: Path) -> None:
+    image = _tiny(tmp_path / "layout")
+    archive = tmp_path / "tiny.tar"
+    write_archive(tmp_path / "layout", image, TAG, archive, mtime=EPOCH)
+    name = f"{image.manifest.config.digest[7:]}.json"  # the classic `docker save` layout
+
+    def tamper(contents: dict[str, bytes]) -> None:
+        config = contents.pop(f"blobs/sha256/{image.manifest.config.digest[7:]}")
+        contents[name] = config.replace(b'"amd64"', b'"arm64"')
+        entries = json.loads(contents["manifest.json"])
+        entries[0]["Config"] = name
+        contents["manifest.json"] = json.dumps(entries).encode()
+
+    _rewrite(archive, tamper)
+    with pytest.raises(
+        ContentMismatchError, match=rf"{name} has digest sha256:\w+: the archive is corrupt$"
+    ):
+        read_archive(archive, tmp_path / "back", TAG)
+    assert not (tmp_path / "back").exists()

@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from imagekit.image.digest import Digest, parse_digest
-from imagekit.image.errors import OciError
-from imagekit.image.model import Descriptor, Index, Manifest, Platform, parse_manifest
+from imagekit.image.digest import Digest
 from imagekit.registry import (
     InvalidReferenceError,
     Reference,
@@ -82,12 +80,6 @@ def test_invalid_references_name_the_reference(text: str, why: str) -> None:
     assert message.startswith(f"invalid image reference {text!r}: ")
     assert why in message
     assert message.endswith("e.g. localhost:5000/models/iris:1.0")
-
-
-def test_parse_digest() -> None:
-    assert parse_digest("sha256:" + HEX, "x") == "sha256:" + HEX
-    with pytest.raises(OciError, match=r"^layer: 'sha256:AB' is not a sha256 digest"):
-        parse_digest("sha256:AB", "layer")
 
 
 def test_credentials_from_the_environment_come_first(tmp_path: Path) -> None:
@@ -189,93 +181,6 @@ def _docker_config(folder: Path, auths: dict[str, dict[str, str]]) -> Path:
 
 def _auth(user: str, password: str) -> dict[str, str]:
     return {"auth": base64.b64encode(f"{user}:{password}".encode()).decode()}
-
-
-def _descriptor(media_type: str, char: str = "b", **extra: object) -> dict[str, object]:
-    return {"mediaType": media_type, "digest": f"sha256:{char * 64}", "size": 7, **extra}
-
-
-def test_parse_docker_manifest_and_list() -> None:
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "config": _descriptor("application/vnd.docker.container.image.v1+json"),
-        "layers": [_descriptor("application/vnd.docker.image.rootfs.diff.tar.gzip", "c")],
-    }
-    parsed = parse_manifest(json.dumps(manifest).encode(), None, "m")
-    assert isinstance(parsed, Manifest)
-    assert [b.digest[-1] for b in parsed.blobs] == ["b", "c"]
-    listing = {
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.docker.distribution.manifest.list.v2+json",
-        "manifests": [
-            _descriptor("m", "1", platform={"os": "linux", "architecture": "arm", "variant": "v7"}),
-            _descriptor(
-                "m", "2", platform={"os": "linux", "architecture": "arm64", "variant": "v8"}
-            ),
-            _descriptor("m", "3", platform={"os": "linux", "architecture": "amd64"}),
-        ],
-    }
-    index = parse_manifest(json.dumps(listing).encode(), None, "l")
-    assert isinstance(index, Index)
-    assert index.select(Platform.parse("linux/amd64"), "l").digest == "sha256:" + "3" * 64
-    assert index.select(Platform.parse("linux/arm64"), "l").digest == "sha256:" + "2" * 64
-    assert index.select(Platform.parse("linux/arm/v7"), "l").digest == "sha256:" + "1" * 64
-    with pytest.raises(
-        OciError,
-        match=r"^l: no image for platform linux/s390x; the index offers linux/amd64, linux/arm/v7, linux/arm64/v8 \(choose one with --platform\)$",
-    ):
-        index.select(Platform.parse("linux/s390x"), "l")
-
-
-def test_oci_manifest_without_media_type_takes_the_header_or_its_shape() -> None:
-    bare = {"schemaVersion": 2, "config": _descriptor("c"), "layers": []}
-    data = json.dumps(bare).encode()
-    parsed = parse_manifest(data, "application/vnd.oci.image.manifest.v1+json", "m")
-    assert parsed.media_type == "application/vnd.oci.image.manifest.v1+json"
-    assert isinstance(parse_manifest(json.dumps({"manifests": []}).encode(), None, "i"), Index)
-
-
-@pytest.mark.parametrize(
-    ("document", "message"),
-    [
-        (b"{", r"^m: not a JSON manifest"),
-        (b"[]", r"^m: a manifest must be a JSON object$"),
-        (b'{"mediaType": "application/x"}', r"^m: unsupported manifest type 'application/x'"),
-        (json.dumps({"mediaType": "application/vnd.oci.image.manifest.v1+json", "config": {}}).encode(),
-         r"^m: config: 'digest' must be a non-empty string$"),
-        (json.dumps({"config": {**_descriptor("c"), "size": True}, "layers": []}).encode(),
-         r"^m: config: 'size' must be a non-negative integer$"),
-        (json.dumps({"config": _descriptor("c"), "layers": {}}).encode(),
-         r"^m: 'layers' must be an array$"),
-        (json.dumps({"config": {**_descriptor("c"), "digest": "sha256:x"}, "layers": []}).encode(),
-         r"^m: config.digest: 'sha256:x' is not a sha256 digest"),
-        (json.dumps({"manifests": [{**_descriptor("c"), "platform": {"os": "linux"}}]}).encode(),
-         r"^m: manifests\[0\].platform: 'architecture' must be a non-empty string$"),
-    ],
-)  # fmt: skip
-def test_malformed_manifests_name_the_field(document: bytes, message: str) -> None:
-    with pytest.raises(OciError, match=message):
-        parse_manifest(document, None, "m")
-
-
-def test_descriptor_round_trip() -> None:
-    data = _descriptor(
-        "application/vnd.oci.image.manifest.v1+json",
-        platform={"os": "linux", "architecture": "arm64", "variant": "v8"},
-        annotations={"b": "2", "a": "1"},
-    )
-    descriptor = Descriptor.from_dict(data, "d")
-    assert descriptor.platform == Platform(os="linux", architecture="arm64", variant="v8")
-    assert descriptor.annotation("a") == "1"
-    assert descriptor.to_dict() == data
-    assert Descriptor.from_dict(descriptor.to_dict(), "d") == descriptor
-
-
-@pytest.mark.parametrize("text", ["linux", "linux/", "a/b/c/d", "/amd64"])
-def test_bad_platform(text: str) -> None:
-    with pytest.raises(OciError, match=rf"^platform '{text}' is not os/architecture\[/variant\]$"):
-        Platform.parse(text)
 
 
 def test_scopes_merge_by_resource() -> None:
