@@ -14,6 +14,7 @@ from imagekit.cli._faults import one_line
 from imagekit.cli._output import err, handle_errors, out, out_block, print_findings
 from imagekit.inventory.cyclonedx import load_document
 from imagekit.inventory.model import Inventory
+from imagekit.sbom import render_sbom, write_text_atomically
 from imagekit.vulns import (
     Level,
     ScanReport,
@@ -27,7 +28,7 @@ from imagekit.vulns import (
 from imagekit.vulns import (
     scan as run_scan,
 )
-from imagekit.vulns.cyclonedx import image_sbom, write
+from imagekit.vulns.cyclonedx import render
 from imagekit.vulns.online import DEFAULT_URL
 
 
@@ -106,7 +107,7 @@ def _document(loaded: Target, inventory: Inventory | None) -> dict[str, Any]:
         return load_document(loaded.sbom)
     if inventory is None:
         raise VulnError(f"{loaded.reference}: no SBOM to write the vulnerabilities into")
-    return image_sbom(inventory)
+    return dict(json.loads(render_sbom(inventory, reproducible=True)))
 
 
 @handle_errors
@@ -148,7 +149,7 @@ def scan(
     loaded, inventory = load_target(target)
     report = run_scan(loaded, sources, ignores=rules, today=datetime.date.today())
     if sbom_out:
-        write(_document(loaded, inventory), report, sbom_out, target)
+        write_text_atomically(sbom_out, render(_document(loaded, inventory), report, target))
     print_findings(report.warnings)
     if as_json:
         out_block(json.dumps(report.to_dict(), indent=2))

@@ -4,6 +4,10 @@
 streams (see `sources` and `layers`), and the readers turn its files into one `Inventory`:
 Debian packages, Python distributions per environment, CUDA, the model artifacts re-hashed
 against the plan the image carries, and the data that plan recorded.
+
+The reports read it through `packages.view_of_inventory`, the package view that
+`cyclonedx.read_cyclonedx` also reads any CycloneDX SBOM into; `licences` and `debversion` are
+the declared-licence and Debian-version rules they share.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pathlib import PurePosixPath
 from imagekit.inventory import artifacts, cuda, dpkg, elf, osrelease, python
 from imagekit.inventory.artifacts import read_artifacts, read_data, read_plan
 from imagekit.inventory.cuda import read_cuda
+from imagekit.inventory.cyclonedx import read_cyclonedx
 from imagekit.inventory.dpkg import read_debs
 from imagekit.inventory.elf import read_architecture
 from imagekit.inventory.errors import InventoryError
@@ -35,6 +40,7 @@ from imagekit.inventory.model import (
     PythonDist,
 )
 from imagekit.inventory.osrelease import read_os_release
+from imagekit.inventory.packages import PackageEntry, PackageView, view_of_inventory
 from imagekit.inventory.python import read_python
 from imagekit.inventory.sources import RootfsSource, make_source, open_source
 from imagekit.limits import shown
@@ -53,13 +59,17 @@ __all__ = [
     "Kept",
     "ModelArtifact",
     "OsRelease",
+    "PackageEntry",
+    "PackageView",
     "PythonDist",
     "SourceKind",
     "inventory_of_view",
     "make_source",
     "open_source",
+    "read_cyclonedx",
     "read_inventory",
     "read_inventory_from",
+    "view_of_inventory",
     "wanted",
 ]
 
@@ -189,7 +199,7 @@ def read_inventory(
     default_excludes: bool = True,
 ) -> Inventory:
     """The Inventory of an image named by a daemon reference, an archive, an OCI layout or a
-    root file system directory (see `sources.kind_of`).
+    root file system directory (told apart by `imagekit.image.ref`).
 
     For a root file system, `exclude` names paths or globs inside it not to read, beside
     /proc, /sys, /dev and /run unless `default_excludes` is False (`_rootfs.excluded`).

@@ -1,12 +1,13 @@
-"""Scan findings as CycloneDX `vulnerabilities`, written into an SBOM (the input SBOM, or the
-SBOM of the scanned image).
+"""Scan findings as CycloneDX `vulnerabilities`, added to a CycloneDX document (the input SBOM,
+or the SBOM `imagekit.sbom` writes of the scanned image: the caller brings it, so this consumer
+imports no other).
 
 Each finding is one entry: its id (the CVE when there is one) with the other ids as
 `references`, a rating (CVSS v3 with its vector, or the database's word), the fixed versions as a
 `recommendation`, and `affects` pointing at the bom-refs of the installed components. An ignored
 finding carries a VEX `analysis` (`not_affected` or `false_positive`, the justification, the
-reason and the end date). The document is validated against the CycloneDX schema before it is
-written, atomically; on any problem nothing is written.
+reason and the end date). `render` validates the result against the CycloneDX schema, so
+nothing invalid reaches a file.
 """
 
 from __future__ import annotations
@@ -14,15 +15,12 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from pathlib import Path
 from typing import Any
 
 from cyclonedx.schema import OutputFormat, SchemaVersion
 from cyclonedx.validation import make_schemabased_validator
 from cyclonedx.validation.json import JsonValidator
 
-from imagekit.inventory.model import Inventory
-from imagekit.sbom import render_sbom, write_text_atomically
 from imagekit.vulns.interface import Component, VulnError
 from imagekit.vulns.scan import ScanReport, VulnFinding
 from imagekit.vulns.severity import Level
@@ -164,14 +162,3 @@ def render(doc: dict[str, Any], report: ScanReport, subject: str) -> str:
             f"{subject}: {where} fails the CycloneDX {spec} schema: {detail} (nothing was written)"
         )
     return text
-
-
-def write(doc: dict[str, Any], report: ScanReport, path: Path, subject: str) -> Path:
-    """Render, validate, then write atomically; raises `VulnError` or `SbomError`."""
-    return write_text_atomically(path, render(doc, report, subject))
-
-
-def image_sbom(inventory: Inventory) -> dict[str, Any]:
-    """The reproducible CycloneDX 1.6 SBOM of a scanned image, as a document to add findings to;
-    raises `SbomError`."""
-    return dict(json.loads(render_sbom(inventory, reproducible=True)))

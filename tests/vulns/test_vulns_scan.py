@@ -11,6 +11,7 @@ from _vulns_support import OLD_ML_IMAGE, RECORDS, deb, dist, inventory
 
 from imagekit.errors import Location
 from imagekit.inventory.model import Inventory, OsRelease
+from imagekit.sbom import render_sbom
 from imagekit.vulns import (
     IgnoreRule,
     Justification,
@@ -20,7 +21,7 @@ from imagekit.vulns import (
     from_inventory,
     scan,
 )
-from imagekit.vulns.cyclonedx import image_sbom, render, with_vulnerabilities
+from imagekit.vulns.cyclonedx import render, with_vulnerabilities
 
 TODAY = datetime.date(2026, 6, 1)
 
@@ -188,7 +189,8 @@ def test_findings_go_into_the_image_sbom_as_valid_cyclonedx() -> None:
         justification=Justification.REQUIRES_CONFIGURATION,
     )
     report = run(ignores=(ignore,))
-    doc = json.loads(render(image_sbom(OLD_ML_IMAGE), report, "scan-test/hand-built:1"))
+    image_sbom = json.loads(render_sbom(OLD_ML_IMAGE, reproducible=True))
+    doc = json.loads(render(image_sbom, report, "scan-test/hand-built:1"))
     vulns = {v["id"]: v for v in doc["vulnerabilities"]}
     assert len(vulns) == 8
     torch = vulns["CVE-2022-45907"]
