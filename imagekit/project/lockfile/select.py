@@ -78,7 +78,7 @@ def packages_for(
 ) -> tuple[LockedPackage, ...]:
     """The packages `environment` (PEP 508 marker variables) installs, in lock order.
 
-    A dependency the lock has no entry for is skipped here; `imagekit.checks.run` reports it.
+    A dependency the lock has no entry for is skipped here; `imagekit.checks.lock` reports it.
     """
     return resolve(lock, environment, groups).packages
 
