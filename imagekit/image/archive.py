@@ -16,13 +16,11 @@ import tarfile
 import tempfile
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import docker
 import docker.errors
 
-from imagekit.build.oci.compress import compress_tar
-from imagekit.build.oci.tarlayer import Entry, EntryKind, Tree, bytes_entry, write_tar
 from imagekit.checks.run import sha256_file as file_sha256
 from imagekit.errors import InputError
 from imagekit.image.layout import blob_path, read_layout, staged_dir, write_image, write_index
@@ -39,12 +37,19 @@ from imagekit.image.model import (
 from imagekit.limits import MAX_JSON_DOCUMENT, load_json, shown
 from imagekit.workdir import owned_file
 
+# imagekit.build.oci (the tar layers, the compressor) is imported inside the functions that use
+# it: that package imports this module, and `imagekit push ARCHIVE` reaches this one first.
+if TYPE_CHECKING:
+    from imagekit.build.oci.tarlayer import Entry, Tree
+
 # CUDA and torch layers unpack to ~10 GB, a layer of model weights to their size; a gzip bomb
 # unpacks 1,000 times its size. Past this, a layer of a docker-archive is refused.
 MAX_LAYER_UNPACKED = 64 << 30
 
 
 def _file_entry(path: Path, name: str, mtime: int) -> Entry:
+    from imagekit.build.oci.tarlayer import Entry, EntryKind  # noqa: PLC0415 - see the imports
+
     size = path.stat().st_size
     return Entry(
         path=name,
@@ -58,6 +63,8 @@ def _file_entry(path: Path, name: str, mtime: int) -> Entry:
 
 def archive_tree(layout: Path, image: Image, tag: str, *, mtime: int) -> Tree:
     """The entries of the docker-archive of `image` (whose blobs are in `layout`)."""
+    from imagekit.build.oci.tarlayer import Tree, bytes_entry  # noqa: PLC0415 - see the imports
+
     tree = Tree()
     blobs = [image.manifest_digest, image.manifest.config.digest]
     blobs += [layer.descriptor.digest for layer in image.layers]
@@ -85,6 +92,8 @@ def archive_tree(layout: Path, image: Image, tag: str, *, mtime: int) -> Tree:
 
 def write_archive(layout: Path, image: Image, tag: str, dest: Path, *, mtime: int) -> None:
     """Write the docker-archive of `image` to `dest`, atomically (a temp file renamed)."""
+    from imagekit.build.oci.tarlayer import write_tar  # noqa: PLC0415 - see the imports
+
     tree = archive_tree(layout, image, tag, mtime=mtime)
     # Locked while written, so a killed build's partial archive goes with the next one.
     with owned_file(dest.parent, f".{dest.name}-") as (f, tmp):
@@ -121,6 +130,8 @@ def _layer(tar: tarfile.TarFile, name: str, layout: Path, where: Path) -> LayerB
     if stream is None:
         raise OciError(f"{where}: layer {name} is not a file")
     if stream.read(2) != b"\x1f\x8b":
+        from imagekit.build.oci.compress import compress_tar  # noqa: PLC0415 - see the imports
+
         stream.seek(0)
         return compress_tar(stream, layout / "blobs" / "sha256", compression=Compression.GZIP)
     stream.seek(0)  # already gzip: kept as it is, decompressed only to learn its diff id

@@ -11,6 +11,7 @@ from typing import BinaryIO
 
 from imagekit.limits import shown
 from imagekit.registry.auth import Credentials, find_credentials
+from imagekit.registry.defaults import DEFAULT_CHUNK_SIZE, TRANSFER_DEADLINE_S
 from imagekit.registry.errors import (
     DigestMismatchError,
     LayoutError,
@@ -27,7 +28,6 @@ from imagekit.registry.manifest import (
 )
 from imagekit.registry.reference import Digest, Reference, sha256_digest
 from imagekit.registry.session import (
-    TRANSFER_DEADLINE_S,
     Observer,
     Reply,
     Session,
@@ -35,7 +35,6 @@ from imagekit.registry.session import (
     with_query,
 )
 
-DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024
 _READ_SIZE = 1024 * 1024
 _OCTETS = {"Content-Type": "application/octet-stream"}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from imagekit.registry.client import ClientOptions, FetchedManifest, RegistryClient
+from imagekit.registry.defaults import DEFAULT_PLATFORM
 from imagekit.registry.errors import ManifestError
 from imagekit.registry.layout import (
     SOURCE_ANNOTATION,
@@ -15,8 +16,6 @@ from imagekit.registry.layout import (
 )
 from imagekit.registry.manifest import REF_NAME, Descriptor, ImageManifest, Platform
 from imagekit.registry.reference import Digest, Reference, as_reference
-
-DEFAULT_PLATFORM = "linux/amd64"
 
 
 def pull_to_layout(

@@ -6,7 +6,6 @@ the library, so the same Inventory gives the same bytes.
 
 from __future__ import annotations
 
-import enum
 import os
 import tempfile
 from collections import Counter
@@ -27,17 +26,8 @@ from imagekit import __version__
 from imagekit.errors import ImagekitError
 from imagekit.inventory.model import CudaComponent, CudaSourceKind, Inventory, PythonDist
 from imagekit.sbom import components as c
+from imagekit.sbom.formats import SbomFormat, SpecVersion
 from imagekit.sbom.graph import deb_edges, python_edges
-
-
-class SbomFormat(enum.StrEnum):
-    CYCLONEDX_JSON = "cyclonedx-json"
-    CYCLONEDX_XML = "cyclonedx-xml"
-
-
-class SpecVersion(enum.StrEnum):
-    V1_6 = "1.6"
-    V1_5 = "1.5"
 
 
 class SbomError(ImagekitError):

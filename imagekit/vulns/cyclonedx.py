@@ -15,17 +15,19 @@ import copy
 import functools
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cyclonedx.schema import OutputFormat, SchemaVersion
-from cyclonedx.validation import make_schemabased_validator
-from cyclonedx.validation.json import JsonValidator
 
 from imagekit.inventory.model import Inventory
 from imagekit.sbom import render_sbom, write_text_atomically
 from imagekit.vulns.interface import Component, VulnError
 from imagekit.vulns.scan import ScanReport, VulnFinding
 from imagekit.vulns.severity import Level
+from imagekit.vulns.targets import Target, load_cyclonedx
+
+if TYPE_CHECKING:
+    from cyclonedx.validation.json import JsonValidator
 
 OSV_URL = "https://osv.dev/vulnerability/"
 # A finding for a local version (2.5.1+cu124) matched on its public one says so in this property.
@@ -140,7 +142,10 @@ def with_vulnerabilities(doc: dict[str, Any], report: ScanReport) -> dict[str, A
 
 @functools.cache
 def _validator(schema: SchemaVersion) -> JsonValidator:
-    """One validator per schema version: loading a CycloneDX schema takes seconds."""
+    """One validator per schema version: loading a CycloneDX schema takes seconds, and its
+    library (jsonschema, rfc3987_syntax) more, so neither is imported before an SBOM is."""
+    from cyclonedx.validation import make_schemabased_validator  # noqa: PLC0415
+
     return make_schemabased_validator(OutputFormat.JSON, schema)
 
 
@@ -175,3 +180,18 @@ def image_sbom(inventory: Inventory) -> dict[str, Any]:
     """The reproducible CycloneDX 1.6 SBOM of a scanned image, as a document to add findings to;
     raises `SbomError`."""
     return dict(json.loads(render_sbom(inventory, reproducible=True)))
+
+
+def write_findings(
+    target: Target, inventory: Inventory | None, report: ScanReport, path: Path, *, subject: str
+) -> Path:
+    """Write the findings into the target's own SBOM: the input SBOM when an SBOM was scanned,
+    else the scanned image's (`image_sbom`). `subject` names the target in errors, as the user
+    gave it. Raises `VulnError` when there is neither SBOM nor image, or `SbomError`."""
+    if target.sbom is not None:
+        doc = load_cyclonedx(target.sbom)
+    elif inventory is not None:
+        doc = image_sbom(inventory)
+    else:
+        raise VulnError(f"{target.reference}: no SBOM to write the vulnerabilities into")
+    return write(doc, report, path, subject)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from imagekit.build.backends.buildah import BuildahBackend
-from imagekit.build.backends.docker import DockerBackend
 from imagekit.build.backends.interface import (
     BackendKind,
     BuildBackend,
@@ -14,7 +12,6 @@ from imagekit.build.backends.interface import (
     Outputs,
     Progress,
 )
-from imagekit.build.backends.oci import OciBackend
 from imagekit.daemon import docker_client
 
 __all__ = [
@@ -35,6 +32,12 @@ def get_backend(
     `BuildError` for outputs it cannot give (an OCI layout or archive from the docker backend)
     or for the buildah backend's missing tools.
     """
+    # The engines are imported here: `BackendKind` is a CLI choice, and its package must load
+    # without the docker SDK, the assembler and their dependencies.
+    from imagekit.build.backends.buildah import BuildahBackend  # noqa: PLC0415
+    from imagekit.build.backends.docker import DockerBackend  # noqa: PLC0415
+    from imagekit.build.backends.oci import OciBackend  # noqa: PLC0415
+
     outputs = outputs or Outputs()
     match kind:
         case BackendKind.DOCKER:

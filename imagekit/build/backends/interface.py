@@ -6,11 +6,13 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from imagekit.errors import ImagekitError
-from imagekit.plan.catalog import BaseImage
-from imagekit.plan.model import BuildPlan
+
+if TYPE_CHECKING:
+    from imagekit.plan.catalog import BaseImage
+    from imagekit.plan.model import BuildPlan
 
 Progress = Callable[[str], None]
 
