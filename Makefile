@@ -51,6 +51,7 @@ test: lint
 	$(BIN)/python -m pytest
 
 bench: setup
+	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/check_speed.py
 	$(BIN)/python benchmarks/conflict_speed.py
 	$(BIN)/python benchmarks/build_speed.py $(EXAMPLE)

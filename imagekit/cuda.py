@@ -20,14 +20,6 @@ if TYPE_CHECKING:
     from imagekit.project.lockfile import LockedPackage
 
 
-def _min_driver_table() -> dict[str, str]:
-    kb = knowledge_base()
-    minors = sorted({r.version for r in kb.cuda_releases}, key=lambda v: v.sort_key)
-    return {str(v): str(ga.driver) for v in minors if (ga := kb.ga(v)) is not None}
-
-
-MIN_DRIVER: dict[str, str] = _min_driver_table()  # major.minor -> its GA release's driver
-
 # nvidia-cuda-runtime-cu12 12.4.127 -> CUDA 12.4; nvidia-cuda-runtime 13.0.96 (CUDA 13 wheels drop
 # the suffix) -> CUDA 13.0; the cuda-toolkit metapackage 13.0.3 -> CUDA 13.0; torch 2.5.1+cu124
 # -> CUDA 12.4. The runtime decides: other components (nvidia-nvjitlink 13.5) never do.

@@ -10,15 +10,14 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import docker
 import docker.errors
-from docker.context import ContextAPI
-from docker.errors import DockerException
-from docker.utils import kwargs_from_env
 
 from imagekit.errors import ImagekitError
+
+if TYPE_CHECKING:
+    import docker
 
 _DEFAULT_HOST = "unix:///var/run/docker.sock"
 # Importing a rootfs or building a CUDA base keeps one API call busy for minutes.
@@ -41,6 +40,12 @@ class DaemonUnavailableError(ImagekitError):
 
 def docker_host() -> str:
     """The daemon address the SDK will use: DOCKER_HOST, else the current docker context's."""
+    # The SDK (and requests under it) is loaded only when a daemon is wanted: `imagekit check`
+    # and `--help` import this module without talking to one.
+    from docker.context import ContextAPI  # noqa: PLC0415
+    from docker.errors import DockerException  # noqa: PLC0415
+    from docker.utils import kwargs_from_env  # noqa: PLC0415
+
     try:
         from_env = kwargs_from_env().get("base_url")
         from_context = ContextAPI.kwargs_from_context().get("base_url")
@@ -54,6 +59,9 @@ def docker_client(timeout: int = _TIMEOUT_S) -> docker.DockerClient:
 
     Raises `DaemonUnavailableError` when none answers.
     """
+    import docker  # noqa: PLC0415 - see docker_host
+    from docker.errors import DockerException  # noqa: PLC0415
+
     host = docker_host()
     if host.startswith("unix://") and not _socket_answers(host.removeprefix("unix://")):
         # Checked here first: the SDK leaks its socket when a unix connect fails.
@@ -121,6 +129,8 @@ def build_image(
     Each output line goes to `log`. Raises `DockerBuildError` with the last output lines when
     a step fails, or when the daemon refuses the build or goes away during it.
     """
+    from docker.errors import DockerException  # noqa: PLC0415 - see docker_host
+
     stages: list[str] = []
     try:
         return _stream_build(client, context, log, options, stages)

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from imagekit.build.backends import (
-    BACKENDS,
     BackendKind,
     BuildError,
     ImageHome,
     Outputs,
+    backends,
     capabilities,
     choose_backend,
     get_backend,
@@ -22,8 +22,8 @@ from imagekit.daemon import DaemonUnavailableError
 
 
 def test_the_registered_kinds_are_the_backend_kinds() -> None:
-    assert set(BACKENDS) == set(BackendKind)
-    assert all(backend.kind is kind for kind, backend in BACKENDS.items())
+    assert set(backends()) == set(BackendKind)
+    assert all(backend.kind is kind for kind, backend in backends().items())
 
 
 @pytest.mark.parametrize("kind", list(BackendKind))

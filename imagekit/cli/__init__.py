@@ -16,7 +16,7 @@ def __getattr__(name: str) -> object:
     """`app`, the Typer app, is imported on first use: importing it is the CLI's start-up."""
     if name != "app":
         raise AttributeError(name)
-    from imagekit.cli.app import app  # noqa: PLC0415 - see the docstring
+    from imagekit.cli.app import app
 
     # Importing the submodule bound `imagekit.cli.app` to the module; the package's `app` is the
     # Typer app, as it always was.

@@ -6,10 +6,25 @@ those are still being imported (a Ctrl-C during start-up).
 
 from __future__ import annotations
 
+import enum
 import errno
 import unicodedata
 
 from imagekit.limits import MAX_ECHO, shown
+
+
+class ExitCode(enum.IntEnum):
+    """Every exit status of the CLI. A library error carries its own (`ImagekitError.exit_code`),
+    one of these values; the CLI names them here and nowhere else."""
+
+    OK = 0
+    FAILED = 1  # findings, a denied licence, a vulnerability, outputs that differ
+    INPUT = 2  # unreadable input, a usage error, or an environment that cannot take the output
+    ENGINE = 3  # the daemon, the build engine or a registry failed
+    NO_DRIVER = 4  # no NVIDIA driver on this machine
+    NVML = 5  # the NVIDIA driver is there, but NVML failed
+    INTERRUPTED = 130  # 128 + SIGINT, as shells report a process stopped by Ctrl-C
+
 
 # An error line holds imagekit's own words and a few echoed inputs of at most MAX_ECHO each (a
 # path, a name, a line of the file); a longer one is an input echoed whole, and is cut.
@@ -23,8 +38,6 @@ _UNSAFE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 ENVIRONMENT_ERRNOS = frozenset(
     {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EACCES, errno.EPERM, errno.EROFS}
 )
-EXIT_INPUT = 2  # unreadable input, or an environment that cannot take the output
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a process stopped by Ctrl-C
 INTERRUPTED = "interrupted"
 OUT_OF_MEMORY = (
     "error: out of memory reading the input; it is larger than any real one of its kind "

@@ -13,10 +13,9 @@ from typing import NoReturn
 
 from imagekit.cli._faults import (
     ENVIRONMENT_ERRNOS,
-    EXIT_INPUT,
-    EXIT_INTERRUPTED,
     INTERRUPTED,
     OUT_OF_MEMORY,
+    ExitCode,
     message_line,
     os_error_line,
 )
@@ -29,22 +28,22 @@ def main() -> None:
     exhausted memory exit 2; a closed stdout (`| head`) a quiet exit. Any other exception is a
     bug in imagekit and keeps its traceback."""
     try:
-        from imagekit.cli.app import app  # noqa: PLC0415 - start-up, see the docstring
+        from imagekit.cli.app import app
 
         app()
     except KeyboardInterrupt:
-        _fail(INTERRUPTED, EXIT_INTERRUPTED)
+        _fail(INTERRUPTED, ExitCode.INTERRUPTED)
     except MemoryError:
-        _fail(OUT_OF_MEMORY, EXIT_INPUT)
+        _fail(OUT_OF_MEMORY, ExitCode.INPUT)
     except BrokenPipeError:
         _closed_stdout()
     except OSError as e:
         if e.errno not in ENVIRONMENT_ERRNOS:
             raise
-        _fail(os_error_line(e), EXIT_INPUT)
+        _fail(os_error_line(e), ExitCode.INPUT)
 
 
-def _fail(line: str, code: int) -> NoReturn:
+def _fail(line: str, code: ExitCode) -> NoReturn:
     sys.stderr.write(message_line(line) + "\n")
     sys.stderr.flush()
     raise SystemExit(code)
@@ -57,4 +56,4 @@ def _closed_stdout() -> NoReturn:
     inside a command."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
-    raise SystemExit(1)
+    raise SystemExit(ExitCode.FAILED)

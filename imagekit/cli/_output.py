@@ -10,7 +10,7 @@ and an error line is cut at `MAX_MESSAGE`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
@@ -18,10 +18,9 @@ import typer
 
 from imagekit.cli._faults import (
     ENVIRONMENT_ERRNOS,
-    EXIT_INPUT,
-    EXIT_INTERRUPTED,
     INTERRUPTED,
     OUT_OF_MEMORY,
+    ExitCode,
     message_line,
     one_line,
     os_error_line,
@@ -30,6 +29,13 @@ from imagekit.errors import Finding, FindingsError, ImagekitError, Severity
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+class UsageError(ImagekitError):
+    """Options that cannot go together, or a value an option cannot take: `error: ...`, exit 2,
+    as every other error line of the CLI."""
+
+    exit_code = ExitCode.INPUT
 
 
 def out(text: object = "") -> None:
@@ -44,9 +50,25 @@ def out_block(text: str) -> None:
         out(line)
 
 
+def out_json(data: object) -> None:
+    """Print `data` as indented JSON on stdout."""
+    out_block(json.dumps(data, indent=2))
+
+
 def err(text: object) -> None:
     """Print one line on stderr: control characters escaped, cut at `MAX_MESSAGE`."""
     typer.echo(message_line(text), err=True)
+
+
+def table(rows: Sequence[Sequence[object]]) -> list[str]:
+    """Aligned columns two spaces apart, the first row a header. Every cell is made one line
+    before it is measured; the last column is not padded (a reason or a licence may be long)."""
+    cells = [[one_line(cell) for cell in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]) - 1)]
+    return [
+        "  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[-1]]).rstrip()
+        for row in cells
+    ]
 
 
 def print_findings(findings: Iterable[Finding]) -> None:
@@ -65,6 +87,12 @@ def findings_json(findings: Iterable[Finding]) -> str:
     )
 
 
+def fail_if(failed: bool) -> None:
+    """Exit 1 (`ExitCode.FAILED`) when the command found what it exists to refuse."""
+    if failed:
+        raise typer.Exit(ExitCode.FAILED)
+
+
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Map imagekit's errors, Ctrl-C, environment faults (`ENVIRONMENT_ERRNOS`) and exhausted
     memory to one line and an exit code."""
@@ -81,15 +109,15 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(e.exit_code) from None
         except KeyboardInterrupt:
             err(INTERRUPTED)
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
         except MemoryError:
             # A reader without a bound met a hostile input; what it held is freed by now.
             err(OUT_OF_MEMORY)
-            raise typer.Exit(EXIT_INPUT) from None
+            raise typer.Exit(ExitCode.INPUT) from None
         except OSError as e:
             if e.errno not in ENVIRONMENT_ERRNOS:
                 raise  # not the environment's fault: a bug, with its traceback
             err(os_error_line(e))
-            raise typer.Exit(EXIT_INPUT) from None
+            raise typer.Exit(ExitCode.INPUT) from None
 
     return wrapper

@@ -1,6 +1,7 @@
 """The root Typer app; each command group lives in its own module. Importing this module is the
-CLI's start-up (typer, every command group and the libraries they load): `imagekit.cli.main`
-does it, so that a Ctrl-C while it runs is one line."""
+CLI's start-up: typer and the command modules, which import their library only when a command
+runs (`imagekit --help` and `imagekit <command> --help` load no library).
+`imagekit.cli.main` imports it, so that a Ctrl-C while it runs is one line."""
 
 from __future__ import annotations
 
@@ -22,8 +23,10 @@ from imagekit.cli import (
     registry,
     sbom,
     scan,
+    update,
     verify,
 )
+from imagekit.cli._faults import ExitCode
 
 app = typer.Typer(
     name="imagekit",
@@ -31,6 +34,12 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help and usage errors: rich, loaded for them, would double `imagekit --help`'s
+    # start-up (see benchmarks/startup.py).
+    rich_markup_mode=None,
+    # As wide as the terminal up to 120 columns (click stops at 80): the policy format in
+    # `licenses --help` and long option names stay on one line.
+    context_settings={"max_content_width": 120},
 )
 project.register(app)
 app.command("build")(build.build)
@@ -46,14 +55,14 @@ app.command("compat")(gpu.compat)
 app.add_typer(base.app, name="base")
 app.command("diff")(diff.diff)
 app.command("verify")(verify.verify)
-app.command("update")(verify.update)
+app.command("update")(update.update)
 app.add_typer(conflicts.app, name="conflicts")
 
 
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"imagekit {__version__}")
-        raise typer.Exit(0)
+        raise typer.Exit(ExitCode.OK)
 
 
 @app.callback()

@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 
-from imagekit.build.bake import write_bake
+from imagekit.cli._options import CatalogOption, load_catalog
 from imagekit.cli._output import handle_errors, out
-from imagekit.plan.catalog import Catalog
 
 
 @handle_errors
@@ -22,18 +21,12 @@ def bake(
         str | None,
         typer.Option(help="Registry the bases were pushed to, for remote builders."),
     ] = None,
-    catalog: Annotated[
-        Path | None,
-        typer.Option("--catalog", help="Base image catalog folder.", envvar="IMAGEKIT_BASE_IMAGES"),
-    ] = None,
+    catalog: CatalogOption = None,
 ) -> None:
     """Check and plan every model, assemble their contexts, write a buildx bake file."""
-    targets = write_bake(
-        root,
-        output,
-        base_registry=base_registry,
-        catalog=Catalog.load(catalog) if catalog else None,
-    )
+    from imagekit.build.bake import write_bake
+
+    targets = write_bake(root, output, base_registry=base_registry, catalog=load_catalog(catalog))
     for target in targets:
         out(f"{target.name:<30} {target.plan.image_ref:<40} {target.context}")
     bases = sorted({t.plan.base.reference for t in targets})

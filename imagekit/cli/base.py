@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from imagekit.build.baseimage import build_base
-from imagekit.cli._output import err, handle_errors, out, out_block
-from imagekit.daemon import docker_client
-from imagekit.plan.catalog import BaseImage, Catalog
+from imagekit.cli._options import CatalogOption, JsonOption
+from imagekit.cli._output import err, handle_errors, out, out_json, table
 
-app = typer.Typer(help="The base image catalog.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from imagekit.plan.catalog import BaseImage
 
-CatalogOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--catalog",
-        help="Catalog folder (default: the one shipped with imagekit).",
-        envvar="IMAGEKIT_BASE_IMAGES",
-    ),
-]
+app = typer.Typer(help="The base image catalog.", no_args_is_help=True, rich_markup_mode=None)
 
 
 def _row(base: BaseImage) -> dict[str, object]:
@@ -42,30 +32,18 @@ def _row(base: BaseImage) -> dict[str, object]:
 
 @app.command("list")
 @handle_errors
-def list_bases(
-    catalog: CatalogOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
+def list_bases(catalog: CatalogOption = None, as_json: JsonOption = False) -> None:
     """Show the base images of the catalog."""
+    from imagekit.plan.catalog import Catalog
+
     rows = [_row(b) for b in Catalog.load(catalog).bases.values()]
     if as_json:
-        out_block(json.dumps(rows, indent=2))
+        out_json(rows)
         return
     header = ("NAME", "OS", "PYTHON", "CUDA", "MIN DRIVER", "FROM")
-    table = [header] + [
-        (
-            str(r["name"]),
-            str(r["os"]),
-            str(r["python"]),
-            str(r["cuda"] or "-"),
-            str(r["min_driver"] or "-"),
-            str(r["from"] or "-"),
-        )
-        for r in rows
-    ]
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    for row in table:
-        out("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    columns = ("name", "os", "python", "cuda", "min_driver", "from")
+    for line in table([header, *([r[c] or "-" for c in columns] for r in rows)]):
+        out(line)
 
 
 @app.command("build")
@@ -75,6 +53,10 @@ def build_base_command(
     catalog: CatalogOption = None,
 ) -> None:
     """Build a catalog base image in the Docker daemon (reused while its recipe is unchanged)."""
+    from imagekit.build.baseimage import build_base
+    from imagekit.daemon import docker_client
+    from imagekit.plan.catalog import Catalog
+
     base = Catalog.load(catalog).get(name)
     client = docker_client()
     try:

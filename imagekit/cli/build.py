@@ -5,19 +5,18 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from imagekit.build.backends import BackendKind, Outputs, choose_backend
-from imagekit.build.many import ModelBuild, build_all, effective_jobs
-from imagekit.build.pipeline import build_project
-from imagekit.build.reproducible import check_reproducible
-from imagekit.cli._faults import one_line
-from imagekit.cli._output import err, handle_errors, out, print_findings
-from imagekit.gpu import CompatReport
-from imagekit.gpu.compat import NO_CUDA
-from imagekit.plan.catalog import Catalog
+from imagekit.cli._faults import ExitCode, one_line
+from imagekit.cli._options import CatalogOption, load_catalog
+from imagekit.cli._output import UsageError, err, fail_if, handle_errors, out, print_findings, table
+
+if TYPE_CHECKING:
+    from imagekit.build.many import ModelBuild
+    from imagekit.gpu import CompatReport
 
 
 class _Progress:
@@ -52,6 +51,8 @@ def _size(n: int) -> str:
 
 
 def _print_compat(report: CompatReport | None) -> None:
+    from imagekit.gpu.compat import NO_CUDA
+
     if report is None:
         return
     if report.summary.cuda is None:
@@ -63,9 +64,7 @@ def _print_compat(report: CompatReport | None) -> None:
 
 def _reason(text: str | None) -> str | None:
     if text is not None and not text.strip():
-        raise typer.BadParameter(
-            "give the reason to build anyway", param_hint="--allow-incompatible"
-        )
+        raise UsageError("--allow-incompatible: give the reason to build anyway")
     return text
 
 
@@ -77,10 +76,7 @@ def build(
         typer.Option(help="Build engine (default: docker if a daemon answers, else oci)."),
     ] = None,
     tag: Annotated[str | None, typer.Option(help="Image tag (default: name:version).")] = None,
-    catalog: Annotated[
-        Path | None,
-        typer.Option("--catalog", help="Base image catalog folder.", envvar="IMAGEKIT_BASE_IMAGES"),
-    ] = None,
+    catalog: CatalogOption = None,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -129,6 +125,8 @@ def build(
     ] = None,
 ) -> None:
     """Check, plan and build the image; write its build record."""
+    from imagekit.build.pipeline import build_project
+
     if reproducible or all_models:
         given = {"--output": output, "--oci-dir": oci_dir, "--archive": archive, "--load": load}
         _refuse(given, "--check-reproducible" if reproducible else "--all")
@@ -145,7 +143,7 @@ def build(
             progress=progress,
             backend=backend or choose_backend(progress),
             tag=tag,
-            catalog=Catalog.load(catalog) if catalog else None,
+            catalog=load_catalog(catalog),
             output=output,
             no_cache=no_cache,
             outputs=Outputs(oci_dir=oci_dir, archive=archive, load=load),
@@ -165,16 +163,18 @@ def build(
 def _refuse(given: Mapping[str, object], mode: str) -> None:
     for flag, value in given.items():
         if value:
-            raise typer.BadParameter(f"{flag} cannot be used with {mode}", param_hint=flag)
+            raise UsageError(f"{flag} cannot be used with {mode}")
 
 
 def _check(project: Path, backend: BackendKind, tag: str | None, catalog: Path | None) -> None:
+    from imagekit.build.reproducible import check_reproducible
+
     check = check_reproducible(
         project,
         progress=_Progress(False),  # plain lines: two builds, each line says which
         backend=backend,
         tag=tag,
-        catalog=Catalog.load(catalog) if catalog else None,
+        catalog=load_catalog(catalog),
     )
     if check.reproducible:
         out(f"reproducible: {check.first}")
@@ -182,14 +182,16 @@ def _check(project: Path, backend: BackendKind, tag: str | None, catalog: Path |
     out(f"not reproducible: {check.first} != {check.second}")
     if check.difference is not None:
         out(check.difference.describe())
-    raise typer.Exit(1)
+    raise typer.Exit(ExitCode.FAILED)
 
 
 def _build_all(
     root: Path, backend: BackendKind | None, jobs: int | None, catalog: Path | None, tag: str | None
 ) -> None:
+    from imagekit.build.many import build_all, effective_jobs
+
     if tag is not None:
-        raise typer.BadParameter("--tag cannot be used with --all", param_hint="--tag")
+        raise UsageError("--tag cannot be used with --all")
     progress = _Progress(False)  # lines prefixed with the model name, one model or many at once
     kind = backend or choose_backend(progress)
     if jobs is not None and effective_jobs(kind, jobs) != jobs:
@@ -199,12 +201,11 @@ def _build_all(
         backend=kind,
         jobs=jobs,
         progress=progress,
-        catalog=Catalog.load(catalog) if catalog else None,
+        catalog=load_catalog(catalog),
     )
     for line in summary_table(builds):
         out(line)
-    if not all(b.ok for b in builds):
-        raise typer.Exit(1)
+    fail_if(not all(b.ok for b in builds))
 
 
 def summary_table(builds: tuple[ModelBuild, ...]) -> list[str]:
@@ -215,8 +216,4 @@ def summary_table(builds: tuple[ModelBuild, ...]) -> list[str]:
         status = "ok" if b.ok else f"FAILED: {b.error}"
         size = _size(b.size) if b.ok else "-"
         rows.append((b.name, b.image or "-", short or "-", size, f"{b.seconds:.1f}s", status))
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    return [
-        "  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[5]]).rstrip()
-        for row in rows
-    ]
+    return table(rows)

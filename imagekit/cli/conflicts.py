@@ -3,31 +3,29 @@ the models of a deployment."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from imagekit.cli._output import err, findings_json, handle_errors, out, out_block, print_findings
-from imagekit.conflicts import check_deployment, check_project_lock, load_registry
+from imagekit.cli._options import CatalogOption, JsonOption, ProjectArg, load_catalog
+from imagekit.cli._output import (
+    err,
+    fail_if,
+    findings_json,
+    handle_errors,
+    out,
+    out_block,
+    out_json,
+    print_findings,
+)
 from imagekit.errors import Finding, Severity
-from imagekit.plan.catalog import Catalog
 
 app = typer.Typer(
     help="Versions that cannot work together: within one lock, or across deployed models.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
-
-CatalogOption = Annotated[
-    Path | None,
-    typer.Option("--catalog", help="Base image catalog folder.", envvar="IMAGEKIT_BASE_IMAGES"),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
-
-
-def _catalog(path: Path | None) -> Catalog | None:
-    return Catalog.load(path) if path else None
 
 
 def _finish(findings: tuple[Finding, ...], as_json: bool, summary: str) -> None:
@@ -38,16 +36,13 @@ def _finish(findings: tuple[Finding, ...], as_json: bool, summary: str) -> None:
     else:
         print_findings(findings)
         (err if errors else out)(summary)
-    if errors:
-        raise typer.Exit(1)
+    fail_if(bool(errors))
 
 
 @app.command("lock")
 @handle_errors
 def lock(
-    project: Annotated[
-        Path, typer.Argument(help="The model folder (holding imagekit.toml).")
-    ] = Path(),
+    project: ProjectArg = Path(),
     catalog: CatalogOption = None,
     cache_dir: Annotated[
         Path | None, typer.Option("--cache-dir", help="Wheel cache (default: the user's).")
@@ -56,7 +51,9 @@ def lock(
 ) -> None:
     """Check every requirement of every locked wheel against the lock and the base; exit 0
     clean, 1 conflicts, 2 unreadable input or unfetchable wheels."""
-    result = check_project_lock(project, catalog=_catalog(catalog), cache_dir=cache_dir)
+    from imagekit.conflicts import check_project_lock
+
+    result = check_project_lock(project, catalog=load_catalog(catalog), cache_dir=cache_dir)
     conflicts = sum(1 for f in result.findings if f.severity is Severity.ERROR)
     summary = (
         f"{result.lock.name}: {result.read} packages, {len(result.edges)} requirements "
@@ -75,23 +72,12 @@ def deploy(
 ) -> None:
     """Report the pairs of models that must not be deployed together; exit 0 none, 1 some,
     2 an unreadable registry or a model it names that does not exist."""
-    parsed = load_registry(registry)
-    report = check_deployment(parsed, catalog=_catalog(catalog))
+    from imagekit.conflicts import check_deployment, load_registry
+
+    report = check_deployment(load_registry(registry), catalog=load_catalog(catalog))
     if as_json:
-        pairs = [
-            {
-                "a": c.a,
-                "b": c.b,
-                "group": c.group,
-                "rule": c.rule,
-                "reason": c.reason,
-                "location": c.location.to_dict(),
-            }
-            for c in report.conflicts
-        ]
-        out_block(json.dumps({"ok": not pairs, "conflicts": pairs}, indent=2))
-        if pairs:
-            raise typer.Exit(1)
+        out_json(report.to_dict())
+        fail_if(bool(report.conflicts))
         return
     count = len(report.conflicts)
     summary = f"{registry}: {report.models} models, " + (

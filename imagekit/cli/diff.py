@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 
-from imagekit.cli._output import err, handle_errors, out_block
-from imagekit.diff import diff as diff_inputs
-from imagekit.diff import to_json, to_markdown, to_text
+from imagekit.cli._options import JsonOption
+from imagekit.cli._output import UsageError, handle_errors, out_block
 
 _INPUT_HELP = (
     "An image (a tag in the Docker daemon, a docker-archive or OCI layout path), "
@@ -21,7 +20,7 @@ _INPUT_HELP = (
 def diff(
     old: Annotated[str, typer.Argument(help=_INPUT_HELP, show_default=False)],
     new: Annotated[str, typer.Argument(help=_INPUT_HELP, show_default=False)],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+    as_json: JsonOption = False,
     markdown: Annotated[
         bool, typer.Option("--markdown", help="Print Markdown fit for a pull-request comment.")
     ] = False,
@@ -45,9 +44,11 @@ def diff(
 ) -> None:
     """Show added, removed, up- and downgraded packages, CUDA, driver and model changes, each
     classed numeric-risk, behaviour or benign; exit 0, or 2 when an input cannot be read."""
+    from imagekit.diff import diff as diff_inputs
+    from imagekit.diff import to_json, to_markdown, to_text
+
     if as_json and markdown:
-        err("error: choose one of --json and --markdown")
-        raise typer.Exit(2)
+        raise UsageError("choose one of --json and --markdown")
     result = diff_inputs(old, new, risk=risk, osv=osv or ())
     render = to_json if as_json else to_markdown if markdown else to_text
     out_block(render(result))

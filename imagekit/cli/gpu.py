@@ -5,19 +5,27 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from imagekit.cli._output import err, handle_errors, out, out_block, print_findings
+from imagekit.cli._faults import ExitCode
+from imagekit.cli._options import JsonOption
+from imagekit.cli._output import (
+    UsageError,
+    err,
+    handle_errors,
+    out,
+    out_block,
+    out_json,
+    print_findings,
+)
 from imagekit.errors import Severity
-from imagekit.gpu import CompatReport, Pool, compat_of_inventory, host_pools, knowledge_base
-from imagekit.gpu import load_fleet as read_fleet
-from imagekit.gpu.probe import HostProbe, NoDriverError
-from imagekit.gpu.probe import probe as run_probe
-from imagekit.inventory import read_inventory
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+if TYPE_CHECKING:
+    from imagekit.gpu import CompatReport, Pool
+    from imagekit.gpu.probe import HostProbe
+
 GIB = 1024**3
 
 
@@ -41,6 +49,9 @@ def probe(as_json: JsonOption = False) -> None:
 
     Exit 0; 4 when this machine has no NVIDIA driver; 5 when NVML fails.
     """
+    from imagekit.gpu.probe import NoDriverError
+    from imagekit.gpu.probe import probe as run_probe
+
     try:
         host = run_probe()
     except NoDriverError as e:
@@ -49,7 +60,7 @@ def probe(as_json: JsonOption = False) -> None:
         err(str(e))
         raise typer.Exit(e.exit_code) from None
     if as_json:
-        out_block(json.dumps(host.to_dict(), indent=2))
+        out_json(host.to_dict())
         return
     for line in _gpu_line(host):
         out(line)
@@ -83,6 +94,10 @@ def _pool_lines(report: CompatReport) -> list[str]:
 
 
 def _pools(host: bool, fleet: Path | None) -> tuple[Pool, ...]:
+    from imagekit.gpu import host_pools, knowledge_base
+    from imagekit.gpu import load_fleet as read_fleet
+    from imagekit.gpu.probe import probe as run_probe
+
     kb = knowledge_base()
     if fleet is not None:
         return read_fleet(fleet, kb)
@@ -91,9 +106,9 @@ def _pools(host: bool, fleet: Path | None) -> tuple[Pool, ...]:
     return ()
 
 
-def _exit_code(report: CompatReport, judged: bool) -> int:
+def _exit_code(report: CompatReport, judged: bool) -> ExitCode:
     errors = any(f.severity is Severity.ERROR for f in report.summary.findings)
-    return 1 if errors or (judged and not report.runnable) else 0
+    return ExitCode.FAILED if errors or (judged and not report.runnable) else ExitCode.OK
 
 
 @handle_errors
@@ -109,13 +124,15 @@ def compat(
     fleet runs it. Exit 0 it runs (somewhere); 1 refused everywhere, or mismatched CUDA in the
     image; 2 bad input; 4 --host without an NVIDIA driver.
     """
+    from imagekit.gpu import compat_of_inventory
+    from imagekit.inventory import read_inventory
+
     if host and fleet is not None:
-        raise typer.BadParameter("choose one of --host and --fleet", param_hint="--host")
+        raise UsageError("choose one of --host and --fleet")
     pools = _pools(host, fleet)
     report = compat_of_inventory(read_inventory(image), pools)
     if as_json:
-        data: dict[str, Any] = report.to_dict()
-        out_block(json.dumps(data, indent=2))
+        out_json(report.to_dict())
     else:
         for line in _summary_lines(report) + _pool_lines(report):
             out(line)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from imagekit.cli._output import err, handle_errors, out, out_block
-from imagekit.cli.sbom import DefaultExcludesOption, ExcludeOption
-from imagekit.inventory import Inventory, ModelArtifact, read_inventory
+from imagekit.cli._options import DefaultExcludesOption, ExcludeOption
+from imagekit.cli._output import err, fail_if, handle_errors, out, out_block
+
+if TYPE_CHECKING:
+    from imagekit.inventory import Inventory, ModelArtifact
 
 
 def _artifact_line(artifact: ModelArtifact) -> str:
@@ -83,6 +85,8 @@ def inventory(
 
     A root file system directory may be a live one (`imagekit inventory /`): /proc, /sys, /dev
     and /run are skipped, and a file that cannot be read is a warning, not an error."""
+    from imagekit.inventory import read_inventory
+
     found = read_inventory(
         image, platform=platform, exclude=exclude or (), default_excludes=default_excludes
     )
@@ -96,4 +100,4 @@ def inventory(
     failed = [a for a in found.artifacts if not a.verified]
     if failed:
         err(f"{len(failed)} model artifact(s) NOT verified: {', '.join(a.path for a in failed)}")
-        raise typer.Exit(1)
+    fail_if(bool(failed))

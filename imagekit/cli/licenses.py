@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from imagekit.cli._faults import one_line
-from imagekit.cli._output import handle_errors, out, out_block, print_findings
+from imagekit.cli._options import JsonOption
+from imagekit.cli._output import fail_if, handle_errors, out, out_json, print_findings, table
 from imagekit.cli.sbom import load_inventory
 from imagekit.errors import InputError
-from imagekit.image.ref import RefKind, image_ref
-from imagekit.licenses import (
-    LicensePolicy,
-    LicenseReport,
-    Verdict,
-    components_from_inventory,
-    read_sbom,
-)
-from imagekit.licenses.scopes import base_policy_path, evaluate_scoped
-from imagekit.licenses.starter import DEFAULT_POLICY_FILE, write_starter_policy
+
+if TYPE_CHECKING:
+    from imagekit.licenses import LicenseReport
 
 HEADER = ("VERDICT", "KIND", "NAME", "VERSION", "LICENCE", "RULE")
 WIDEST = 48  # a Debian package can list dozens of licences: --json has them all
@@ -32,28 +24,27 @@ def _cut(text: str) -> str:
 
 
 def _table(report: LicenseReport) -> list[str]:
-    rows = [HEADER] + [
-        tuple(
-            one_line(cell)  # names, versions and licences come from the image or the SBOM
-            for cell in (
-                d.verdict.value,
-                d.component.kind,
-                d.component.name,
-                d.component.version or "-",
-                _cut(d.component.licence),
-                d.rule if d.licence == d.component.licence else f"{d.licence}: {d.rule}",
-            )
-        )
-        for d in report.decisions
-    ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER) - 1)]
-    return [
-        "  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]])
-        for row in rows
-    ]
+    return table(
+        [
+            HEADER,
+            *(
+                (
+                    d.verdict.value,
+                    d.component.kind,
+                    d.component.name,
+                    d.component.version or "-",
+                    _cut(d.component.licence),
+                    d.rule if d.licence == d.component.licence else f"{d.licence}: {d.rule}",
+                )
+                for d in report.decisions
+            ),
+        ]
+    )
 
 
 def _summary(report: LicenseReport) -> str:
+    from imagekit.licenses import Verdict
+
     counts = {v: len(report.of(v)) for v in Verdict}
     return (
         f"{len(report.decisions)} components: {counts[Verdict.DENY]} denied, "
@@ -74,7 +65,7 @@ def licenses(
         Path | None,
         typer.Option(
             "--policy",
-            help=r"The project's licence policy (TOML: allow, review, deny, \[\[exceptions]]).",
+            help="The project's licence policy (TOML: allow, review, deny, [[exceptions]]).",
             envvar="IMAGEKIT_LICENSE_POLICY",
             show_default=False,
         ),
@@ -89,19 +80,21 @@ def licenses(
             show_default=False,
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
-    r"""Judge the licence of every package, model and dataset; exit 1 if the policy denies one.
+    """Judge the licence of every package, model and dataset; exit 1 if the policy denies one.
 
     `imagekit licenses init --policy FILE` writes a starter policy (default license-policy.toml).
-    Debian packages (the base image's, and \[system] ones) are judged by the platform team's base
-    policy, everything else by the project's --policy. A policy file (or its \[licenses] table):
+    Debian packages (the base image's, and [system] ones) are judged by the platform team's base
+    policy, everything else by the project's --policy. A policy file (or its [licenses] table):
 
-    allow = \["MIT", "BSD-3-Clause", "Apache-2.0"]    # SPDX ids, one licence per entry
-    review = \["LGPL-2.1-or-later"]                   # a human decides
-    deny = \["GPL-3.0-only", "AGPL-3.0-only"]         # exit 1
+    \b
+    allow = ["MIT", "BSD-3-Clause", "Apache-2.0"]    # SPDX ids, one licence per entry
+    review = ["LGPL-2.1-or-later"]                   # a human decides
+    deny = ["GPL-3.0-only", "AGPL-3.0-only"]         # exit 1
 
-    \[\[exceptions]]                                   # this package may use this licence
+    \b
+    [[exceptions]]                                   # this package may use this licence
     package = "nvidia-cuda-runtime-cu12"
     version = "12.4.127"                        # optional: every version when left out
     license = "LicenseRef-NVIDIA-Proprietary"   # SPDX, the name as found, or NOASSERTION
@@ -111,6 +104,16 @@ def licenses(
     wins); OR takes the best branch; A WITH E listed whole gets its verdict, else A's (a denied A
     goes to review).
     """
+    from imagekit.image.ref import RefKind, image_ref
+    from imagekit.licenses import (
+        LicensePolicy,
+        Verdict,
+        components_from_inventory,
+        read_sbom,
+    )
+    from imagekit.licenses.scopes import base_policy_path, evaluate_scoped
+    from imagekit.licenses.starter import DEFAULT_POLICY_FILE, write_starter_policy
+
     if target == "init":
         written = write_starter_policy(policy or Path(DEFAULT_POLICY_FILE))
         out(f"wrote {written}: edit it, then: imagekit licenses IMAGE --policy {written}")
@@ -133,12 +136,11 @@ def licenses(
         raise ref.refused("an image or a CycloneDX JSON SBOM")
     report = evaluate_scoped(components, rules, base_rules)
     if as_json:
-        out_block(json.dumps(report.to_dict(), indent=2))
+        out_json(report.to_dict())
     else:
         for line in _table(report):
-            out(line.rstrip())
+            out(line)
         out(_summary(report))
-    if not report.ok:
-        if not as_json:
+        if not report.ok:
             print_findings(d.finding() for d in report.of(Verdict.DENY))
-        raise typer.Exit(1)
+    fail_if(not report.ok)

@@ -3,31 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from imagekit.cli._faults import ExitCode
+from imagekit.cli._options import CatalogOption, JsonOption, ProjectArg, load_catalog
 from imagekit.cli._output import err, findings_json, handle_errors, out, out_block, print_findings
 from imagekit.errors import UNREADABLE
-from imagekit.plan.catalog import Catalog
-from imagekit.plan.model import BuildPlan
 from imagekit.plan.prepare import check_project, prepare
-from imagekit.plan.render import write_rendered
-from imagekit.project.init import scaffold
 
-ProjectArg = Annotated[
-    Path, typer.Argument(help="The model folder (holding imagekit.toml).", show_default=True)
-]
-CatalogOption = Annotated[
-    Path | None,
-    typer.Option("--catalog", help="Base image catalog folder.", envvar="IMAGEKIT_BASE_IMAGES"),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+if TYPE_CHECKING:
+    from imagekit.plan.model import BuildPlan
 
 
 def planned(project: Path, catalog: Path | None) -> BuildPlan:
     """Check and plan the project, print the warnings; raises as `prepare` does."""
-    ready = prepare(project, Catalog.load(catalog) if catalog else None)
+
+    ready = prepare(project, load_catalog(catalog))
     print_findings(ready.warnings)
     return ready.plan
 
@@ -37,7 +30,8 @@ def check(
     project: ProjectArg = Path(), catalog: CatalogOption = None, as_json: JsonOption = False
 ) -> None:
     """Run every pre-build check; exit 0 clean, 1 findings, 2 unreadable input."""
-    result = check_project(project, Catalog.load(catalog) if catalog else None)
+
+    result = check_project(project, load_catalog(catalog))
     errors = result.errors
     if as_json:
         out_block(findings_json(result.findings))
@@ -52,7 +46,8 @@ def check(
             err(f"{len(errors)} error(s)")
     if errors:
         # A file that cannot be read at all is a usage problem, not a finding about the model.
-        raise typer.Exit(2 if any(f.rule == UNREADABLE for f in errors) else 1)
+        unreadable = any(f.rule == UNREADABLE for f in errors)
+        raise typer.Exit(ExitCode.INPUT if unreadable else ExitCode.FAILED)
 
 
 @handle_errors
@@ -87,6 +82,8 @@ def render(
     ] = None,
 ) -> None:
     """Write the Dockerfile and .dockerignore of the plan."""
+    from imagekit.plan.render import write_rendered
+
     build_plan = planned(project, catalog)
     dockerfile, _ = write_rendered(build_plan, output or project / ".imagekit")
     out(str(dockerfile))
@@ -99,6 +96,8 @@ def init(
     force: Annotated[bool, typer.Option(help="Overwrite an existing imagekit.toml.")] = False,
 ) -> None:
     """Write an imagekit.toml for a folder with a lockfile."""
+    from imagekit.project.init import scaffold
+
     path = scaffold(project, base=base, force=force)
     out(f"wrote {path}; review it, then run `imagekit check {project}`")
 

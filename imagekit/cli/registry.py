@@ -8,14 +8,7 @@ from typing import Annotated
 import typer
 
 from imagekit.cli._output import err, handle_errors, out
-from imagekit.registry import (
-    DEFAULT_CHUNK_SIZE,
-    DEFAULT_PLATFORM,
-    TRANSFER_DEADLINE_S,
-    ClientOptions,
-    pull_to_layout,
-    push_image,
-)
+from imagekit.registry.defaults import DEFAULT_CHUNK_SIZE, DEFAULT_PLATFORM, TRANSFER_DEADLINE_S
 
 _DEADLINE_HELP = "Give up on a registry exchange (one blob, or a manifest) after this many seconds."
 
@@ -53,6 +46,8 @@ def push(
     ] = TRANSFER_DEADLINE_S,
 ) -> None:
     """Push an image to a registry; print its manifest digest."""
+    from imagekit.registry import ClientOptions, push_image
+
     options = ClientOptions(chunk_size=chunk_size, deadline_s=deadline)
     result = push_image(source, reference, mount_from=mount_from, options=options)
     err(
@@ -82,6 +77,8 @@ def pull(
     ] = TRANSFER_DEADLINE_S,
 ) -> None:
     """Pull an image into a new OCI image layout folder; print its manifest digest."""
+    from imagekit.registry import ClientOptions, pull_to_layout
+
     options = ClientOptions(deadline_s=deadline)
     digest = pull_to_layout(reference, output, platform, options=options)
     err(f"pulled {reference} into {output}")

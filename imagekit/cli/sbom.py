@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from imagekit.cli._options import DefaultExcludesOption, ExcludeOption
 from imagekit.cli._output import err, handle_errors
-from imagekit.inventory import Inventory, read_inventory
-from imagekit.sbom import SbomFormat, SpecVersion, render_sbom, write_sbom
+from imagekit.sbom.interface import SbomFormat, SpecVersion
+
+if TYPE_CHECKING:
+    from imagekit.inventory import Inventory
 
 ImageArgument = Annotated[
     str,
@@ -21,31 +24,12 @@ ImageArgument = Annotated[
 ]
 
 
-ExcludeOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--exclude",
-        metavar="PATTERN",
-        help="For a root file system directory: a path or glob inside it not to read "
-        "(/srv/data, /home/*/.cache); repeat for more. /proc, /sys, /dev and /run are "
-        "never read unless --no-default-excludes is given.",
-        show_default=False,
-    ),
-]
-DefaultExcludesOption = Annotated[
-    bool,
-    typer.Option(
-        "--default-excludes/--no-default-excludes",
-        help="Skip /proc, /sys, /dev and /run of a root file system directory (the kernel's "
-        "virtual file systems of a live root).",
-    ),
-]
-
-
 def load_inventory(
     reference: str, exclude: list[str] | None = None, *, default_excludes: bool = True
 ) -> Inventory:
     """What the image holds (`read_inventory`); what could not be read goes to stderr."""
+    from imagekit.inventory import read_inventory
+
     inventory = read_inventory(reference, exclude=exclude or (), default_excludes=default_excludes)
     for warning in inventory.warnings:
         err(f"warning: {warning}")
@@ -78,6 +62,8 @@ def sbom(
 
     A root file system directory may be a live one (`imagekit sbom /`): /proc, /sys, /dev and
     /run are skipped, and a file that cannot be read is a warning, not an error."""
+    from imagekit.sbom import render_sbom, write_sbom
+
     inventory = load_inventory(image, exclude, default_excludes=default_excludes)
     if output is None:
         typer.echo(

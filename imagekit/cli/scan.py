@@ -6,30 +6,16 @@ import datetime
 import enum
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from imagekit.cli._faults import one_line
-from imagekit.cli._output import err, handle_errors, out, out_block, print_findings
-from imagekit.inventory.cyclonedx import load_document
-from imagekit.inventory.model import Inventory
-from imagekit.sbom import render_sbom, write_text_atomically
-from imagekit.vulns import (
-    Level,
-    ScanReport,
-    Target,
-    VulnError,
-    VulnFinding,
-    choose_sources,
-    load_ignores,
-    load_target,
-)
-from imagekit.vulns import (
-    scan as run_scan,
-)
-from imagekit.vulns.cyclonedx import render
-from imagekit.vulns.online import DEFAULT_URL
+from imagekit.cli._options import JsonOption
+from imagekit.cli._output import err, fail_if, handle_errors, out, out_json, print_findings, table
+
+if TYPE_CHECKING:
+    from imagekit.inventory.model import Inventory
+    from imagekit.vulns import ScanReport, Target, VulnFinding
 
 
 class FailOn(enum.StrEnum):
@@ -46,29 +32,22 @@ def _severity(finding: VulnFinding) -> str:
 
 
 def _rows(findings: tuple[VulnFinding, ...]) -> list[tuple[str, ...]]:
-    """One row per finding, each cell one line (names and versions come from the target)."""
+    """One row per finding (`table` makes each cell one line)."""
     return [
-        tuple(
-            one_line(cell)
-            for cell in (
-                f.package.display_name,
-                f.package.version,
-                f.id + (f" ({', '.join(f.aliases)})" if f.aliases else ""),
-                _severity(f),
-                ", ".join(f.fixed) or "-",
-            )
+        (
+            f.package.display_name,
+            f.package.version,
+            f.id + (f" ({', '.join(f.aliases)})" if f.aliases else ""),
+            _severity(f),
+            ", ".join(f.fixed) or "-",
         )
         for f in findings
     ]
 
 
-def _table(rows: list[tuple[str, ...]]) -> None:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        out("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-
-
 def _summary(report: ScanReport) -> str:
+    from imagekit.vulns import Level
+
     counts = dict.fromkeys(reversed(Level), 0)
     for finding in report.active:
         counts[finding.rating.level] += 1
@@ -81,7 +60,8 @@ def _summary(report: ScanReport) -> str:
 def _print_report(report: ScanReport) -> None:
     header = ("PACKAGE", "INSTALLED", "VULNERABILITY", "SEVERITY", "FIXED IN")
     if report.active:
-        _table([header, *_rows(report.active)])
+        for line in table([header, *_rows(report.active)]):
+            out(line)
         for f in report.active:
             if f.matched_on:
                 out(f"  {f.id} in {f.package.display_name}: {f.matched_on}")
@@ -103,6 +83,10 @@ def _print_report(report: ScanReport) -> None:
 
 def _document(loaded: Target, inventory: Inventory | None) -> dict[str, Any]:
     """The SBOM the findings go into: the input SBOM, or the scanned image's own."""
+    from imagekit.inventory.cyclonedx import load_document
+    from imagekit.sbom import render_sbom
+    from imagekit.vulns import VulnError
+
     if loaded.sbom is not None:
         return load_document(loaded.sbom)
     if inventory is None:
@@ -125,7 +109,10 @@ def scan(
     online: Annotated[
         bool, typer.Option("--online", help="Also query the OSV API (needs network).")
     ] = False,
-    osv_url: Annotated[str, typer.Option("--osv-url", help="OSV API base URL.")] = DEFAULT_URL,
+    osv_url: Annotated[
+        str | None,
+        typer.Option("--osv-url", help="OSV API base URL (default: https://api.osv.dev)."),
+    ] = None,
     ignore: Annotated[
         Path | None, typer.Option("--ignore", help="TOML file of accepted vulnerabilities.")
     ] = None,
@@ -137,22 +124,31 @@ def scan(
             "is not ignored.",
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
     sbom_out: Annotated[
         Path | None,
         typer.Option("--sbom-out", help="Write a CycloneDX SBOM with the vulnerabilities here."),
     ] = None,
 ) -> None:
     """Match the packages of an image or an SBOM against OSV vulnerability data."""
-    sources = choose_sources(osv=osv or [], online=online, url=osv_url)
+    from imagekit.vulns import Level, choose_sources, load_ignores, load_target
+    from imagekit.vulns import scan as run_scan
+    from imagekit.vulns.online import DEFAULT_URL
+
+    sources = choose_sources(
+        osv=osv or [], online=online, url=DEFAULT_URL if osv_url is None else osv_url
+    )
     rules = load_ignores(ignore) if ignore else ()
     loaded, inventory = load_target(target)
     report = run_scan(loaded, sources, ignores=rules, today=datetime.date.today())
     if sbom_out:
+        from imagekit.sbom import write_text_atomically
+        from imagekit.vulns.cyclonedx import render
+
         write_text_atomically(sbom_out, render(_document(loaded, inventory), report, target))
     print_findings(report.warnings)
     if as_json:
-        out_block(json.dumps(report.to_dict(), indent=2))
+        out_json(report.to_dict())
     else:
         _print_report(report)
     if sbom_out:
@@ -168,5 +164,4 @@ def scan(
     unread = report.unread if fail_on else ()
     if unread:
         err(f"{len(unread)} OSV records could not be read, so the scan is incomplete (--fail-on)")
-    if failing or unread:
-        raise typer.Exit(1)
+    fail_if(bool(failing or unread))

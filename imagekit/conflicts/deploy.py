@@ -21,9 +21,7 @@ from packaging.utils import canonicalize_name
 
 from imagekit.conflicts.lockcheck import installed
 from imagekit.conflicts.registry import Group, RegisteredModel, Registry, Shares, load_registry
-from imagekit.cuda import cuda_of_packages
 from imagekit.errors import Finding, FindingsError, ImagekitError, InputError, Location, Severity
-from imagekit.inventory import read_inventory
 from imagekit.inventory.packages import image_cuda
 from imagekit.plan.catalog import Catalog
 from imagekit.project.lockfile import read_lock
@@ -61,6 +59,16 @@ class Conflict:
     reason: str
     location: Location
 
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "a": self.a,
+            "b": self.b,
+            "group": self.group,
+            "rule": self.rule,
+            "reason": self.reason,
+            "location": self.location.to_dict(),
+        }
+
     def finding(self) -> Finding:
         return Finding(
             location=self.location,
@@ -80,6 +88,10 @@ class DeploymentReport:
     @property
     def findings(self) -> tuple[Finding, ...]:
         return tuple(c.finding() for c in self.conflicts)
+
+    def to_dict(self) -> dict[str, object]:
+        """`ok` (no conflicting pair) and every pair, as `imagekit conflicts deploy --json`."""
+        return {"ok": not self.conflicts, "conflicts": [c.to_dict() for c in self.conflicts]}
 
 
 def check_deployment(
@@ -133,6 +145,8 @@ def model_facts(model: RegisteredModel, catalog: Catalog) -> ModelFacts:
 
 
 def _project_facts(name: str, folder: Path, catalog: Catalog) -> ModelFacts:
+    from imagekit.cuda import cuda_of_packages  # noqa: PLC0415 - `check` without a registry
+
     spec = load_spec(folder)
     base = catalog.get(spec.base, spec.location("base"))
     env = TargetEnv(python=base.python.version, platform=spec.platform).marker_environment()
@@ -144,6 +158,9 @@ def _project_facts(name: str, folder: Path, catalog: Catalog) -> ModelFacts:
 
 
 def _image_facts(name: str, reference: str) -> ModelFacts:
+    # The image readers (and the docker SDK) only for a registry that names an image.
+    from imagekit.inventory import read_inventory  # noqa: PLC0415
+
     inventory = read_inventory(reference)
     pins = {str(canonicalize_name(d.name)): d.version for d in inventory.python}
     return ModelFacts(

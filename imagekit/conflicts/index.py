@@ -21,17 +21,14 @@ import functools
 import hashlib
 import html.parser
 import shutil
-import ssl
 import sys
 import tempfile
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.utils import NormalizedName, parse_wheel_filename
 
@@ -48,6 +45,11 @@ from imagekit.fsio import write_bytes
 from imagekit.limits import MAX_JSON_DOCUMENT, load_json, shown
 from imagekit.proc import ToolError, run
 from imagekit.project.lockfile import LockedPackage, SourceKind
+
+# The HTTP client (urllib.request, http.client, ssl, email: a fifth of `imagekit check`'s
+# start-up) is imported where a wheel is fetched; a check served by the cache never loads it.
+if TYPE_CHECKING:
+    import ssl
 
 PYPI = "https://pypi.org/simple"
 METADATA_DIR = "metadata"
@@ -295,6 +297,8 @@ class MetadataSource:
         return self._pages[key] or ()
 
     def _fetch(self, index: IndexConfig, chosen: IndexFile, pkg: LockedPackage) -> _Outcome:
+        import urllib.request  # noqa: PLC0415 - see the imports
+
         digest = chosen.sha256 or ""  # _best chose it by its sha256
         if urllib.parse.urlsplit(chosen.url).scheme == "file":
             # A wheel on a local index is read where it lies: nothing is downloaded.
@@ -449,6 +453,9 @@ def _html_files(text: str, page: str) -> tuple[IndexFile, ...]:
 def _get(index: IndexConfig, url: str, *, accept: str, limit: int) -> bytes | None:
     """The body of `url` (at most `limit` bytes); None for 404/410 or a missing local file.
     Raises `IndexUnreachable`."""
+    import urllib.error  # noqa: PLC0415 - see the imports
+    import urllib.request  # noqa: PLC0415
+
     parts = urllib.parse.urlsplit(url)
     if parts.scheme == "file":
         path = Path(urllib.request.url2pathname(parts.path))
@@ -491,6 +498,8 @@ def _get(index: IndexConfig, url: str, *, accept: str, limit: int) -> bytes | No
 
 @functools.cache
 def _tls(cert: str | None) -> ssl.SSLContext:
+    import ssl  # noqa: PLC0415 - see the imports
+
     if cert and Path(cert).is_file():
         return ssl.create_default_context(cafile=cert)
     return ssl.create_default_context()

@@ -15,6 +15,7 @@ from imagekit.image.errors import OciError
 from imagekit.image.model import ACCEPT, Descriptor, Index, Manifest, parse_manifest
 from imagekit.limits import shown
 from imagekit.registry.auth import Credentials, find_credentials
+from imagekit.registry.defaults import DEFAULT_CHUNK_SIZE, TRANSFER_DEADLINE_S
 from imagekit.registry.errors import (
     DigestMismatchError,
     LayoutError,
@@ -25,7 +26,6 @@ from imagekit.registry.errors import (
 )
 from imagekit.registry.reference import Reference
 from imagekit.registry.session import (
-    TRANSFER_DEADLINE_S,
     Observer,
     Reply,
     Session,
@@ -33,7 +33,6 @@ from imagekit.registry.session import (
     with_query,
 )
 
-DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024
 _READ_SIZE = 1024 * 1024
 _OCTETS = {"Content-Type": "application/octet-stream"}
 

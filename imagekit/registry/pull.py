@@ -9,11 +9,10 @@ from imagekit.image.errors import OciError
 from imagekit.image.layout import blob_path, write_entries
 from imagekit.image.model import REF_NAME, Descriptor, Index, Manifest, Platform
 from imagekit.registry.client import ClientOptions, FetchedManifest, RegistryClient
+from imagekit.registry.defaults import DEFAULT_PLATFORM
 from imagekit.registry.errors import ManifestError
 from imagekit.registry.layout import SOURCE_ANNOTATION, check_free, staged
 from imagekit.registry.reference import Reference, as_reference
-
-DEFAULT_PLATFORM = "linux/amd64"
 
 
 def pull_to_layout(

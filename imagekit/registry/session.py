@@ -39,6 +39,7 @@ from imagekit import __version__
 from imagekit.errors import InputError
 from imagekit.limits import load_json, shown
 from imagekit.registry.auth import Challenge, Credentials, parse_challenge, parse_token_answer
+from imagekit.registry.defaults import DOCUMENT_DEADLINE_S, TRANSFER_DEADLINE_S
 from imagekit.registry.errors import (
     RegistryAuthError,
     RegistryError,
@@ -52,12 +53,6 @@ _MAX_REDIRECTS = 5
 _MAX_BODY = 4 * 1024 * 1024  # manifests, tokens and error documents; blobs are streamed
 _USER_AGENT = f"imagekit/{__version__}"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-# A manifest, token or error answer is at most _MAX_BODY (4 MiB): even a slow link carries it in
-# seconds, so five minutes means the registry has stalled.
-DOCUMENT_DEADLINE_S = 300.0
-# One blob download or one upload request (a whole blob up to the chunk size, or one chunk):
-# a 10 GB CUDA layer at 5 MB/s takes about half an hour; an hour leaves room for slower links.
-TRANSFER_DEADLINE_S = 3600.0
 
 Origin = tuple[str, str, int]  # scheme, lower-case host, port
 

@@ -6,10 +6,15 @@ Each output format is a writer behind one seam (`interface.SbomWriter`, one modu
 
 from __future__ import annotations
 
-from imagekit.sbom.document import build_bom
-from imagekit.sbom.formats import writer
-from imagekit.sbom.interface import SbomError, SbomFormat, SbomWriter, SpecVersion
-from imagekit.sbom.write import render_sbom, write_sbom, write_text_atomically
+from typing import TYPE_CHECKING
+
+from imagekit.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from imagekit.sbom.document import build_bom
+    from imagekit.sbom.formats import writer
+    from imagekit.sbom.interface import SbomError, SbomFormat, SbomWriter, SpecVersion
+    from imagekit.sbom.write import render_sbom, write_sbom, write_text_atomically
 
 __all__ = [
     "SbomError",
@@ -22,3 +27,13 @@ __all__ = [
     "write_text_atomically",
     "writer",
 ]
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "document": ("build_bom",),
+        "formats": ("writer",),
+        "interface": ("SbomError", "SbomFormat", "SbomWriter", "SpecVersion"),
+        "write": ("render_sbom", "write_sbom", "write_text_atomically"),
+    },
+)

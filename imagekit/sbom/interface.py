@@ -9,10 +9,12 @@ format the same make -> serialise -> validate -> write path.
 from __future__ import annotations
 
 import enum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from imagekit.errors import ImagekitError
-from imagekit.inventory.model import Inventory
+
+if TYPE_CHECKING:
+    from imagekit.inventory.model import Inventory
 
 
 class SbomFormat(enum.StrEnum):

@@ -9,12 +9,13 @@ replaces the lock only when the model's outputs still match (or `force` gives a 
 from __future__ import annotations
 
 from imagekit.update.lock import LockLayout, PackageChange, Recipe, UpdateError, find_layout
-from imagekit.update.report import UpdateReport, Verdict, render_update
+from imagekit.update.report import REPORT_PATH, UpdateReport, Verdict, render_update, write_update
 from imagekit.update.run import CANDIDATE_DIR, UpdateRequest, update_project
 from imagekit.update.security import Vulnerable, vulnerable_in
 
 __all__ = [
     "CANDIDATE_DIR",
+    "REPORT_PATH",
     "LockLayout",
     "PackageChange",
     "Recipe",
@@ -27,4 +28,5 @@ __all__ = [
     "render_update",
     "update_project",
     "vulnerable_in",
+    "write_update",
 ]

@@ -65,6 +65,9 @@ class UpdateReport:
         }
 
 
+# Where the report goes unless told: inside the model folder, beside the build record.
+REPORT_PATH = Path(".imagekit") / "update" / "report.md"
+
 _VERDICT_TEXT = {
     Verdict.PROMOTE: "**promote**",
     Verdict.DO_NOT_PROMOTE: "**do not promote**",
@@ -85,6 +88,15 @@ def render_update(report: UpdateReport) -> str:
         _verify(report),
     ]
     return "\n".join(p for p in parts if p)
+
+
+def write_update(report: UpdateReport, path: Path | None = None) -> Path:
+    """Write the Markdown report to `path` (default: `REPORT_PATH` under the model folder),
+    making its folder; returns where it went."""
+    target = path or report.project / REPORT_PATH
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render_update(report), encoding="utf-8")
+    return target
 
 
 def _summary(report: UpdateReport) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 from imagekit.verify.compare import Element, FieldComparison
 from imagekit.verify.results import ImageRun, OutputComparison, VerifyReport
@@ -85,6 +86,11 @@ def render_markdown(
     if with_diff:
         parts += [f"{h}# Image diff\n", (report.diff or DIFF_MISSING).rstrip() + "\n"]
     return "\n".join(parts)
+
+
+def write_markdown(report: VerifyReport, path: Path) -> None:
+    """Write the full Markdown report (`render_markdown`) to `path`."""
+    path.write_text(render_markdown(report), encoding="utf-8")
 
 
 def _header(report: VerifyReport) -> str:

@@ -15,15 +15,16 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cyclonedx.schema import OutputFormat, SchemaVersion
-from cyclonedx.validation import make_schemabased_validator
-from cyclonedx.validation.json import JsonValidator
 
 from imagekit.vulns.interface import Component, VulnError
 from imagekit.vulns.scan import ScanReport, VulnFinding
 from imagekit.vulns.severity import Level
+
+if TYPE_CHECKING:
+    from cyclonedx.validation.json import JsonValidator
 
 OSV_URL = "https://osv.dev/vulnerability/"
 # A finding for a local version (2.5.1+cu124) matched on its public one says so in this property.
@@ -138,7 +139,10 @@ def with_vulnerabilities(doc: dict[str, Any], report: ScanReport) -> dict[str, A
 
 @functools.cache
 def _validator(schema: SchemaVersion) -> JsonValidator:
-    """One validator per schema version: loading a CycloneDX schema takes seconds."""
+    """One validator per schema version: loading a CycloneDX schema takes seconds, and its
+    library (jsonschema, rfc3987_syntax) more, so neither is imported before an SBOM is."""
+    from cyclonedx.validation import make_schemabased_validator  # noqa: PLC0415
+
     return make_schemabased_validator(OutputFormat.JSON, schema)
 
 

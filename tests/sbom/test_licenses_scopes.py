@@ -43,7 +43,7 @@ def permissive(tmp_path: Path) -> Path:
 
 
 def test_help_shows_the_whole_policy_format() -> None:
-    result = runner.invoke(app, ["licenses", "--help"], env={"COLUMNS": "120"})
+    result = runner.invoke(app, ["licenses", "--help"], terminal_width=120)
     assert result.exit_code == 0
     for text in (
         'allow = ["MIT", "BSD-3-Clause", "Apache-2.0"]',

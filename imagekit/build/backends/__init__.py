@@ -6,11 +6,11 @@ capabilities, how it opens, builds and withdraws) and one line in `_REGISTERED`.
 
 from __future__ import annotations
 
+import functools
+import importlib
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from imagekit.build.backends.buildah import BuildahBackend
-from imagekit.build.backends.docker import DockerBackend
 from imagekit.build.backends.interface import (
     BackendKind,
     BuildBackend,
@@ -21,10 +21,8 @@ from imagekit.build.backends.interface import (
     Outputs,
     Progress,
 )
-from imagekit.build.backends.oci import OciBackend
 
 __all__ = [
-    "BACKENDS",
     "BackendKind",
     "BuildBackend",
     "BuildError",
@@ -33,20 +31,35 @@ __all__ = [
     "ImageHome",
     "Outputs",
     "Progress",
+    "backends",
     "capabilities",
     "choose_backend",
     "get_backend",
 ]
 
-# In order of preference: `choose_backend` takes the first one that can build here.
-_REGISTERED: tuple[type[BuildBackend], ...] = (
-    DockerBackend,
-    OciBackend,
-    BuildahBackend,
+# In order of preference: `choose_backend` takes the first one that can build here. Each is
+# `module:class`, imported when first asked for: this package (whose `BackendKind` the CLI
+# offers as a choice) loads no engine, docker SDK or assembler by itself.
+_REGISTERED = (
+    "imagekit.build.backends.docker:DockerBackend",
+    "imagekit.build.backends.oci:OciBackend",
+    "imagekit.build.backends.buildah:BuildahBackend",
 )
-BACKENDS: Mapping[BackendKind, type[BuildBackend]] = MappingProxyType(
-    {backend.kind: backend for backend in _REGISTERED}
-)
+
+
+@functools.cache
+def _ordered() -> tuple[type[BuildBackend], ...]:
+    found = []
+    for entry in _REGISTERED:
+        module, name = entry.split(":")
+        backend: type[BuildBackend] = getattr(importlib.import_module(module), name)
+        found.append(backend)
+    return tuple(found)
+
+
+def backends() -> Mapping[BackendKind, type[BuildBackend]]:
+    """Every registered backend by its kind, in order of preference."""
+    return MappingProxyType({backend.kind: backend for backend in _ordered()})
 
 
 def get_backend(
@@ -56,12 +69,12 @@ def get_backend(
     running, `BuildError` for outputs it cannot give (an OCI layout or archive from the docker
     backend) or for the buildah backend's missing tools.
     """
-    return BACKENDS[kind].open(no_cache=no_cache, outputs=outputs or Outputs())
+    return backends()[kind].open(no_cache=no_cache, outputs=outputs or Outputs())
 
 
 def capabilities(kind: BackendKind) -> Capabilities:
     """What the backend of `kind` can do, without opening it."""
-    return BACKENDS[kind].capabilities
+    return backends()[kind].capabilities
 
 
 def choose_backend(progress: Progress) -> BackendKind:
@@ -71,7 +84,7 @@ def choose_backend(progress: Progress) -> BackendKind:
     Raises `BuildError` when none can (the oci backend always can).
     """
     passed: list[str] = []
-    for backend in _REGISTERED:
+    for backend in _ordered():
         reason = backend.unavailable()
         if not reason:
             if passed:

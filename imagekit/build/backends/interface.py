@@ -7,11 +7,13 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Protocol, Self
+from typing import TYPE_CHECKING, ClassVar, Protocol, Self
 
 from imagekit.errors import ImagekitError
-from imagekit.plan.catalog import BaseImage
-from imagekit.plan.model import BuildPlan
+
+if TYPE_CHECKING:
+    from imagekit.plan.catalog import BaseImage
+    from imagekit.plan.model import BuildPlan
 
 Progress = Callable[[str], None]
 
