@@ -11,7 +11,6 @@ from imagekit.cli._faults import ExitCode
 from imagekit.cli._options import CatalogOption, JsonOption, ProjectArg, load_catalog
 from imagekit.cli._output import err, findings_json, handle_errors, out, out_block, print_findings
 from imagekit.errors import UNREADABLE
-from imagekit.plan.prepare import check_project, prepare
 
 if TYPE_CHECKING:
     from imagekit.plan.model import BuildPlan
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
 
 def planned(project: Path, catalog: Path | None) -> BuildPlan:
     """Check and plan the project, print the warnings; raises as `prepare` does."""
+    from imagekit.plan.prepare import prepare
 
     ready = prepare(project, load_catalog(catalog))
     print_findings(ready.warnings)
@@ -30,6 +30,7 @@ def check(
     project: ProjectArg = Path(), catalog: CatalogOption = None, as_json: JsonOption = False
 ) -> None:
     """Run every pre-build check; exit 0 clean, 1 findings, 2 unreadable input."""
+    from imagekit.plan.prepare import check_project
 
     result = check_project(project, load_catalog(catalog))
     errors = result.errors
