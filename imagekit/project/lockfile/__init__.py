@@ -8,9 +8,9 @@ file once, and records the sha256 of its bytes.
 from __future__ import annotations
 
 import hashlib
+import importlib
 from dataclasses import replace
 from pathlib import Path
-from typing import assert_never
 
 from imagekit.errors import Location
 from imagekit.paths import read_regular
@@ -28,9 +28,7 @@ from imagekit.project.lockfile.interface import (
     SourceKind,
     canonical,
 )
-from imagekit.project.lockfile.poetry import PoetryReader
-from imagekit.project.lockfile.pylock import PylockReader
-from imagekit.project.lockfile.requirements import RequirementsReader, looks_like_requirements
+from imagekit.project.lockfile.requirements import looks_like_requirements
 from imagekit.project.lockfile.select import (
     Requirement,
     Resolution,
@@ -38,7 +36,6 @@ from imagekit.project.lockfile.select import (
     packages_for,
     resolve,
 )
-from imagekit.project.lockfile.uvlock import UvLockReader
 
 __all__ = [
     "Dependency",
@@ -49,15 +46,11 @@ __all__ = [
     "LockedFile",
     "LockedPackage",
     "PinnedPackage",
-    "PoetryReader",
-    "PylockReader",
     "Requirement",
-    "RequirementsReader",
     "Resolution",
     "Sha256",
     "SourceKind",
     "Unresolved",
-    "UvLockReader",
     "canonical",
     "detect_format",
     "packages_for",
@@ -73,18 +66,10 @@ _UNKNOWN = (
 
 
 def reader_for(format: LockFormat) -> LockReader:
-    """The reader of one format."""
-    match format:
-        case LockFormat.REQUIREMENTS:
-            return RequirementsReader()
-        case LockFormat.PYLOCK:
-            return PylockReader()
-        case LockFormat.UV:
-            return UvLockReader()
-        case LockFormat.POETRY:
-            return PoetryReader()
-        case _:
-            assert_never(format)
+    """The reader of one format: `READER` of the module named by its value (`uv` -> `uv.py`),
+    imported on first use. A new format is that module plus its `LockFormat` member."""
+    reader: LockReader = importlib.import_module(f"{__name__}.{format.value}").READER
+    return reader
 
 
 def detect_format(path: Path, text: str) -> LockFormat:

@@ -221,3 +221,6 @@ def _specifier(text: str | None) -> SpecifierSet:
         except InvalidVersion:
             pass
     return _constraint(text) or SpecifierSet()
+
+
+READER = PoetryReader()  # found by its LockFormat value: see reader_for

@@ -228,3 +228,6 @@ def _dependencies(t: Table) -> tuple[Dependency, ...] | None:
         specifier = SpecifierSet() if version is None else SpecifierSet(f"=={version}")
         out.append(Dependency(name=canonical(dep.req_str("name")), specifier=specifier))
     return tuple(out)
+
+
+READER = PylockReader()  # found by its LockFormat value: see reader_for

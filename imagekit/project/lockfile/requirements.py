@@ -324,3 +324,6 @@ def _pinned(specifier: SpecifierSet, where: Location) -> Version | None:
         return Version(specs[0].version)
     except InvalidVersion:
         return None
+
+
+READER = RequirementsReader()  # found by its LockFormat value: see reader_for

@@ -223,3 +223,6 @@ def _dependency(d: Table, extra: str | None) -> Dependency:
         marker=marker,
         extras=d.str_list("extra"),
     )
+
+
+READER = UvLockReader()  # found by its LockFormat value: see reader_for
