@@ -17,6 +17,7 @@ from imagekit.limits import check_toml_depth, shown
 from imagekit.paths import read_regular
 
 T = TypeVar("T")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _POSITION = re.compile(r"\s*\(at line (?P<line>\d+), column \d+\)|\s*\(at end of document\)")
 
 _TYPE_NAMES: dict[type, str] = {
@@ -157,6 +158,19 @@ class Table:
         for name in table.names():
             out[name] = table.req_str(name)
         return out
+
+    def env_map(self, key: str) -> dict[str, str]:
+        """A table of environment variables, sorted by name; each name must be one a shell
+        accepts (letters, digits and '_', not starting with a digit)."""
+        env = self.str_map(key)
+        for name in env:
+            if not _ENV_NAME.match(name):
+                raise InputError(
+                    self.location(f"{key}.{name}"),
+                    "not a valid environment variable name",
+                    "use letters, digits and '_'",
+                )
+        return dict(sorted(env.items()))
 
     def table(self, key: str) -> Table | None:
         value = self._typed(key, dict)

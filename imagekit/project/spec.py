@@ -30,7 +30,6 @@ _IMAGE_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _APT_PIN = re.compile(r"^(?P<name>[a-z0-9][a-z0-9+.-]+)=(?P<version>[A-Za-z0-9.+~:-]+)$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -210,7 +209,7 @@ def parse_spec(t: Table, root: Path, prefix: str = "") -> ModelSpec:
         workdir=_absolute(t, "workdir", t.get_str("workdir", "/app") or "/app"),
         user=_user(t),
         ports=_ports(t),
-        env=_env(t),
+        env=t.env_map("env"),
         labels=t.str_map("labels"),
         app=_app(t),
         artifacts=_artifacts(t),
@@ -315,18 +314,6 @@ def _ports(t: Table) -> tuple[int, ...]:
                 t.location(f"ports[{i}]"), f"port {port} is out of range", "use 1-65535"
             )
     return tuple(sorted(set(ports)))
-
-
-def _env(t: Table) -> dict[str, str]:
-    env = t.str_map("env")
-    for key in env:
-        if not _ENV_NAME.match(key):
-            raise InputError(
-                t.location(f"env.{key}"),
-                "not a valid environment variable name",
-                "use letters, digits and '_'",
-            )
-    return dict(sorted(env.items()))
 
 
 def _app(t: Table) -> AppFiles:

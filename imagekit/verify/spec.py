@@ -48,7 +48,6 @@ DEFAULT_ENV: dict[str, str] = {
     "VECLIB_MAXIMUM_THREADS": "1",
 }
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
@@ -281,12 +280,4 @@ def _non_negative(t: Table, key: str) -> float:
 
 
 def _env(t: Table) -> dict[str, str]:
-    env = t.str_map("env")
-    for key in env:
-        if not _ENV_NAME.match(key):
-            raise InputError(
-                t.location(f"env.{key}"),
-                "not a valid environment variable name",
-                "use letters, digits and '_'",
-            )
-    return dict(sorted({**DEFAULT_ENV, **env}.items()))
+    return dict(sorted({**DEFAULT_ENV, **t.env_map("env")}.items()))
