@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING
 
 from packaging.version import Version
 
-from imagekit.gpu.kb import knowledge_base
-from imagekit.gpu.versions import CudaVersion
 from imagekit.plan.model import CudaPlan
 
 if TYPE_CHECKING:
@@ -29,6 +27,9 @@ _LOCAL_CU = re.compile(r"^cu(?P<major>\d{2})(?P<minor>\d)$")
 
 def min_driver(cuda: Version) -> str:
     """The minimum driver for a CUDA major.minor; the newest known floor below it if unknown."""
+    from imagekit.gpu.kb import knowledge_base  # noqa: PLC0415 - CUDA plans only, not every check
+    from imagekit.gpu.versions import CudaVersion  # noqa: PLC0415
+
     row = knowledge_base().floor_at_most(CudaVersion(major=cuda.major, minor=cuda.minor))
     return str(row.driver) if row else "unknown"
 

@@ -30,7 +30,7 @@ from imagekit.limits import MAX_ECHO
 from imagekit.paths import MAX_PROJECT_TEXT
 from imagekit.plan.model import LayerKind
 from imagekit.plan.prepare import check_project, prepared
-from imagekit.project.appfiles import CREDENTIAL_PATTERNS, is_credential, select_files
+from imagekit.project.appfiles import CREDENTIAL_PATTERNS, is_credential, matches, select_files
 from imagekit.project.lockfile import LockError, read_lock
 from imagekit.project.lockfile.requirements import MAX_INCLUDE_DEPTH, MAX_INCLUDED_FILES
 from imagekit.project.spec import load_spec
@@ -424,6 +424,29 @@ def test_credential_files_are_withheld_with_a_warning(tmp_path: Path, name: str)
 @pytest.mark.parametrize("name", NOT_CREDENTIALS)
 def test_ordinary_files_are_not_taken_for_credentials(name: str) -> None:
     assert not is_credential(PurePosixPath("src") / name)
+
+
+@pytest.mark.parametrize(
+    ("path", "patterns", "expected"),
+    [
+        ("data/x/y.csv", ("data",), True),  # a pattern takes the folders below it
+        ("data/x/y.csv", ("data/",), True),
+        ("data/x/y.csv", ("*.csv",), False),  # `*` stays within one segment
+        ("data/x/y.csv", ("**/*.csv",), True),
+        ("data/x/y.csv", ("*.txt", "data/*/y.csv"), True),  # any pattern of the set
+        ("database/y.csv", ("data",), False),  # a folder is a whole segment
+        ("data/x/y.csv", (), False),
+    ],
+)
+def test_a_path_matches_a_set_of_patterns(
+    path: str, patterns: tuple[str, ...], expected: bool
+) -> None:
+    assert matches(PurePosixPath(path), patterns) is expected
+
+
+def test_credential_names_match_without_regard_to_case() -> None:
+    assert is_credential(PurePosixPath("src/.AWS/Credentials"))
+    assert not matches(PurePosixPath("src/.AWS/Credentials"), CREDENTIAL_PATTERNS)
 
 
 def test_a_credential_named_exactly_is_copied_with_a_warning(tmp_path: Path) -> None:

@@ -216,6 +216,8 @@ class MetadataSource:
         for `target`, best-ranked first."""
         found: list[tuple[int, Path]] = []
         for digest in sorted(pkg.hashes):
+            if not (folder / digest).is_dir():
+                continue  # most of a lock's hashes are other platforms' wheels: a stat, no glob
             for path in (folder / digest).glob(f"*.whl{suffix}"):
                 wheel = path.name.removesuffix(suffix)
                 rank = target.rank(wheel)

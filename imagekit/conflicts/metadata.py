@@ -71,7 +71,10 @@ def parse_metadata(
     """
     if len(data) > _MAX_METADATA:
         raise MetadataError(source, "METADATA is larger than 8 MiB", "rebuild the wheel")
-    headers = BytesHeaderParser().parsebytes(data)
+    # Only the headers are read: they end at the first empty line at the latest, and the body
+    # after it (the long description, tens of kilobytes) need not be walked line by line.
+    head, blank, _ = data.partition(b"\n\n")
+    headers = BytesHeaderParser().parsebytes(head + blank)
     said = (str(headers.get("Name") or ""), str(headers.get("Version") or ""))
     if canonicalize_name(said[0]) != name or not _same_version(said[1], version):
         raise MetadataError(

@@ -8,19 +8,26 @@ and turns them (or a daemon's image) into layouts; `streams`, `compress` and `ta
 hashed, bounded and deterministic byte streams beneath. Every error is an `OciError`.
 """
 
-from imagekit.image.config import History, ImageConfig
-from imagekit.image.digest import Digest, digest_of, file_digest, parse_digest
-from imagekit.image.errors import ContentMismatchError, OciError
-from imagekit.image.model import (
-    Compression,
-    Descriptor,
-    Image,
-    Index,
-    LayerBlob,
-    Manifest,
-    Platform,
-    parse_manifest,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from imagekit.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from imagekit.image.config import History, ImageConfig
+    from imagekit.image.digest import Digest, digest_of, file_digest, parse_digest
+    from imagekit.image.errors import ContentMismatchError, OciError
+    from imagekit.image.model import (
+        Compression,
+        Descriptor,
+        Image,
+        Index,
+        LayerBlob,
+        Manifest,
+        Platform,
+        parse_manifest,
+    )
 
 __all__ = [
     "Compression",
@@ -40,3 +47,22 @@ __all__ = [
     "parse_digest",
     "parse_manifest",
 ]
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "config": ("History", "ImageConfig"),
+        "digest": ("Digest", "digest_of", "file_digest", "parse_digest"),
+        "errors": ("ContentMismatchError", "OciError"),
+        "model": (
+            "Compression",
+            "Descriptor",
+            "Image",
+            "Index",
+            "LayerBlob",
+            "Manifest",
+            "Platform",
+            "parse_manifest",
+        ),
+    },
+)

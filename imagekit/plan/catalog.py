@@ -220,12 +220,12 @@ def _resolve(
                 f"use one of: {', '.join(sorted(raw))}",
             )
         parent = _resolve(parent_name, raw, resolved, (*stack, name))
-    base = _parse_base(table, parent)
+    base = _parse_base(table, parent, data)
     resolved[name] = base
     return base
 
 
-def _parse_base(table: Table, parent: BaseImage | None) -> BaseImage:
+def _parse_base(table: Table, parent: BaseImage | None, data: dict[str, Any]) -> BaseImage:
     name = table.req_str("name")
     description = table.get_str("description", "") or ""
     platforms = table.str_list("platforms") or (parent.platforms if parent else ())
@@ -271,14 +271,15 @@ def _parse_base(table: Table, parent: BaseImage | None) -> BaseImage:
         parent=parent,
         cuda=cuda,
         python_packages=tuple(sorted((*inherited, *own), key=lambda p: p.name)),
-        definition=_definition(table),
+        definition=_definition(data),
     )
 
 
-def _definition(table: Table) -> dict[str, Any]:
+def _definition(data: dict[str, Any]) -> dict[str, Any]:
     # The parsed TOML is the recipe; the file's comments and layout are not, nor is the glibc
-    # the entry states: a fact about what the recipe builds, which builds the same image.
-    definition = load_toml(table.file)
+    # the entry states: a fact about what the recipe builds, which builds the same image. The
+    # TOML parsed once: the recipe hashed is the one checked, and no file is read twice.
+    definition = dict(data)
     os_table = definition.get("os")
     if isinstance(os_table, dict):
         definition["os"] = {k: v for k, v in os_table.items() if k != "glibc"}

@@ -9,7 +9,6 @@ from packaging.utils import NormalizedName
 
 from imagekit import __version__
 from imagekit.cuda import cuda_of_packages
-from imagekit.gpu.labels import cuda_labels, require_cuda
 from imagekit.image.digest import sha256_file
 from imagekit.plan.catalog import BaseImage, ImageSource
 from imagekit.plan.model import (
@@ -130,6 +129,8 @@ def _labels(
     if spec.description:
         labels["org.opencontainers.image.description"] = spec.description
     if cuda is not None:
+        from imagekit.gpu.labels import cuda_labels  # noqa: PLC0415 - CUDA plans only
+
         labels["io.imagekit.cuda.version"] = cuda.version
         labels["io.imagekit.cuda.min-driver"] = cuda.min_driver
         pinned = ((p.name, str(p.version)) for p in packages if p.version is not None)
@@ -151,6 +152,8 @@ def _env(spec: ModelSpec, base: BaseImage, cuda: CudaPlan | None) -> dict[str, s
     if cuda is not None:
         # Read by the NVIDIA container runtime: refuse hosts whose driver is too old, admitting
         # those minor version compatibility covers (as `imagekit compat` judges them).
+        from imagekit.gpu.labels import require_cuda  # noqa: PLC0415 - CUDA plans only
+
         env["NVIDIA_REQUIRE_CUDA"] = require_cuda(cuda.version)
         env["NVIDIA_VISIBLE_DEVICES"] = "all"
         env["NVIDIA_DRIVER_CAPABILITIES"] = "compute,utility"

@@ -193,3 +193,29 @@ def test_an_unknown_base_is_refused(tmp_path: Path) -> None:
     result = runner.invoke(app, ["conflicts", "lock", str(project)])
     assert result.exit_code == 2
     assert "no-such-base" in result.stderr
+
+
+@pytest.mark.parametrize("eol", ["\n", "\r\n"])
+def test_metadata_headers_end_at_the_first_empty_line(tmp_path: Path, eol: str) -> None:
+    """What the description says after the headers (here a Requires-Dist line) is not read."""
+    path = tmp_path / "lib-1.0-py3-none-any.whl"
+    text = eol.join(
+        [
+            "Metadata-Version: 2.1",
+            "Name: lib",
+            "Version: 1.0",
+            "License: MIT",
+            "Requires-Dist: accel>=2.0",
+            "Description-Content-Type: text/markdown",
+            "",
+            "# lib",
+            "Requires-Dist: numpy",
+            "",
+            "License: GPL",
+        ]
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("lib-1.0.dist-info/METADATA", text)
+    metadata = read_wheel_metadata(path)
+    assert [str(r) for r in metadata.requires] == ["accel>=2.0"]
+    assert metadata.license_texts == ("MIT",)
