@@ -14,7 +14,6 @@ import hashlib
 import io
 import json
 import shutil
-import tempfile
 import zlib
 from pathlib import Path
 from typing import IO
@@ -22,7 +21,7 @@ from typing import IO
 import docker
 import docker.errors
 
-from imagekit.fsio import atomic_file
+from imagekit.fsio import atomic_file, staged_file
 from imagekit.image.archive_reader import read_docker_archive
 from imagekit.image.compress import compress_tar
 from imagekit.image.config import ImageConfig
@@ -118,14 +117,16 @@ class _LayerStore:
         self.blobs.setdefault(blob.diff_id, blob)
 
     def _gzip(self, name: str, stream: IO[bytes]) -> LayerBlob:
-        with tempfile.NamedTemporaryFile(dir=self.layout, delete=False) as f:
-            shutil.copyfileobj(stream, f, CHUNK)
-        tmp = Path(f.name)
-        diff_id = gzip_diff_id(tmp, f"{self.where}: layer {shown(name)}")
-        digest, size = file_digest(tmp), tmp.stat().st_size
-        target = blob_path(self.layout, digest)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp.replace(target)
+        # Staged (locked, removed on any error) until its digest names it: a gzip bomb or a
+        # broken stream leaves no temporary file in the layout.
+        with staged_file(self.layout, ".layer-") as staged:
+            shutil.copyfileobj(stream, staged.file, CHUNK)
+            staged.file.flush()
+            diff_id = gzip_diff_id(staged.path, f"{self.where}: layer {shown(name)}")
+            digest, size = file_digest(staged.path), staged.path.stat().st_size
+            target = blob_path(self.layout, digest)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staged.publish(target, mode=0o644)
         descriptor = Descriptor(media_type=GZIP.media_type, digest=digest, size=size)
         return LayerBlob(descriptor=descriptor, diff_id=diff_id)
 

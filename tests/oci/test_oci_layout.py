@@ -133,6 +133,33 @@ def test_docker_archive_round_trip(tmp_path: Path) -> None:
     # the config's own bytes are kept, so the image id (config digest) stays the same
     assert back.manifest.config.digest == image.manifest.config.digest
     assert back.layers == image.layers
+    # gzip layers are kept as they are, published 0644 as every blob, and nothing staged is left
+    blobs = sorted((tmp_path / "back" / "blobs" / "sha256").iterdir())
+    assert blobs and all(b.stat().st_mode & 0o777 == 0o644 for b in blobs)
+    assert not list((tmp_path / "back").glob(".layer-*"))
+
+
+def test_a_corrupt_gzip_layer_of_an_archive_leaves_nothing(tmp_path: Path) -> None:
+    image = _tiny(tmp_path / "layout")
+    archive = tmp_path / "tiny.tar"
+    write_archive(tmp_path / "layout", image, TAG, archive, mtime=EPOCH)
+    bad = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff" + b"not a deflate stream" * 4
+    layer = f"blobs/sha256/{image.layers[0].descriptor.digest[7:]}"
+
+    def corrupt(contents: dict[str, bytes]) -> None:
+        # named by its own digest, so only unpacking it finds the fault
+        del contents[layer]
+        contents[f"blobs/sha256/{digest_of(bad)[7:]}"] = bad
+        entries = json.loads(contents["manifest.json"])
+        entries[0]["Layers"] = [f"blobs/sha256/{digest_of(bad)[7:]}"]
+        contents["manifest.json"] = json.dumps(entries).encode()
+
+    _rewrite(archive, corrupt)
+    with pytest.raises(OciError, match=r"is not a valid gzip stream") as raised:
+        read_archive(archive, tmp_path / "out", TAG)
+    assert "\n" not in str(raised.value)
+    assert not (tmp_path / "out").exists()
+    assert not list(tmp_path.rglob(".layer-*"))
 
 
 def test_an_archive_is_written_the_same_twice(tmp_path: Path) -> None:
