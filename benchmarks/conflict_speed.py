@@ -25,9 +25,9 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from imagekit.build.wheelhouse import Target
 from imagekit.checks.run import run_checks
 from imagekit.conflicts import check_project_lock
+from imagekit.project.target import Target
 
 REPO = Path(__file__).resolve().parent.parent
 LOCK = REPO / "tests" / "data" / "locks" / "torch" / "uv-pip-compile-no-setuptools.requirements.txt"

@@ -217,13 +217,13 @@ def test_an_error_never_echoes_a_megabyte(tmp_path: Path) -> None:
 # --- faults outside a command: the real entry point ------------------------------------------
 
 ENTRY = "from imagekit.cli import main; main()"
-# Ctrl-C while the command groups are imported: a finder that raises it for imagekit.cli.app,
+# Ctrl-C while the commands are imported: a finder that raises it for imagekit.cli.commands,
 # where a real Ctrl-C during start-up lands.
 INTERRUPT_AT_START = """
 import sys
 class Interrupt:
     def find_spec(self, name, path=None, target=None):
-        if name == "imagekit.cli.app":
+        if name == "imagekit.cli.commands":
             raise KeyboardInterrupt
         return None
 sys.meta_path.insert(0, Interrupt())

@@ -13,7 +13,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from imagekit.cli import app, base, conflicts
+from imagekit.cli import app, base, commands, conflicts
 from imagekit.cli._faults import ExitCode
 from imagekit.cli._output import table
 from imagekit.cli.app import app as root
@@ -144,3 +144,30 @@ def test_typer_apps_render_plain_help() -> None:
     """Rich help costs 0.2 s of start-up: every Typer app of the CLI turns it off."""
     apps: list[typer.Typer] = [root, base.app, conflicts.app]
     assert all(a.rich_markup_mode is None for a in apps)
+
+
+def test_a_command_starts_with_its_own_module_only() -> None:
+    """`imagekit check --help` builds the app with `check` alone: no other command's module."""
+    code = (
+        "import sys\nfrom imagekit.cli import main\nsys.argv = ['imagekit', 'check', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('imagekit.cli.')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    loaded = done.stdout.splitlines()[-1]
+    assert "'imagekit.cli.project'" in loaded
+    assert "imagekit.cli.build" not in loaded and "imagekit.cli.scan" not in loaded
+
+
+def test_the_one_command_app_parses_as_the_whole_app() -> None:
+    """The same command line gives the same help and the same usage error either way."""
+    whole_app = commands.app_for(["--help"])
+    assert len(whole_app.registered_commands) + len(whole_app.registered_groups) == len(
+        commands.COMMANDS
+    )
+    for args in (["check", "--help"], ["check", "--no-such-option"], ["base", "list", "--help"]):
+        alone = runner.invoke(commands.app_for(args), args)
+        whole = runner.invoke(commands.make_app(), args)
+        assert (alone.exit_code, alone.output) == (whole.exit_code, whole.output), args

@@ -13,12 +13,12 @@ from packaging.version import Version
 
 from imagekit.build.wheelhouse import (
     FetchedWheel,
-    Target,
     WheelhouseError,
-    default_cache_dir,
     fetch_wheels,
 )
+from imagekit.cachedir import wheel_cache
 from imagekit.project.lockfile import PinnedPackage
+from imagekit.project.target import Target, TargetError
 
 CP311 = Version("3.11")
 AMD64 = Target(python=CP311, platform="linux/amd64", glibc=(2, 36))
@@ -126,13 +126,13 @@ def test_an_older_glibc_rejects_newer_manylinux_wheels() -> None:
 
 def test_an_unknown_platform_is_refused() -> None:
     with pytest.raises(
-        WheelhouseError, match=r"^unknown platform 'linux/s390x' \(use one of: linux/amd64, "
+        TargetError, match=r"^unknown platform 'linux/s390x' \(use one of: linux/amd64, "
     ):
         Target(python=CP311, platform="linux/s390x", glibc=(2, 36))
 
 
 def test_default_cache_is_under_the_user_cache_dir() -> None:
-    assert default_cache_dir().parts[-2:] == ("imagekit", "wheels")
+    assert wheel_cache().parts[-2:] == ("imagekit", "wheels")
 
 
 # --- the cache, without a network -------------------------------------------------------

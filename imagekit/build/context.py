@@ -15,12 +15,13 @@ from pathlib import Path, PurePosixPath
 from packaging.version import Version
 
 from imagekit.build.debs import DebRequest, fetch_debs
-from imagekit.build.wheelhouse import FetchedWheel, Target, fetch_wheels
+from imagekit.build.wheelhouse import FetchedWheel, fetch_wheels
 from imagekit.errors import ImagekitError
 from imagekit.fsio import copy_file
 from imagekit.image.digest import sha256_file
 from imagekit.plan.model import PLAN_PATH_IN_IMAGE, BuildPlan, Layer, LayerKind
 from imagekit.plan.render import render_dockerfile, render_dockerignore
+from imagekit.project.target import Target
 from imagekit.workdir import write_problem
 
 DEFAULT_EPOCH = 315532800  # 1980-01-01, the earliest time a zip (wheel) entry can hold

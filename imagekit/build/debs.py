@@ -22,8 +22,7 @@ from dataclasses import dataclass, replace
 from functools import cmp_to_key
 from pathlib import Path, PurePosixPath
 
-import platformdirs
-
+from imagekit.cachedir import cache_root
 from imagekit.errors import ImagekitError
 from imagekit.fsio import staged_file
 from imagekit.image.digest import sha256_file
@@ -198,7 +197,7 @@ def fetch_debs(
     lacks, failed hash and unmet dependency (`dest` then gains no file).
     """
     mirror = _check_inputs(mirror, arch, keyring)
-    cache = cache_dir or Path(platformdirs.user_cache_dir("imagekit"), "debs")
+    cache = cache_dir or cache_root() / "debs"
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dest.parent, prefix=f".{dest.name}-") as tmp:
         staging = Path(tmp)

@@ -9,7 +9,6 @@ context (or the OCI assembler) installs from with `--no-index`.
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import shutil
@@ -20,21 +19,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-from packaging.tags import Tag, compatible_tags, cpython_tags
-from packaging.utils import InvalidWheelFilename, NormalizedName, parse_wheel_filename
+from packaging.utils import NormalizedName, parse_wheel_filename
 from packaging.version import Version
 
+from imagekit.cachedir import wheel_cache
 from imagekit.errors import ImagekitError
 from imagekit.fsio import copy_file
 from imagekit.image.digest import sha256_file
 from imagekit.proc import Finished, run
 from imagekit.project.lockfile.interface import PinnedPackage
+from imagekit.project.target import Target
 
-_ARCHES = {"linux/amd64": "x86_64", "linux/arm64": "aarch64"}
-# The oldest glibc each architecture's manylinux wheels were ever built for (PEP 600).
-_OLDEST_GLIBC_MINOR = {"x86_64": 5, "aarch64": 17}
-_LEGACY_MANYLINUX = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
 _WORKERS = 4
 _PIP_TIMEOUT_S = 3600  # one wheel; a CUDA one is gigabytes
 _TAGS_SHOWN = 3
@@ -56,75 +51,6 @@ class WheelhouseError(ImagekitError):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Target:
-    """The interpreter and platform the wheels are for: CPython `python` on glibc `glibc`."""
-
-    python: Version
-    platform: str  # "linux/amd64" | "linux/arm64"
-    glibc: tuple[int, int]  # the base's, from its catalog entry: no default fits every base
-
-    def __post_init__(self) -> None:
-        if self.platform not in _ARCHES:
-            known = ", ".join(sorted(_ARCHES))
-            raise WheelhouseError([f"unknown platform {self.platform!r} (use one of: {known})"])
-        if self.glibc[0] != 2:
-            raise WheelhouseError([f"unsupported glibc {self.glibc[0]}.{self.glibc[1]}"])
-
-    @property
-    def arch(self) -> str:
-        return _ARCHES[self.platform]
-
-    @property
-    def abi(self) -> str:
-        """The CPython ABI tag: `cp311`."""
-        return f"cp{self.python.major}{self.python.minor}"
-
-    def platform_tags(self) -> tuple[str, ...]:
-        """manylinux platform tags this glibc runs, newest first, with their legacy aliases.
-
-        `linux_<arch>` is left out on purpose: such wheels were built for one machine only.
-        """
-        arch = self.arch
-        out: list[str] = []
-        for minor in range(self.glibc[1], _OLDEST_GLIBC_MINOR[arch] - 1, -1):
-            out.append(f"manylinux_2_{minor}_{arch}")
-            legacy = _LEGACY_MANYLINUX.get(minor)
-            if legacy and not (legacy == "manylinux1" and arch != "x86_64"):
-                out.append(f"{legacy}_{arch}")
-        return tuple(out)
-
-    def tags(self) -> tuple[Tag, ...]:
-        """Every wheel tag the target accepts, most preferred first (as pip ranks them)."""
-        return _tags(self)
-
-    def rank(self, filename: str) -> int | None:
-        """The best rank (0 = most preferred) of a wheel file name's tags; None: it does not fit."""
-        try:
-            _, _, _, file_tags = parse_wheel_filename(filename)
-        except InvalidWheelFilename:
-            return None
-        ranks = [rank for tag in file_tags if (rank := _ranks(self).get(tag)) is not None]
-        return min(ranks) if ranks else None
-
-    def __str__(self) -> str:
-        return f"{self.abi} {self.platform} glibc {self.glibc[0]}.{self.glibc[1]}"
-
-
-@functools.cache
-def _tags(target: Target) -> tuple[Tag, ...]:
-    version = (target.python.major, target.python.minor)
-    platforms = list(target.platform_tags())
-    ranked = [*cpython_tags(version, abis=[target.abi], platforms=platforms)]
-    ranked += compatible_tags(version, target.abi, platforms)
-    return tuple(dict.fromkeys(ranked))
-
-
-@functools.cache
-def _ranks(target: Target) -> dict[Tag, int]:
-    return {tag: i for i, tag in enumerate(_tags(target))}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class FetchedWheel:
     """A verified wheel in the wheelhouse."""
 
@@ -133,11 +59,6 @@ class FetchedWheel:
     path: Path
     sha256: str
     filename: str
-
-
-def default_cache_dir() -> Path:
-    """The user's wheel cache: `<user cache dir>/imagekit/wheels`."""
-    return Path(platformdirs.user_cache_dir("imagekit")) / "wheels"
 
 
 def fetch_wheels(
@@ -151,7 +72,7 @@ def fetch_wheels(
     Raises `WheelhouseError` listing every request that has no wheel for the target, whose
     download fails its hashes, or that pip cannot fetch; `dest` then gains no file.
     """
-    cache = cache_dir or default_cache_dir()
+    cache = cache_dir or wheel_cache()
     dest.mkdir(parents=True, exist_ok=True)
     ordered = sorted(requests, key=lambda r: (r.name, r.version))
     with tempfile.TemporaryDirectory(dir=dest.parent, prefix=f".{dest.name}-") as tmp:

@@ -7,12 +7,12 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from imagekit.build.wheelhouse import Target
 from imagekit.checks.interface import Subject
 from imagekit.conflicts.index import MetadataRead
 from imagekit.errors import ErrorCollector, Location
 from imagekit.project import Project
 from imagekit.project.lockfile import LockedPackage, PinnedPackage, Sha256
+from imagekit.project.target import Target
 
 
 def check_licence_policy(subject: Subject, collector: ErrorCollector) -> Subject:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from imagekit.build.wheelhouse import Target
 from imagekit.checks.interface import Subject
 from imagekit.conflicts.lockcheck import read_requirements
 from imagekit.errors import ErrorCollector
+from imagekit.project.target import Target
 
 
 def check_requirements(subject: Subject, collector: ErrorCollector) -> Subject:

@@ -1,8 +1,8 @@
 """The console entry point: start the CLI, and turn what escapes it into one line and an exit.
 
-The command groups are imported inside `main`, so a Ctrl-C during start-up (typer, every command
-group and the libraries they load) is "interrupted" and exit 130 rather than a traceback.
-`imagekit.cli.app` holds the Typer app itself.
+The commands are imported inside `main`, so a Ctrl-C during start-up (typer, the command's module
+and the libraries it loads) is "interrupted" and exit 130 rather than a traceback.
+`imagekit.cli.commands` builds the Typer app, with only the command that runs.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ def main() -> None:
     exhausted memory exit 2; a closed stdout (`| head`) a quiet exit. Any other exception is a
     bug in imagekit and keeps its traceback."""
     try:
-        from imagekit.cli.app import app
+        from imagekit.cli.commands import app_for
 
-        app()
+        app_for(sys.argv[1:])()
     except KeyboardInterrupt:
         _fail(INTERRUPTED, ExitCode.INTERRUPTED)
     except MemoryError:

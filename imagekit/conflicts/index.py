@@ -19,10 +19,8 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import html.parser
 import shutil
 import sys
-import tempfile
 import urllib.parse
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -32,12 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.utils import NormalizedName, parse_wheel_filename
 
-from imagekit.build.wheelhouse import (
-    Target,
-    WheelhouseError,
-    default_cache_dir,
-    fetch_wheels,
-)
+from imagekit.cachedir import wheel_cache
 from imagekit.conflicts.metadata import MetadataError, WheelMetadata, parse_metadata
 from imagekit.conflicts.metadata import read_member as read_wheel_member
 from imagekit.errors import Finding, InputError, Location
@@ -45,6 +38,7 @@ from imagekit.fsio import write_bytes
 from imagekit.limits import MAX_JSON_DOCUMENT, load_json, shown
 from imagekit.proc import ToolError, run
 from imagekit.project.lockfile import LockedPackage, SourceKind
+from imagekit.project.target import Target
 
 # The HTTP client (urllib.request, http.client, ssl, email: a fifth of `imagekit check`'s
 # start-up) is imported where a wheel is fetched; a check served by the cache never loads it.
@@ -174,7 +168,7 @@ class MetadataSource:
 
     @property
     def cache(self) -> Path:
-        return self.cache_dir or default_cache_dir()
+        return self.cache_dir or wheel_cache()
 
     def read(self, packages: Sequence[LockedPackage], target: Target) -> MetadataRead:
         """The METADATA of each package's wheel for `target`; never downloads a wheel."""
@@ -241,7 +235,12 @@ class MetadataSource:
         return None
 
     def _from_fetched_wheel(self, pkg: LockedPackage, target: Target, missed: _Outcome) -> _Outcome:
-        """The wheel fetched into the wheel cache the way the build fetches it."""
+        """The wheel fetched into the wheel cache the way the build fetches it (the fetcher is
+        imported here: a check that finds every METADATA cached never needs it)."""
+        import tempfile  # noqa: PLC0415 - see the docstring
+
+        from imagekit.build.wheelhouse import WheelhouseError, fetch_wheels  # noqa: PLC0415
+
         try:
             with tempfile.TemporaryDirectory(prefix="imagekit-metadata-") as tmp:
                 fetch_wheels([pkg.pinned()], target, Path(tmp) / "wheels", self.cache)
@@ -418,21 +417,25 @@ def _meta_hash(meta: Any) -> str | None:
     return None
 
 
-class _Anchors(html.parser.HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.anchors: list[dict[str, str | None]] = []
+def _anchors(text: str) -> list[dict[str, str | None]]:
+    """The attributes of each `<a>` of an HTML page. html.parser is imported here: a check
+    that reads only cached metadata never needs it (start-up, benchmarks/startup.py)."""
+    import html.parser  # noqa: PLC0415 - see the docstring
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            self.anchors.append(dict(attrs))
+    anchors: list[dict[str, str | None]] = []
+
+    class Anchors(html.parser.HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "a":
+                anchors.append(dict(attrs))
+
+    Anchors().feed(text)
+    return anchors
 
 
 def _html_files(text: str, page: str) -> tuple[IndexFile, ...]:
-    parser = _Anchors()
-    parser.feed(text)
     out = []
-    for attrs in parser.anchors:
+    for attrs in _anchors(text):
         href = attrs.get("href")
         if not href:
             continue

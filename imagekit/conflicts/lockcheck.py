@@ -18,14 +18,13 @@ from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from imagekit.build.wheelhouse import Target
 from imagekit.conflicts.index import MetadataSource, Unread
 from imagekit.conflicts.metadata import WheelMetadata
 from imagekit.errors import ErrorCollector, Finding, Location, Severity
 from imagekit.plan.catalog import BaseImage, Catalog
 from imagekit.project.lockfile import Lock, LockedPackage, SourceKind, packages_for, read_lock
 from imagekit.project.spec import load_spec
-from imagekit.project.target import TargetEnv
+from imagekit.project.target import Target, TargetEnv
 
 _UNREAD_SHOWN = 5
 

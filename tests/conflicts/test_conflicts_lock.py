@@ -219,3 +219,32 @@ def test_metadata_headers_end_at_the_first_empty_line(tmp_path: Path, eol: str) 
     metadata = read_wheel_metadata(path)
     assert [str(r) for r in metadata.requires] == ["accel>=2.0"]
     assert metadata.license_texts == ("MIT",)
+
+
+def test_metadata_fields_are_read_as_rfc_822_headers(tmp_path: Path) -> None:
+    """Field names in any case, folded values (setuptools folds a long License), a repeated
+    field kept in order, and a line that is no field ending the headers as email.parser ends them."""
+    path = tmp_path / "lib-1.0-py3-none-any.whl"
+    text = "\n".join(
+        [
+            "metadata-version: 2.1",
+            "NAME: Lib",
+            "Version:1.0",
+            "License: Copyright (c) the authors",
+            "        Permission is hereby granted, free of charge,",
+            "Requires-Dist: accel>=2.0",
+            "requires-dist: numpy; extra == 'fast'",
+            "Classifier: License :: OSI Approved :: MIT License",
+            "Classifier: Programming Language :: Python",
+            "this line is no field",
+            "Requires-Dist: torch",
+        ]
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("lib-1.0.dist-info/METADATA", text)
+    metadata = read_wheel_metadata(path)
+    assert [str(r) for r in metadata.requires] == ["accel>=2.0", 'numpy; extra == "fast"']
+    assert metadata.license_texts == (
+        "Copyright (c) the authors",
+        "License :: OSI Approved :: MIT License",
+    )

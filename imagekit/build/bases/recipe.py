@@ -16,10 +16,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from imagekit.build.wheelhouse import Target
 from imagekit.plan.catalog import BaseImage, RecipeSource
 from imagekit.proc import ErrorType, stream
 from imagekit.project.lockfile.interface import PinnedPackage
+from imagekit.project.target import Target
 
 # 2023-11-14T22:13:20Z. A constant, not the build time: rebuilding a recipe must not change it.
 SOURCE_DATE_EPOCH = 1_700_000_000
