@@ -19,6 +19,7 @@ from typing import Any
 
 from packaging.version import Version
 
+from imagekit import progress
 from imagekit.build.oci.base import OciBase
 from imagekit.build.oci.cache import LayerCache, layer_key
 from imagekit.build.oci.pyc import compiles_bytecode
@@ -167,7 +168,8 @@ def _layer(build: ModelBuild, step: _Step, layout: Path, work: Path, stack: Exit
     build.progress(f"layer {step.name}: writing")
     tree = step.make(work, stack)
     blobs = build.cache.blobs if key is not None else layout / "blobs" / "sha256"
-    blob = write_layer(tree, blobs, mtime=build.epoch, compression=build.compression)
+    with progress.step(f"layer {step.name}: writing, compressing (unpacked bytes)"):
+        blob = write_layer(tree, blobs, mtime=build.epoch, compression=build.compression)
     if key is not None:
         build.cache.put(key, blob)
         link_blob(blobs / blob.descriptor.digest[7:], layout, blob.descriptor.digest)
