@@ -94,6 +94,5 @@ def pull(
     options = ClientOptions(deadline_s=deadline)
     with progress.shown(progress.Display(quiet=quiet)):
         digest = pull_to_layout(reference, output, platform, options=options)
-    err(f"pulled {reference} into the OCI layout {output}")
-    err(f"run it: podman run --rm oci:{output}; read it: imagekit sbom {output}")
+    err(f"pulled {reference} into {output} (an OCI layout: podman run --rm oci:{output})")
     out(digest)
