@@ -43,7 +43,10 @@ DefaultExcludesOption = Annotated[
     ),
 ]
 TimeoutOption = Annotated[
-    float, typer.Option("--timeout", help="Seconds the command may run in each image.", min=1)
+    float,
+    typer.Option(
+        "--timeout", metavar="SECONDS", help="Seconds the command may run in each image.", min=1
+    ),
 ]
 QuietOption = Annotated[
     bool,

@@ -52,7 +52,9 @@ def build_base_command(
     name: Annotated[str, typer.Argument(help="Catalog name of the base image.")],
     catalog: CatalogOption = None,
 ) -> None:
-    """Build a catalog base image in the Docker daemon (reused while its recipe is unchanged)."""
+    """Build a catalog base image in the Docker daemon.
+
+    Reused while its recipe is unchanged."""
     from imagekit.build.baseimage import build_base
     from imagekit.daemon import docker_client
     from imagekit.plan.catalog import Catalog

@@ -81,7 +81,9 @@ def build(
         BackendKind | None,
         typer.Option(help="Build engine (default: docker if a daemon answers, else oci)."),
     ] = None,
-    tag: Annotated[str | None, typer.Option(help="Image tag (default: name:version).")] = None,
+    tag: Annotated[
+        str | None, typer.Option(metavar="NAME:TAG", help="Image tag (default: name:version).")
+    ] = None,
     catalog: CatalogOption = None,
     output: Annotated[
         Path | None,

@@ -88,7 +88,9 @@ def pull(
     ] = TRANSFER_DEADLINE_S,
     quiet: QuietOption = False,
 ) -> None:
-    """Pull an image into a new OCI image layout folder; print its manifest digest."""
+    """Pull an image into a new OCI image layout folder.
+
+    Print its manifest digest on stdout."""
     from imagekit.registry import ClientOptions, pull_to_layout
 
     options = ClientOptions(deadline_s=deadline)
