@@ -4,7 +4,9 @@ backend's log summarised to one line per Dockerfile step."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from typer.testing import CliRunner
 
 from imagekit.build.backends import BuildResult, ImageHome, Outputs
 from imagekit.build.backends.docker import _Summary
+from imagekit.build.context import image_created
 from imagekit.cli import app
 from imagekit.cli.build import size_label, where_to
 
@@ -169,3 +172,49 @@ def test_the_whole_docker_log_with_verbose() -> None:
         summary(line)
     summary.replay()  # already shown as it came: not twice
     assert shown == CLASSIC_LOG
+
+
+def _git(repo: Path, *args: str, when: int | None = None) -> None:
+    env = {"PATH": os.environ["PATH"], "HOME": str(repo), "GIT_CONFIG_NOSYSTEM": "1"}
+    if when is not None:
+        env |= {"GIT_AUTHOR_DATE": f"@{when} +0000", "GIT_COMMITTER_DATE": f"@{when} +0000"}
+    subprocess.run(["git", "-C", str(repo), *args], check=True, env=env, capture_output=True)
+
+
+def test_an_image_is_created_at_its_projects_newest_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    project = tmp_path / "iris"
+    assert image_created(project.parent) is None  # not a git work tree: the base's time
+    project.mkdir()
+    (project / "imagekit.toml").write_text("[project]\n", encoding="utf-8")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@t", "add", ".")
+    _git(
+        tmp_path,
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@t",
+        "commit",
+        "-qm",
+        "a",
+        when=1_750_000_000,
+    )
+    (tmp_path / "other").write_text("not the project\n", encoding="utf-8")
+    _git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@t", "add", ".")
+    _git(
+        tmp_path,
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@t",
+        "commit",
+        "-qm",
+        "b",
+        when=1_760_000_000,
+    )
+    assert image_created(project) == 1_750_000_000  # the project folder's own newest commit
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert image_created(project) == 1_700_000_000  # asked for explicitly
