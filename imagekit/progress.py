@@ -147,8 +147,16 @@ def step(description: str, total: int | None = None) -> Iterator[Step]:
     finally:
         _threads.open.pop()
         if isinstance(handle, _Drawn):
-            done = handle.bars.tasks[handle.task].completed if total is None else total
-            handle.bars.update(handle.task, total=done, completed=done)
+            _finish(handle.bars, handle.task)
+
+
+def _finish(bars: Progress, task_id: TaskID) -> None:
+    """Show the step done: its bar full at the bytes it counted, its rate the whole step's
+    average (rich forgets its samples when a total is set late)."""
+    task = next(t for t in bars.tasks if t.id == task_id)
+    done, elapsed = task.completed, task.elapsed or 0.0
+    bars.update(task_id, total=done, completed=done)
+    task.finished_speed = done / elapsed if elapsed > 0 else None
 
 
 def advance(nbytes: int) -> None:

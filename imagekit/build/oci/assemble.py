@@ -169,7 +169,7 @@ def _layer(build: ModelBuild, step: _Step, layout: Path, work: Path, stack: Exit
     build.progress(f"layer {step.name}: writing")
     tree = step.make(work, stack)
     blobs = build.cache.blobs if key is not None else layout / "blobs" / "sha256"
-    with progress.step(f"layer {step.name}: writing, compressing (unpacked bytes)"):
+    with progress.step(f"layer {step.name} (unpacked)"):
         blob = write_layer(tree, blobs, mtime=build.epoch, compression=build.compression)
     if key is not None:
         build.cache.put(key, blob)
