@@ -154,11 +154,11 @@ def test_the_docker_log_is_one_line_per_step() -> None:
     for line in CLASSIC_LOG:
         summary(line)
     assert shown == [
-        "step 1/4: FROM sha256:0f1e2d AS build",
-        "step 2/4: RUN /opt/venv/bin/python tools/pip.whl/pip install --no-index --no-deps "
-        "--no-cache-dir --no-compi...",
-        "step 3/4: FROM sha256:0f1e2d",
-        "step 4/4: COPY --from=build /install/python /opt/venv",
+        "Step 1/4 : FROM sha256:0f1e2d AS build",
+        "Step 2/4 : RUN /opt/venv/bin/python tools/pip.whl/pip install --no-index --no-deps "
+        "--no-cache-dir...",
+        "Step 3/4 : FROM sha256:0f1e2d",
+        "Step 4/4 : COPY --from=build /install/python /opt/venv",
     ]
     assert not any("not on PATH" in line for line in shown)
     summary.replay()  # a failure: the whole log follows the summary

@@ -42,15 +42,15 @@ from imagekit.progress import verbose
 
 # A ping that waits this long is a daemon that is not there, for choosing a backend.
 _PROBE_TIMEOUT_S = 10
-_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
-# A step's command is cut here: a RUN line holds a whole shell script.
+_STEP = re.compile(r"^Step \d+/\d+ : ")
+# A step's line is cut here: a RUN line holds a whole shell script.
 _STEP_WIDTH = 100
 # The log kept for a failure: the pip install of a large lock is a few thousand lines.
 _KEPT_LINES = 20_000
 
 
 class _Summary:
-    """The classic builder's log for a person: `step 3/9: RUN ...` per step, the rest kept."""
+    """The classic builder's log for a person: its `Step 3/9 : RUN ...` lines, the rest kept."""
 
     def __init__(self, progress: Progress, *, verbose: bool) -> None:
         self.progress = progress
@@ -61,11 +61,9 @@ class _Summary:
         self.log.append(line)
         if self.verbose:
             self.progress(line)
-        elif step := _STEP.match(line):
-            command = " ".join(step.group(3).split())
-            if len(command) > _STEP_WIDTH:
-                command = command[: _STEP_WIDTH - 3] + "..."
-            self.progress(f"step {step.group(1)}/{step.group(2)}: {command}")
+        elif _STEP.match(line):
+            text = " ".join(line.split())
+            self.progress(text if len(text) <= _STEP_WIDTH else text[: _STEP_WIDTH - 3] + "...")
 
     def replay(self) -> None:
         """The whole log, after a failure, unless it was shown as it came (`verbose`)."""
