@@ -87,6 +87,7 @@ def inventory(
     """List what an image contains.
 
     Exit 1 if a model artifact does not match its plan.
+
     A root file system directory may be a live one (`imagekit inventory /`): /proc, /sys, /dev
     and /run are skipped, and a file that cannot be read is a warning, not an error."""
     from imagekit.inventory import read_inventory

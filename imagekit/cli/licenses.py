@@ -85,6 +85,7 @@ def licenses(
     """Judge the licence of every package, model and dataset.
 
     Exit 1 if the policy denies one.
+
     `imagekit licenses init --policy FILE` writes a starter policy (default license-policy.toml).
     Debian packages (the base image's, and [system] ones) are judged by the platform team's base
     policy, everything else by the project's --policy. A policy file (or its [licenses] table):

@@ -68,6 +68,7 @@ def sbom(
     """Write the image's CycloneDX SBOM.
 
     Packages, model, data, CUDA and the driver it needs.
+
     A root file system directory may be a live one (`imagekit sbom /`): /proc, /sys, /dev and
     /run are skipped, and a file that cannot be read is a warning, not an error."""
     from imagekit.sbom import render_sbom, write_sbom
