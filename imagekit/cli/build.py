@@ -16,29 +16,22 @@ from imagekit.build.backends import (
     capabilities,
     choose_backend,
 )
-from imagekit.cli._faults import ExitCode, one_line
+from imagekit.cli._faults import ExitCode
 from imagekit.cli._options import CatalogOption, QuietOption, VerboseOption, load_catalog
-from imagekit.cli._output import UsageError, err, fail_if, handle_errors, out, print_findings, table
+from imagekit.cli._output import (
+    ProgressLines,
+    UsageError,
+    fail_if,
+    handle_errors,
+    out,
+    print_findings,
+    table,
+)
 
 if TYPE_CHECKING:
     from imagekit.build.backends import BuildResult
     from imagekit.build.many import ModelBuild
     from imagekit.gpu import CompatReport
-
-
-class _Lines:
-    """Progress lines on stderr: above the bars on a terminal (`progress.note`), plain in a pipe,
-    none with `--quiet`."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-
-    def __call__(self, line: str) -> None:
-        if self.quiet:
-            return
-        text = one_line(line.rstrip().replace("\t", " "))
-        if not progress.note(text):
-            err(text)
 
 
 def size_label(n: int, home: ImageHome) -> str:
@@ -148,7 +141,7 @@ def build(
         else:
             _build_one(
                 project,
-                _Lines(quiet),
+                ProgressLines(quiet),
                 backend=backend,
                 tag=tag,
                 catalog=catalog,
@@ -161,7 +154,7 @@ def build(
 
 def _build_one(
     project: Path,
-    lines: _Lines,
+    lines: ProgressLines,
     *,
     backend: BackendKind | None,
     tag: str | None,
@@ -230,7 +223,7 @@ def _check(
 
     check = check_reproducible(
         project,
-        progress=_Lines(quiet),  # two builds, each line says which
+        progress=ProgressLines(quiet),  # two builds, each line says which
         backend=backend,
         tag=tag,
         catalog=load_catalog(catalog),
@@ -256,7 +249,7 @@ def _build_all(
 
     if tag is not None:
         raise UsageError("--tag cannot be used with --all")
-    lines = _Lines(quiet)  # prefixed with the model name, one model or many at once
+    lines = ProgressLines(quiet)  # prefixed with the model name, one model or many at once
     kind = backend or choose_backend(lines)
     if jobs is not None and effective_jobs(kind, jobs) != jobs:
         lines(f"--jobs {jobs}: the {kind.value} backend builds one model at a time")
