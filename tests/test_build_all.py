@@ -10,7 +10,7 @@ import pytest
 from _projects import EXAMPLE, copy_project, edit_spec
 from typer.testing import CliRunner
 
-from imagekit.build.backends import BackendKind
+from imagekit.build.backends import BackendKind, ImageHome
 from imagekit.build.many import ModelBuild, build_all, effective_jobs
 from imagekit.cli import app
 from imagekit.cli.build import summary_table
@@ -66,10 +66,10 @@ def test_the_summary_table_aligns_its_columns() -> None:
         ),
         ModelBuild(name="broken", folder=Path("broken"), seconds=0.2, error="bad sha256"),
     )
-    assert summary_table(builds) == [
-        "MODEL   IMAGE                  ID            SIZE      TIME   STATUS",
-        "iris    iris-classifier:1.0.0  abababababab  123.5 MB  12.3s  ok",
-        "broken  -                      -             -         0.2s   FAILED: bad sha256",
+    assert summary_table(builds, ImageHome.LAYOUT) == [
+        "MODEL   IMAGE                  ID            SIZE (COMPRESSED)  TIME   STATUS",
+        "iris    iris-classifier:1.0.0  abababababab  123.5 MB           12.3s  ok",
+        "broken  -                      -             -                  0.2s   FAILED: bad sha256",
     ]
 
 

@@ -4,6 +4,7 @@ leaves no tag. CI starts the daemon (.ci/dockerd-start.sh); wheels come from the
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from _projects import DATA, EXAMPLE, copy_project, edit_spec
 from typer.testing import CliRunner
 
+from imagekit import progress
 from imagekit.build.baseimage import BaseBuildResult
 from imagekit.build.context import ContextError
 from imagekit.build.pipeline import BuildOutcome, build_project
@@ -81,7 +83,8 @@ def example(
     example_progress: list[str],
 ) -> Iterator[BuildOutcome]:
     project = copy_project(EXAMPLE, tmp_path_factory.mktemp("example") / "iris")
-    outcome = build(project, "imagekit-test/iris:1", example_progress.append)
+    with progress.shown(progress.Display(verbose=True), stream=io.StringIO()):  # the whole log
+        outcome = build(project, "imagekit-test/iris:1", example_progress.append)
     yield outcome
     remove_tag(docker_client, "imagekit-test/iris:1")
 

@@ -21,6 +21,7 @@ from imagekit.fsio import copy_file
 from imagekit.image.digest import sha256_file
 from imagekit.plan.model import PLAN_PATH_IN_IMAGE, BuildPlan, Layer, LayerKind
 from imagekit.plan.render import render_dockerfile, render_dockerignore
+from imagekit.proc import run
 from imagekit.project.target import Target
 from imagekit.workdir import write_problem
 
@@ -31,9 +32,45 @@ class ContextError(ImagekitError):
     """A file changed or vanished between the checks and the build."""
 
 
+# The image's creation time, kept beside the context (its .dockerignore leaves it out).
+CREATED_FILE = "created"
+_GIT_TIMEOUT_S = 30
+
+
 def source_date_epoch() -> int:
+    """The mtime of every file in every layer: SOURCE_DATE_EPOCH, else 1980-01-01. Fixed, so a
+    new commit does not change the layers' cache keys."""
     value = os.environ.get("SOURCE_DATE_EPOCH", "")
     return int(value) if value.isdigit() else DEFAULT_EPOCH
+
+
+def image_created(project: Path) -> int | None:
+    """When the image says it was created (its config's `created`): SOURCE_DATE_EPOCH when
+    set, else the time of the newest git commit of the project folder: an input, so the same
+    commit gives the same digest, and `docker images` no longer says "46 years ago". None
+    outside a git work tree (or without git): the backend then takes its base's time."""
+    if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
+        return source_date_epoch()
+    try:
+        found = run(
+            ["git", "-C", str(project), "log", "-1", "--format=%ct", "--", "."],
+            what="git log",
+            timeout=_GIT_TIMEOUT_S,
+            check=False,
+        )
+    except ImagekitError:  # git is not installed, or did not answer
+        return None
+    value = found.text.strip()
+    return int(value) if found.returncode == 0 and value.isdigit() else None
+
+
+def context_created(context: Path) -> int | None:
+    """The creation time `assemble` found for the context's image (`image_created`)."""
+    try:
+        value = (context / CREATED_FILE).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return int(value) if value.isdigit() else None
 
 
 def _requirements(wheels: Sequence[FetchedWheel]) -> str:
@@ -168,4 +205,7 @@ def _assemble(
     (context / "Dockerfile").write_text(render_dockerfile(plan), encoding="utf-8")
     (context / ".dockerignore").write_text(render_dockerignore(), encoding="utf-8")
     _normalize(context, source_date_epoch())
+    created = image_created(project)
+    if created is not None:
+        (context / CREATED_FILE).write_text(f"{created}\n", encoding="utf-8")
     return tuple(fetched)

@@ -22,6 +22,7 @@ from pathlib import Path
 from packaging.utils import NormalizedName, parse_wheel_filename
 from packaging.version import Version
 
+from imagekit import progress
 from imagekit.cachedir import wheel_cache
 from imagekit.errors import ImagekitError
 from imagekit.fsio import copy_file
@@ -77,8 +78,13 @@ def fetch_wheels(
     ordered = sorted(requests, key=lambda r: (r.name, r.version))
     with tempfile.TemporaryDirectory(dir=dest.parent, prefix=f".{dest.name}-") as tmp:
         staging = Path(tmp)
-        with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-            outcomes = list(pool.map(lambda r: _fetch_one(r, target, staging, cache), ordered))
+        with (
+            progress.step(f"wheels: {len(ordered)} for {target}") as shown,
+            ThreadPoolExecutor(max_workers=_WORKERS) as pool,
+        ):
+            outcomes = list(
+                pool.map(lambda r: _fetch_one(r, target, staging, cache, shown), ordered)
+            )
         problems = [o for o in outcomes if isinstance(o, str)]
         if problems:
             raise WheelhouseError(problems)
@@ -87,15 +93,18 @@ def fetch_wheels(
 
 
 def _fetch_one(
-    request: PinnedPackage, target: Target, staging: Path, cache: Path
+    request: PinnedPackage, target: Target, staging: Path, cache: Path, shown: progress.Step
 ) -> FetchedWheel | str:
-    """The request's wheel in `staging` (from the cache or pip), or a problem to report."""
+    """The request's wheel in `staging` (from the cache or pip), or a problem to report; its
+    size counted on `shown`."""
     try:
         cached = _from_cache(request, target, cache)
         if cached is None:
             workdir = Path(tempfile.mkdtemp(dir=staging, prefix=f"{request.name}-"))
             cached = _download(request, target, workdir, cache)
-        return _stage(request, cached, staging)
+        staged = _stage(request, cached, staging)
+        shown.advance(staged.path.stat().st_size)
+        return staged
     except WheelhouseError as e:
         return str(e)
 

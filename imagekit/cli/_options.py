@@ -43,7 +43,22 @@ DefaultExcludesOption = Annotated[
     ),
 ]
 TimeoutOption = Annotated[
-    float, typer.Option("--timeout", help="Seconds the command may run in each image.", min=1)
+    float,
+    typer.Option(
+        "--timeout", metavar="SECONDS", help="Seconds the command may run in each image.", min=1
+    ),
+]
+QuietOption = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="No progress: results and errors only (as in a pipe or with CI set).",
+    ),
+]
+VerboseOption = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", help="Show engines' whole logs instead of one line per step."),
 ]
 ReportOption = Annotated[
     Path | None, typer.Option("--report", help="Write the Markdown report to FILE.")

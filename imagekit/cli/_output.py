@@ -16,6 +16,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
+from imagekit import progress
 from imagekit.cli._faults import (
     ENVIRONMENT_ERRNOS,
     INTERRUPTED,
@@ -58,6 +59,21 @@ def out_json(data: object) -> None:
 def err(text: object) -> None:
     """Print one line on stderr: control characters escaped, cut at `MAX_MESSAGE`."""
     typer.echo(message_line(text), err=True)
+
+
+class ProgressLines:
+    """Progress lines on stderr: above the bars on a terminal (`progress.note`), plain in a pipe,
+    none with `--quiet`."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+
+    def __call__(self, line: str) -> None:
+        if self.quiet:
+            return
+        text = one_line(line.rstrip().replace("\t", " "))
+        if not progress.note(text):
+            err(text)
 
 
 def table(rows: Sequence[Sequence[object]]) -> list[str]:

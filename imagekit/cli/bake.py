@@ -19,11 +19,15 @@ def bake(
     ),
     base_registry: Annotated[
         str | None,
-        typer.Option(help="Registry the bases were pushed to, for remote builders."),
+        typer.Option(
+            metavar="REGISTRY", help="Registry the bases were pushed to, for remote builders."
+        ),
     ] = None,
     catalog: CatalogOption = None,
 ) -> None:
-    """Check and plan every model, assemble their contexts, write a buildx bake file."""
+    """Write a buildx bake file for every model.
+
+    Check and plan every model, assemble their contexts, write a buildx bake file."""
     from imagekit.build.bake import write_bake
 
     targets = write_bake(root, output, base_registry=base_registry, catalog=load_catalog(catalog))

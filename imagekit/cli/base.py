@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from imagekit.cli._options import CatalogOption, JsonOption
-from imagekit.cli._output import err, handle_errors, out, out_json, table
+from imagekit import progress
+from imagekit.cli._options import CatalogOption, JsonOption, QuietOption
+from imagekit.cli._output import ProgressLines, handle_errors, out, out_json, table
 
 if TYPE_CHECKING:
     from imagekit.plan.catalog import BaseImage
@@ -51,8 +52,11 @@ def list_bases(catalog: CatalogOption = None, as_json: JsonOption = False) -> No
 def build_base_command(
     name: Annotated[str, typer.Argument(help="Catalog name of the base image.")],
     catalog: CatalogOption = None,
+    quiet: QuietOption = False,
 ) -> None:
-    """Build a catalog base image in the Docker daemon (reused while its recipe is unchanged)."""
+    """Build a catalog base image in the Docker daemon.
+
+    Reused while its recipe is unchanged."""
     from imagekit.build.baseimage import build_base
     from imagekit.daemon import docker_client
     from imagekit.plan.catalog import Catalog
@@ -60,8 +64,9 @@ def build_base_command(
     base = Catalog.load(catalog).get(name)
     client = docker_client()
     try:
-        result = build_base(base, client, log=err)
+        with progress.shown(progress.Display(quiet=quiet)), progress.step(f"base {name}"):
+            result = build_base(base, client, log=ProgressLines(quiet))
     finally:
         client.close()
     state = "reused" if result.reused else "built"
-    out(f"{state} {result.tag}  {result.image_id}")
+    out(f"{state} {result.tag}  {result.image_id}  (imagekit build takes it from the daemon)")

@@ -2,43 +2,42 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from imagekit.build.backends import BackendKind, Outputs, choose_backend
-from imagekit.cli._faults import ExitCode, one_line
-from imagekit.cli._options import CatalogOption, load_catalog
-from imagekit.cli._output import UsageError, err, fail_if, handle_errors, out, print_findings, table
+from imagekit import progress
+from imagekit.build.backends import (
+    BackendKind,
+    ImageHome,
+    Outputs,
+    capabilities,
+    choose_backend,
+)
+from imagekit.cli._faults import ExitCode
+from imagekit.cli._options import CatalogOption, QuietOption, VerboseOption, load_catalog
+from imagekit.cli._output import (
+    ProgressLines,
+    UsageError,
+    fail_if,
+    handle_errors,
+    out,
+    print_findings,
+    table,
+)
 
 if TYPE_CHECKING:
+    from imagekit.build.backends import BuildResult
     from imagekit.build.many import ModelBuild
     from imagekit.gpu import CompatReport
 
 
-class _Progress:
-    """One rewritten status line on a terminal; plain lines otherwise."""
-
-    def __init__(self, tty: bool) -> None:
-        self.tty = tty
-        self.width = 0
-
-    def __call__(self, line: str) -> None:
-        if not self.tty:
-            err(line)
-            return
-        text = one_line(line.strip().replace("\t", " "))[:100]
-        sys.stderr.write("\r" + text.ljust(self.width))
-        sys.stderr.flush()
-        self.width = len(text)
-
-    def done(self) -> None:
-        if self.tty and self.width:
-            sys.stderr.write("\r" + " " * self.width + "\r")
-            sys.stderr.flush()
+def size_label(n: int, home: ImageHome) -> str:
+    """`n` bytes, said as what they count: a layout's blobs are compressed, a daemon's image
+    unpacked (the engine's `Size`)."""
+    return f"{_size(n)} {'unpacked' if home is ImageHome.DAEMON else 'compressed'}"
 
 
 def _size(n: int) -> str:
@@ -75,7 +74,9 @@ def build(
         BackendKind | None,
         typer.Option(help="Build engine (default: docker if a daemon answers, else oci)."),
     ] = None,
-    tag: Annotated[str | None, typer.Option(help="Image tag (default: name:version).")] = None,
+    tag: Annotated[
+        str | None, typer.Option(metavar="NAME:TAG", help="Image tag (default: name:version).")
+    ] = None,
     catalog: CatalogOption = None,
     output: Annotated[
         Path | None,
@@ -121,43 +122,92 @@ def build(
     ] = False,
     jobs: Annotated[
         int | None,
-        typer.Option("--jobs", min=1, help="--all with the oci backend: models built at once."),
+        typer.Option(
+            "--jobs", min=1, metavar="N", help="--all with the oci backend: models built at once."
+        ),
     ] = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Check, plan and build the image; write its build record."""
-    from imagekit.build.pipeline import build_project
-
     if reproducible or all_models:
         given = {"--output": output, "--oci-dir": oci_dir, "--archive": archive, "--load": load}
         _refuse(given, "--check-reproducible" if reproducible else "--all")
-    if reproducible:
-        _check(project, backend or BackendKind.OCI, tag, catalog)
-        return
-    if all_models:
-        _build_all(project, backend, jobs, catalog, tag)
-        return
-    progress = _Progress(sys.stderr.isatty())
-    try:
-        outcome = build_project(
-            project,
-            progress=progress,
-            backend=backend or choose_backend(progress),
-            tag=tag,
-            catalog=load_catalog(catalog),
-            output=output,
-            no_cache=no_cache,
-            outputs=Outputs(oci_dir=oci_dir, archive=archive, load=load),
-            allow_incompatible=_reason(allow_incompatible),
-        )
-    finally:
-        progress.done()
+    with progress.shown(progress.Display(quiet=quiet, verbose=verbose)):
+        if reproducible:
+            _check(project, backend or BackendKind.OCI, tag, catalog, quiet)
+        elif all_models:
+            _build_all(project, backend, jobs, catalog, tag, quiet)
+        else:
+            _build_one(
+                project,
+                ProgressLines(quiet),
+                backend=backend,
+                tag=tag,
+                catalog=catalog,
+                output=output,
+                no_cache=no_cache,
+                outputs=Outputs(oci_dir=oci_dir, archive=archive, load=load),
+                allow_incompatible=_reason(allow_incompatible),
+            )
+
+
+def _build_one(
+    project: Path,
+    lines: ProgressLines,
+    *,
+    backend: BackendKind | None,
+    tag: str | None,
+    catalog: Path | None,
+    output: Path | None,
+    no_cache: bool,
+    outputs: Outputs,
+    allow_incompatible: str | None,
+) -> None:
+    """Build one model and say where its image, record and SBOM went, and how to use them."""
+    from imagekit.build.pipeline import build_project
+
+    outcome = build_project(
+        project,
+        progress=lines,
+        backend=backend or choose_backend(lines),
+        tag=tag,
+        catalog=load_catalog(catalog),
+        output=output,
+        no_cache=no_cache,
+        outputs=outputs,
+        allow_incompatible=allow_incompatible,
+    )
     print_findings(outcome.warnings)
     _print_compat(outcome.compat)
     result = outcome.result
-    out(f"built {result.tag}  {result.image_id}  {_size(result.size)}  {len(result.layers)} layers")
+    out(
+        f"built {result.tag}  {result.image_id}  {size_label(result.size, result.home)}  "
+        f"{len(result.layers)} layers"
+    )
+    for line in where_to(result, outputs):
+        out(line)
     out(f"record {outcome.record}")
     if outcome.sbom is not None:
-        out(f"sbom   {outcome.sbom}")
+        out(f"sbom   {outcome.sbom}  (imagekit scan / imagekit licenses read it)")
+
+
+def where_to(result: BuildResult, outputs: Outputs) -> list[str]:
+    """Where the image is, and the commands that run and push it from there."""
+    if result.home is ImageHome.DAEMON:
+        lines = [f"image  in the Docker daemon as {result.tag}"]
+    else:
+        lines = [f"image  OCI layout {result.location} (ref {result.tag})"]
+        if outputs.archive is not None:
+            archive = outputs.archive
+            lines.append(f"       docker-archive {archive}: docker load -i {archive}")
+    if result.home is ImageHome.DAEMON or outputs.load:
+        lines.append(f"run    docker run --rm {result.tag}")
+    else:
+        lines.append(f"run    podman run --rm oci:{result.location}:{result.tag}")
+    source = result.tag if result.home is ImageHome.DAEMON else result.location
+    lines.append(f"push   imagekit push {source} REGISTRY/REPOSITORY:TAG")
+    return lines
 
 
 def _refuse(given: Mapping[str, object], mode: str) -> None:
@@ -166,12 +216,14 @@ def _refuse(given: Mapping[str, object], mode: str) -> None:
             raise UsageError(f"{flag} cannot be used with {mode}")
 
 
-def _check(project: Path, backend: BackendKind, tag: str | None, catalog: Path | None) -> None:
+def _check(
+    project: Path, backend: BackendKind, tag: str | None, catalog: Path | None, quiet: bool
+) -> None:
     from imagekit.build.reproducible import check_reproducible
 
     check = check_reproducible(
         project,
-        progress=_Progress(False),  # plain lines: two builds, each line says which
+        progress=ProgressLines(quiet),  # two builds, each line says which
         backend=backend,
         tag=tag,
         catalog=load_catalog(catalog),
@@ -186,31 +238,38 @@ def _check(project: Path, backend: BackendKind, tag: str | None, catalog: Path |
 
 
 def _build_all(
-    root: Path, backend: BackendKind | None, jobs: int | None, catalog: Path | None, tag: str | None
+    root: Path,
+    backend: BackendKind | None,
+    jobs: int | None,
+    catalog: Path | None,
+    tag: str | None,
+    quiet: bool,
 ) -> None:
     from imagekit.build.many import build_all, effective_jobs
 
     if tag is not None:
         raise UsageError("--tag cannot be used with --all")
-    progress = _Progress(False)  # lines prefixed with the model name, one model or many at once
-    kind = backend or choose_backend(progress)
+    lines = ProgressLines(quiet)  # prefixed with the model name, one model or many at once
+    kind = backend or choose_backend(lines)
     if jobs is not None and effective_jobs(kind, jobs) != jobs:
-        progress(f"--jobs {jobs}: the {kind.value} backend builds one model at a time")
+        lines(f"--jobs {jobs}: the {kind.value} backend builds one model at a time")
     builds = build_all(
         root,
         backend=kind,
         jobs=jobs,
-        progress=progress,
+        progress=lines,
         catalog=load_catalog(catalog),
     )
-    for line in summary_table(builds):
+    for line in summary_table(builds, capabilities(kind).home):
         out(line)
     fail_if(not all(b.ok for b in builds))
 
 
-def summary_table(builds: tuple[ModelBuild, ...]) -> list[str]:
-    """model, image, short id, size, time, status: one aligned row per model."""
-    rows = [("MODEL", "IMAGE", "ID", "SIZE", "TIME", "STATUS")]
+def summary_table(builds: tuple[ModelBuild, ...], home: ImageHome) -> list[str]:
+    """model, image, short id, size (compressed or unpacked, as `home` keeps images), time,
+    status: one aligned row per model."""
+    kind = "UNPACKED" if home is ImageHome.DAEMON else "COMPRESSED"
+    rows = [("MODEL", "IMAGE", "ID", f"SIZE ({kind})", "TIME", "STATUS")]
     for b in builds:
         short = b.image_id.removeprefix("sha256:")[:12]
         status = "ok" if b.ok else f"FAILED: {b.error}"

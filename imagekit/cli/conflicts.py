@@ -22,7 +22,7 @@ from imagekit.cli._output import (
 from imagekit.errors import Finding, Severity
 
 app = typer.Typer(
-    help="Versions that cannot work together: within one lock, or across deployed models.",
+    help="Versions that cannot work together.\n\nWithin one lock, or across deployed models.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -49,7 +49,9 @@ def lock(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Check every requirement of every locked wheel against the lock and the base; exit 0
+    """Check every locked wheel's requirements.
+
+    Each requirement of every locked wheel is checked against the lock and the base; exit 0
     clean, 1 conflicts, 2 unreadable input or unfetchable wheels."""
     from imagekit.conflicts import check_project_lock
 
@@ -70,8 +72,9 @@ def deploy(
     catalog: CatalogOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Report the pairs of models that must not be deployed together; exit 0 none, 1 some,
-    2 an unreadable registry or a model it names that does not exist."""
+    """Report models that must not be deployed together.
+
+    Exit 0 none, 1 some, 2 an unreadable registry or a model it names that does not exist."""
     from imagekit.conflicts import check_deployment, load_registry
 
     report = check_deployment(load_registry(registry), catalog=load_catalog(catalog))

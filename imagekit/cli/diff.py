@@ -42,8 +42,10 @@ def diff(
         ),
     ] = None,
 ) -> None:
-    """Show added, removed, up- and downgraded packages, CUDA, driver and model changes, each
-    classed numeric-risk, behaviour or benign; exit 0, or 2 when an input cannot be read."""
+    """Show what changed between two images, and its risk.
+
+    Added, removed, up- and downgraded packages, CUDA, driver and model changes, each classed
+    numeric-risk, behaviour or benign; exit 0, or 2 when an input cannot be read."""
     from imagekit.diff import diff as diff_inputs
     from imagekit.diff import to_json, to_markdown, to_text
 

@@ -45,9 +45,9 @@ def _gpu_line(host: HostProbe) -> list[str]:
 
 @handle_errors
 def probe(as_json: JsonOption = False) -> None:
-    """Show the NVIDIA driver, the CUDA version it supports and each GPU (through NVML).
+    """Show the NVIDIA driver, its CUDA version and each GPU.
 
-    Exit 0; 4 when this machine has no NVIDIA driver; 5 when NVML fails.
+    Read through NVML. Exit 0; 4 when this machine has no NVIDIA driver; 5 when NVML fails.
     """
     from imagekit.gpu.probe import NoDriverError
     from imagekit.gpu.probe import probe as run_probe
@@ -120,7 +120,9 @@ def compat(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Say which drivers and GPUs an image's CUDA needs, and whether the host or each pool of a
+    """Say which drivers and GPUs can run an image's CUDA.
+
+    The drivers and GPUs the image's CUDA needs, and whether the host or each pool of a
     fleet runs it. Exit 0 it runs (somewhere); 1 refused everywhere, or mismatched CUDA in the
     image; 2 bad input; 4 --host without an NVIDIA driver.
     """

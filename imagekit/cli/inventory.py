@@ -76,12 +76,17 @@ def inventory(
     ] = False,
     platform: Annotated[
         str | None,
-        typer.Option(help="The platform to read from a multi-platform OCI layout (linux/arm64)."),
+        typer.Option(
+            metavar="OS/ARCH",
+            help="The platform to read from a multi-platform OCI layout (linux/arm64).",
+        ),
     ] = None,
     exclude: ExcludeOption = None,
     default_excludes: DefaultExcludesOption = True,
 ) -> None:
-    """List what an image contains; exit 1 if a model artifact does not match its plan.
+    """List what an image contains.
+
+    Exit 1 if a model artifact does not match its plan.
 
     A root file system directory may be a live one (`imagekit inventory /`): /proc, /sys, /dev
     and /run are skipped, and a file that cannot be read is a warning, not an error."""

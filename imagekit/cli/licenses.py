@@ -82,7 +82,9 @@ def licenses(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Judge the licence of every package, model and dataset; exit 1 if the policy denies one.
+    """Judge the licence of every package, model and dataset.
+
+    Exit 1 if the policy denies one.
 
     `imagekit licenses init --policy FILE` writes a starter policy (default license-policy.toml).
     Debian packages (the base image's, and [system] ones) are judged by the platform team's base

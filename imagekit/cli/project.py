@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -29,7 +30,9 @@ def planned(project: Path, catalog: Path | None) -> BuildPlan:
 def check(
     project: ProjectArg = Path(), catalog: CatalogOption = None, as_json: JsonOption = False
 ) -> None:
-    """Run every pre-build check; exit 0 clean, 1 findings, 2 unreadable input."""
+    """Run every pre-build check.
+
+    Exit 0 clean, 1 findings, 2 unreadable input."""
     from imagekit.plan.prepare import check_project
 
     result = check_project(project, load_catalog(catalog))
@@ -55,23 +58,46 @@ def check(
 def plan(
     project: ProjectArg = Path(), catalog: CatalogOption = None, as_json: JsonOption = False
 ) -> None:
-    """Show the build plan: base, ordered layers, environment and labels."""
+    """Show the build plan: base, layers, env and labels.
+
+    The base, the layers from the least to the most often changed, the environment, the
+    entrypoint and the labels the image will carry."""
     build_plan = planned(project, catalog)
     if as_json:
         out_block(build_plan.to_json())
         return
-    out(f"{build_plan.image_ref} on {build_plan.base.name} ({build_plan.platform})")
+    for line in plan_lines(build_plan):
+        out(line)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def plan_lines(build_plan: BuildPlan) -> list[str]:
+    """The plan for a person: the image, each layer with what it holds, CUDA, then what the
+    container starts with (user, workdir, entrypoint, cmd, ports), its environment and labels."""
+    lines = [f"{build_plan.image_ref} on {build_plan.base.name} ({build_plan.platform})"]
     for i, layer in enumerate(build_plan.layers, 1):
-        what = (
-            f"{len(layer.packages)} packages"
-            if layer.packages
-            else f"{len(layer.files)} files"
-            if layer.files
-            else f"{len(layer.system)} apt"
-        )
-        out(f"  {i}. {layer.name:<20} {what}")
+        if layer.packages:
+            what = _count(len(layer.packages), "package")
+        elif layer.files:
+            what = _count(len(layer.files), "file")
+        else:
+            what = _count(len(layer.system), "apt package")
+        lines.append(f"  {i}. {layer.name:<20} {what}")
     if build_plan.cuda:
-        out(f"  CUDA {build_plan.cuda.version}, driver >= {build_plan.cuda.min_driver}")
+        lines.append(f"  CUDA {build_plan.cuda.version}, driver >= {build_plan.cuda.min_driver}")
+    lines.append(f"user {build_plan.user} ({build_plan.uid}), workdir {build_plan.workdir}")
+    lines.append(f"entrypoint {json.dumps(list(build_plan.entrypoint))}")
+    if build_plan.cmd:
+        lines.append(f"cmd {json.dumps(list(build_plan.cmd))}")
+    if build_plan.ports:
+        lines.append("ports " + ", ".join(str(p) for p in build_plan.ports))
+    for title, pairs in (("env", build_plan.env), ("labels", build_plan.labels)):
+        lines.append(f"{title}:" if pairs else f"{title}: none")
+        lines.extend(f"  {key}={value}" for key, value in pairs)
+    return lines
 
 
 @handle_errors
@@ -93,8 +119,12 @@ def render(
 @handle_errors
 def init(
     project: ProjectArg = Path(),
-    base: Annotated[str, typer.Option(help="Catalog base image.")] = "debian-bookworm-py311",
-    force: Annotated[bool, typer.Option(help="Overwrite an existing imagekit.toml.")] = False,
+    base: Annotated[
+        str, typer.Option(metavar="NAME", help="Catalog base image.")
+    ] = "debian-bookworm-py311",
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an existing imagekit.toml.")
+    ] = False,
 ) -> None:
     """Write an imagekit.toml for a folder with a lockfile."""
     from imagekit.project.init import scaffold

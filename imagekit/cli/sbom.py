@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from imagekit.cli._options import DefaultExcludesOption, ExcludeOption
-from imagekit.cli._output import err, handle_errors
+from imagekit.cli._output import UsageError, err, handle_errors, out_json
 from imagekit.sbom.interface import SbomFormat, SpecVersion
 
 if TYPE_CHECKING:
@@ -57,13 +57,24 @@ def sbom(
     ] = False,
     exclude: ExcludeOption = None,
     default_excludes: DefaultExcludesOption = True,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="With --output: print where the SBOM went and what it holds as JSON on stdout.",
+        ),
+    ] = False,
 ) -> None:
-    """Write the image's CycloneDX SBOM: packages, model, data, CUDA and the driver it needs.
+    """Write the image's CycloneDX SBOM.
+
+    Packages, model, data, CUDA and the driver it needs.
 
     A root file system directory may be a live one (`imagekit sbom /`): /proc, /sys, /dev and
     /run are skipped, and a file that cannot be read is a warning, not an error."""
     from imagekit.sbom import render_sbom, write_sbom
 
+    if as_json and output is None:
+        raise UsageError("--json needs --output: without it stdout carries the SBOM itself")
     inventory = load_inventory(image, exclude, default_excludes=default_excludes)
     if output is None:
         typer.echo(
@@ -71,4 +82,18 @@ def sbom(
         )
         return
     write_sbom(inventory, output, fmt=fmt, spec=spec_version, reproducible=reproducible)
-    err(f"wrote {output} (CycloneDX {spec_version} {fmt})")
+    if as_json:
+        out_json(
+            {
+                "output": str(output),
+                "format": fmt.value,
+                "spec_version": spec_version.value,
+                "debian_packages": len(inventory.debs),
+                "python_packages": len(inventory.python),
+                "model_artifacts": len(inventory.artifacts),
+            }
+        )
+        return
+    held = f"{len(inventory.debs)} Debian and {len(inventory.python)} Python packages"
+    err(f"wrote {output} (CycloneDX {spec_version} {fmt}: {held})")
+    err(f"read it: imagekit scan {output}; imagekit licenses {output} --policy FILE")

@@ -111,7 +111,9 @@ def scan(
     ] = False,
     osv_url: Annotated[
         str | None,
-        typer.Option("--osv-url", help="OSV API base URL (default: https://api.osv.dev)."),
+        typer.Option(
+            "--osv-url", metavar="URL", help="OSV API base URL (default: https://api.osv.dev)."
+        ),
     ] = None,
     ignore: Annotated[
         Path | None, typer.Option("--ignore", help="TOML file of accepted vulnerabilities.")
@@ -130,7 +132,9 @@ def scan(
         typer.Option("--sbom-out", help="Write a CycloneDX SBOM with the vulnerabilities here."),
     ] = None,
 ) -> None:
-    """Match the packages of an image or an SBOM against OSV vulnerability data."""
+    """Match an image's packages against OSV vulnerabilities.
+
+    The packages of an image or an SBOM, matched against OSV vulnerability data."""
     from imagekit.vulns import Level, choose_sources, load_ignores, load_target
     from imagekit.vulns import scan as run_scan
     from imagekit.vulns.online import DEFAULT_URL
@@ -152,7 +156,7 @@ def scan(
     else:
         _print_report(report)
     if sbom_out:
-        err(f"wrote {sbom_out}")
+        err(f"wrote {sbom_out} (CycloneDX with its vulnerabilities, for Dependency-Track)")
     failing = report.failing(Level(fail_on.value)) if fail_on else ()
     if failing:
         err(

@@ -19,7 +19,11 @@ def update(
     project: ProjectArg = Path(),
     packages: Annotated[
         str | None,
-        typer.Option("--packages", help="Comma-separated packages to upgrade (default: all)."),
+        typer.Option(
+            "--packages",
+            metavar="NAMES",
+            help="Comma-separated packages to upgrade (default: all).",
+        ),
     ] = None,
     security_only: Annotated[
         bool,
@@ -37,14 +41,18 @@ def update(
     ] = None,
     exclude_newer: Annotated[
         str | None,
-        typer.Option("--exclude-newer", help="Only releases uploaded before this date (uv)."),
+        typer.Option(
+            "--exclude-newer", metavar="DATE", help="Only releases uploaded before this date (uv)."
+        ),
     ] = None,
     timeout: TimeoutOption = 300.0,
     report: ReportOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Propose an updated lock (uv or poetry, the lock's own tool), build and verify it in a
-    copy of the project, and replace the lock only if the model's outputs still match; exit 0
+    """Update the lock if the model's outputs still match.
+
+    Propose an updated lock (uv or poetry, the lock's own tool), build and verify it in a copy
+    of the project, and replace the lock only if the model's outputs still match; exit 0
     promoted or nothing to do, 1 not promoted, 2 bad input."""
     from imagekit.daemon import docker_client
     from imagekit.update import UpdateRequest, Verdict, update_project, write_update

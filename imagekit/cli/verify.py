@@ -13,18 +13,25 @@ from imagekit.cli._output import UsageError, fail_if, handle_errors, out, out_bl
 if TYPE_CHECKING:
     from imagekit.verify import VerifyReport
 
-MemoryOption = Annotated[str, typer.Option("--memory", help="Memory limit per container.")]
-CpusOption = Annotated[float, typer.Option("--cpus", help="CPUs per container.", min=0.01)]
+MemoryOption = Annotated[
+    str, typer.Option("--memory", metavar="SIZE", help="Memory limit per container.")
+]
+CpusOption = Annotated[
+    float, typer.Option("--cpus", metavar="N", help="CPUs per container.", min=0.01)
+]
 
 
 @handle_errors
 def verify(
     project: ProjectArg = Path(),
     baseline: Annotated[
-        str | None, typer.Option("--baseline", help="The reference image (default: the golden).")
+        str | None,
+        typer.Option(
+            "--baseline", metavar="IMAGE", help="The reference image (default: the golden)."
+        ),
     ] = None,
     candidate: Annotated[
-        str | None, typer.Option("--candidate", help="The image under test.")
+        str | None, typer.Option("--candidate", metavar="IMAGE", help="The image under test.")
     ] = None,
     record: Annotated[
         bool, typer.Option("--record", help="Record the candidate's outputs as the golden.")
@@ -41,8 +48,10 @@ def verify(
     report: ReportOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Run the model's verify command in two images (or one, against its golden outputs) on
-    the same inputs and compare the outputs; exit 0 pass, 1 fail, 2 bad input."""
+    """Compare the model's outputs in two images.
+
+    Run the model's verify command in two images (or one, against its golden outputs) on the
+    same inputs and compare the outputs; exit 0 pass, 1 fail, 2 bad input."""
     from imagekit.daemon import docker_client
     from imagekit.project.spec import load_spec
     from imagekit.verify import (
@@ -99,7 +108,9 @@ def _show(result: VerifyReport, report: Path | None, as_json: bool) -> None:
     if report is not None:
         write_markdown(result, report)
     if as_json:
-        out_json(result.to_dict())
+        out_json(result.to_dict() | ({"report": str(report)} if report is not None else {}))
     else:
         out_block(render_text(result))
+        if report is not None:
+            out(f"report {report} (Markdown, for a pull request or a ticket)")
     fail_if(not result.ok)

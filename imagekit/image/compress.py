@@ -20,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any, Protocol, assert_never, cast
 
+from imagekit import progress
 from imagekit.fsio import staged_file
 from imagekit.image.digest import Digest
 from imagekit.image.errors import OciError
@@ -126,6 +127,7 @@ class _HashingWriter(io.RawIOBase):
         chunk = bytes(data)
         self.diff.update(chunk)
         self.written += len(chunk)
+        progress.advance(len(chunk))
         self._emit(self.compressor.compress(chunk))
         return len(chunk)
 

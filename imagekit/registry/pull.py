@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from imagekit import progress
 from imagekit.image.digest import Digest
 from imagekit.image.errors import OciError
 from imagekit.image.layout import blob_path, write_entries
@@ -44,9 +45,14 @@ def pull_to_layout(
         chosen = entry.platform
         fetched = client.get_manifest(entry.digest)
     image = _image_of(fetched, ref)
-    with staged(layout_dir) as root:
-        for blob in dict.fromkeys(image.blobs):
+    blobs = tuple(dict.fromkeys(image.blobs))
+    with (
+        staged(layout_dir) as root,
+        progress.step(f"pull {ref}", total=sum(b.size for b in blobs)) as shown,
+    ):
+        for blob in blobs:
             client.get_blob(blob, blob_path(root, blob.digest))
+            shown.advance(blob.size)
         blob_path(root, fetched.digest).write_bytes(fetched.data)
         write_entries(root, [_entry(fetched, ref, chosen)])
     return fetched.digest

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from imagekit import progress
 from imagekit.image.digest import Digest
 from imagekit.image.layout import blob_path
 from imagekit.image.model import Descriptor, Index
@@ -53,7 +54,8 @@ def push_layout(
         client=RegistryClient(ref, push=True, options=options),
         mount_from=mount_from or _source_repository(entry, ref),
     )
-    pusher.manifest(entry, ref.tag or entry.digest)
+    with progress.step(f"push {ref}"):
+        pusher.manifest(entry, ref.tag or entry.digest)
     done = pusher.done
     return PushResult(
         reference=Reference(
@@ -100,3 +102,4 @@ class _Pusher:
             self.done[blob.digest] = Transfer.EXISTS
         else:
             self.done[blob.digest] = self.client.upload_blob(path, blob, mount_from=self.mount_from)
+        progress.advance(blob.size)

@@ -179,7 +179,11 @@ def test_a_redirect_chain_through_another_host_carries_no_credentials(tmp_path: 
             with serve(_basic_registry(routes)) as registry:
                 ref = f"{registry.address}/app:1.0"
                 code, lines = _cli("pull", ref, "-o", str(tmp_path / "out"))
-    assert (code, lines) == (0, [f"pulled {ref} into {tmp_path / 'out'}"])
+    out = tmp_path / "out"
+    assert (code, lines) == (
+        0,
+        [f"pulled {ref} into {out} (an OCI layout: podman run --rm oci:{out})"],
+    )
     assert [s.authorization for s in middle.seen + final.seen] == [None, None]
     assert layout_blobs(tmp_path / "out") == layout_blobs(built.root)
 
@@ -260,7 +264,11 @@ def test_an_https_registry_with_a_token_realm_and_a_cdn_elsewhere(
         with serve(registry_answer, host=tls.host, tls=tls.server) as registry:
             ref = f"{registry.address}/app:1.0"
             code, lines = _cli("pull", ref, "-o", str(tmp_path / "out"))
-    assert (code, lines) == (0, [f"pulled {ref} into {tmp_path / 'out'}"])
+    out = tmp_path / "out"
+    assert (code, lines) == (
+        0,
+        [f"pulled {ref} into {out} (an OCI layout: podman run --rm oci:{out})"],
+    )
     assert [s.authorization for s in realm.seen] == [BASIC]
     assert realm.seen[0].path == "/token?service=reg&scope=repository%3Aapp%3Apull"
     assert [s.authorization for s in cdn.seen] == [None]

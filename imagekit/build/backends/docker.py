@@ -2,10 +2,16 @@
 
 The image is built untagged with networking disabled, and tagged only once the engine reports
 success, so a failed or interrupted build never leaves a tag. The image lives in the daemon.
+
+The classic builder's log (every line pip prints, its "not on PATH" warnings among them) is
+summarised to one line per Dockerfile step, a stage starting with its FROM step; the whole log
+is passed on with `--verbose` (`progress.verbose()`), and replayed when the build fails.
 """
 
 from __future__ import annotations
 
+import re
+from collections import deque
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -31,9 +37,41 @@ from imagekit.daemon import (
 )
 from imagekit.plan.catalog import BaseImage
 from imagekit.plan.model import BuildPlan
+from imagekit.progress import step as progress_step
+from imagekit.progress import verbose
 
 # A ping that waits this long is a daemon that is not there, for choosing a backend.
 _PROBE_TIMEOUT_S = 10
+_STEP = re.compile(r"^Step \d+/\d+ : ")
+# A step's line is cut here: a RUN line holds a whole shell script.
+_STEP_WIDTH = 100
+# The log kept for a failure: the pip install of a large lock is a few thousand lines.
+_KEPT_LINES = 20_000
+
+
+class _Summary:
+    """The classic builder's log for a person: its `Step 3/9 : RUN ...` lines, the rest kept."""
+
+    def __init__(self, progress: Progress, *, verbose: bool) -> None:
+        self.progress = progress
+        self.verbose = verbose
+        self.log: deque[str] = deque(maxlen=_KEPT_LINES)
+
+    def __call__(self, line: str) -> None:
+        self.log.append(line)
+        if self.verbose:
+            self.progress(line)
+        elif _STEP.match(line):
+            text = " ".join(line.split())
+            self.progress(text if len(text) <= _STEP_WIDTH else text[: _STEP_WIDTH - 3] + "...")
+
+    def replay(self) -> None:
+        """The whole log, after a failure, unless it was shown as it came (`verbose`)."""
+        if self.verbose:
+            return
+        self.progress(f"docker build log ({len(self.log)} lines):")
+        for line in self.log:
+            self.progress(line)
 
 
 class DockerBackend:
@@ -73,14 +111,17 @@ class DockerBackend:
 
     def ensure_base(self, base: BaseImage, progress: Progress) -> str:
         """Build or reuse the base in the daemon; raises `BaseBuildError`."""
-        return build_base(base, self.client, log=progress).image_id
+        with progress_step(f"base {base.name}"):
+            return build_base(base, self.client, log=progress).image_id
 
     def build(self, plan: BuildPlan, context: Path, tag: str, progress: Progress) -> BuildResult:
         """Build the context; raises `BuildError` with the engine's message on failure."""
         options = BuildOptions(no_cache=self.no_cache, platform=plan.platform)
+        summary = _Summary(progress, verbose=verbose())
         try:
-            image_id = build_image(self.client, context, log=progress, options=options)
+            image_id = build_image(self.client, context, log=summary, options=options)
         except DockerBuildError as e:
+            summary.replay()
             raise BuildError(str(e)) from e
         repository, _, version = tag.rpartition(":")
         try:

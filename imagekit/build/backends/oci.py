@@ -9,6 +9,7 @@ optional. The same plan and context give the same manifest digest, which is the 
 from __future__ import annotations
 
 import shutil
+from datetime import datetime
 from pathlib import Path
 from typing import ClassVar, Self
 
@@ -23,7 +24,7 @@ from imagekit.build.backends.interface import (
     Outputs,
     Progress,
 )
-from imagekit.build.context import source_date_epoch
+from imagekit.build.context import context_created, source_date_epoch
 from imagekit.build.oci import (
     Compression,
     Image,
@@ -108,6 +109,7 @@ class OciBackend:
             cache=self.cache,
             compression=self.compression,
             epoch=source_date_epoch(),
+            created=context_created(context) or _base_created(self.base),
             progress=progress,
         )
         image = assemble_image(build, dest, tag)
@@ -119,6 +121,17 @@ class OciBackend:
 
     def _export(self, layout: Path, image: Image, tag: str, progress: Progress) -> None:
         self.client = export_layout(self.outputs, layout, image, tag, progress, client=self.client)
+
+
+def _base_created(base: OciBase) -> int:
+    """The base's creation time, for a project outside git: no model image is older than its
+    base (imagekit's bases say when their recipe's packages were taken)."""
+    created = base.image.config.created
+    try:
+        moment = datetime.fromisoformat(created)
+    except ValueError:
+        return source_date_epoch()
+    return max(int(moment.timestamp()), source_date_epoch())
 
 
 def layout_result(layout: Path, image: Image, tag: str) -> BuildResult:

@@ -19,6 +19,7 @@ from typing import Any
 
 from packaging.version import Version
 
+from imagekit import progress
 from imagekit.build.oci.base import OciBase
 from imagekit.build.oci.cache import LayerCache, layer_key
 from imagekit.build.oci.pyc import compiles_bytecode
@@ -46,7 +47,8 @@ class ModelBuild:
     facts: BaseFacts
     cache: LayerCache
     compression: Compression
-    epoch: int
+    epoch: int  # every file's mtime
+    created: int  # the config's `created` (`context.image_created`)
     progress: Progress
 
 
@@ -167,7 +169,8 @@ def _layer(build: ModelBuild, step: _Step, layout: Path, work: Path, stack: Exit
     build.progress(f"layer {step.name}: writing")
     tree = step.make(work, stack)
     blobs = build.cache.blobs if key is not None else layout / "blobs" / "sha256"
-    blob = write_layer(tree, blobs, mtime=build.epoch, compression=build.compression)
+    with progress.step(f"layer {step.name} (unpacked)"):
+        blob = write_layer(tree, blobs, mtime=build.epoch, compression=build.compression)
     if key is not None:
         build.cache.put(key, blob)
         link_blob(blobs / blob.descriptor.digest[7:], layout, blob.descriptor.digest)
@@ -181,7 +184,7 @@ def _config(build: ModelBuild, layers: list[LayerBlob], history: list[History]) 
     return ImageConfig(
         architecture=plan.platform.partition("/")[2],
         os="linux",
-        created=rfc3339(build.epoch),
+        created=rfc3339(build.created),
         diff_ids=tuple(x.diff_id for x in layers),
         history=tuple(history),
         env=tuple(f"{k}={v}" for k, v in env.items()),
@@ -197,7 +200,7 @@ def _config(build: ModelBuild, layers: list[LayerBlob], history: list[History]) 
 def _annotations(build: ModelBuild) -> dict[str, str]:
     prefix = "org.opencontainers.image."
     annotations = {k: v for k, v in build.plan.labels if k.startswith(prefix)}
-    annotations[f"{prefix}created"] = rfc3339(build.epoch)
+    annotations[f"{prefix}created"] = rfc3339(build.created)
     return annotations
 
 
@@ -227,7 +230,7 @@ def assemble_image(build: ModelBuild, dest: Path, tag: str) -> Image:
 def _assemble(build: ModelBuild, dest: Path, tag: str) -> Image:
     base = build.base
     layers, history = list(base.image.layers), list(base.image.config.history)
-    created = rfc3339(build.epoch)
+    created = rfc3339(build.created)
     with (
         staged_dir(dest) as layout,
         owned_dir(dest.parent, ".work-") as work,
