@@ -43,10 +43,11 @@ def sbom(
         Path | None, typer.Option("-o", "--output", help="Write the SBOM here (default: stdout).")
     ] = None,
     fmt: Annotated[
-        SbomFormat, typer.Option("--format", help="CycloneDX JSON or XML.")
+        SbomFormat, typer.Option("--format", help="CycloneDX JSON or XML, or SPDX 2.3 JSON.")
     ] = SbomFormat.CYCLONEDX_JSON,
     spec_version: Annotated[
-        SpecVersion, typer.Option("--spec-version", help="CycloneDX specification version.")
+        SpecVersion,
+        typer.Option("--spec-version", help="CycloneDX specification version (SPDX is 2.3)."),
     ] = SpecVersion.V1_6,
     reproducible: Annotated[
         bool,
@@ -62,7 +63,7 @@ def sbom(
 
     A root file system directory may be a live one (`imagekit sbom /`): /proc, /sys, /dev and
     /run are skipped, and a file that cannot be read is a warning, not an error."""
-    from imagekit.sbom import render_sbom, write_sbom
+    from imagekit.sbom import render_sbom, write_sbom, writer
 
     inventory = load_inventory(image, exclude, default_excludes=default_excludes)
     if output is None:
@@ -71,4 +72,4 @@ def sbom(
         )
         return
     write_sbom(inventory, output, fmt=fmt, spec=spec_version, reproducible=reproducible)
-    err(f"wrote {output} (CycloneDX {spec_version} {fmt})")
+    err(f"wrote {output} ({writer(fmt).title(spec_version)})")
