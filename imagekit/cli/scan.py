@@ -90,7 +90,10 @@ def _document(loaded: Target, inventory: Inventory | None) -> dict[str, Any]:
     if loaded.sbom is not None:
         return load_document(loaded.sbom)
     if inventory is None:
-        raise VulnError(f"{loaded.reference}: no SBOM to write the vulnerabilities into")
+        raise VulnError(
+            f"{loaded.reference}: no CycloneDX SBOM to write the vulnerabilities into "
+            "(--sbom-out writes CycloneDX: scan the image or its CycloneDX SBOM)"
+        )
     return dict(json.loads(render_sbom(inventory, reproducible=True)))
 
 

@@ -138,3 +138,14 @@ def test_syfts_spdx_reads_as_syfts_cyclonedx(tmp_path: Path) -> None:
     }  # the folder itself, which the document DESCRIBES, is not a package of it
     licence = by_purl[f"pkg:pypi/packaging@{version}"].licence
     assert licence == DeclaredLicense(expressions=("Apache-2.0 OR BSD-2-Clause",), names=())
+
+
+def test_scan_sbom_out_of_an_spdx_sbom_says_it_writes_cyclonedx(tmp_path: Path) -> None:
+    spdx_file, _ = both(iris(), tmp_path)
+    out = tmp_path / "with-vulns.json"
+    result = runner.invoke(
+        app, ["scan", str(spdx_file), "--osv", str(RECORDS), "--sbom-out", str(out)]
+    )
+    assert result.exit_code == 2, result.output
+    assert "--sbom-out writes CycloneDX: scan the image or its CycloneDX SBOM" in result.stderr
+    assert not out.exists()

@@ -30,7 +30,7 @@ from typing import Any
 
 from cyclonedx.model.bom import Bom
 from cyclonedx.model.component import Component
-from cyclonedx.model.license import DisjunctiveLicense, LicenseExpression
+from cyclonedx.model.license import LicenseExpression
 from jsonschema import Draft7Validator
 
 from imagekit import __version__
@@ -100,20 +100,19 @@ class _Document:
         }
 
     def licence(self, component: Component) -> str:
-        """The declared licence as one SPDX expression: the component's licences joined by
-        AND (a package that names several is under all of them, as syft writes it); a name
-        that is no SPDX expression becomes a LicenseRef holding its text."""
+        """The declared licence as one SPDX expression: SPDX has one per package, so the
+        component's licences are joined by AND, each kept whole in parentheses (which
+        `imagekit.inventory.spdx` splits again); a name that is no SPDX expression becomes a
+        LicenseRef holding its text."""
         parts: list[str] = []
         for entry in component.licenses:
             if isinstance(entry, LicenseExpression):
                 text: str | None = entry.value
-            elif isinstance(entry, DisjunctiveLicense):
+            else:
                 text = entry.id or (entry.name and spdx(entry.name)) or None
                 if text is None and entry.name:
                     text = self.licence_ids.make("LicenseRef-", entry.name)
                     self.extracted[text] = entry.name
-            else:  # pragma: no cover - the library has only these two
-                continue
             if text:
                 parts.append(f"({text})" if " " in text else text)
         return " AND ".join(dict.fromkeys(parts)) or NOASSERTION
