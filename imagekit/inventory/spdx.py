@@ -56,7 +56,7 @@ def view_of_spdx(data: Mapping[str, Any], path: Path) -> PackageView:
     entries = tuple(
         _entry(package, where, extracted)
         for where, package in _objects(data.get("packages", []), "packages", path)
-        if package.get("SPDXID") not in described
+        if _text(package.get("SPDXID")) not in described
     )
     # No `sbom`: what is written into an input SBOM (scan --sbom-out) is CycloneDX.
     return PackageView(reference=str(path), entries=entries)
@@ -75,7 +75,8 @@ def _objects(value: object, key: str, path: Path) -> Iterator[tuple[str, dict[st
 def _described(data: Mapping[str, Any], path: Path) -> set[str]:
     """The SPDX ids of what the document describes: its subject, not one of its packages."""
     document = data.get("SPDXID", "SPDXRef-DOCUMENT")
-    found = {x for x in data.get("documentDescribes", []) or [] if isinstance(x, str)}
+    listed = data.get("documentDescribes")
+    found = {x for x in (listed if isinstance(listed, list) else []) if isinstance(x, str)}
     for _, r in _objects(data.get("relationships", []), "relationships", path):
         kind, element, related = (
             r.get(k) for k in ("relationshipType", "spdxElementId", "relatedSpdxElement")

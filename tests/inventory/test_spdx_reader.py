@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _fuzz import EDITS, VALUES, key_paths, mutate, substitute
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from imagekit.errors import InputError
 from imagekit.image.ref import RefKind, image_ref
@@ -136,7 +139,8 @@ def test_values_of_the_wrong_type_are_left_out(tmp_path: Path) -> None:
         checksums=[{"algorithm": "SHA256"}, None],
         annotations=[{"comment": "imagekit:a=b"}, {"comment": 5}, "imagekit:c=d"],
     )
-    (entry,) = read_spdx(write(tmp_path / "s.json", {**SPDX_HEAD, "packages": [hostile]})).entries
+    document = {**SPDX_HEAD, "packages": [{**hostile, "SPDXID": []}], "documentDescribes": 5}
+    (entry,) = read_spdx(write(tmp_path / "s.json", document)).entries
     assert (entry.version, entry.purl, entry.sha256, entry.licence.expressions) == (
         None,
         None,
@@ -153,3 +157,61 @@ def test_a_file_past_the_bound_is_refused_before_it_is_parsed(tmp_path: Path) ->
         f.truncate(MAX_SBOM_DOCUMENT + 1)
     with pytest.raises(InputError, match="more than any SBOM"):
         read_spdx(path)
+
+
+# --- fuzzed: imagekit's own SPDX SBOMs with hostile bytes and values --------------------------
+
+SEEDS = {
+    path.name: path.read_bytes()
+    for path in sorted((Path(__file__).parent.parent / "data" / "sbom").glob("*.spdx-json.*"))
+}
+FUZZ = settings(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    max_examples=60,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def read_or_refuse(path: Path, data: bytes) -> None:
+    """A package view, or one `InputError` naming the file; never another exception."""
+    path.write_bytes(data)
+    try:
+        view = read_spdx(path)
+    except InputError as e:
+        assert str(path) in str(e)
+        return
+    assert all(isinstance(e.name, str) for e in view.entries)
+
+
+def test_the_seeds_are_read(tmp_path: Path) -> None:
+    assert len(SEEDS) == 2
+    for name, data in SEEDS.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        assert len(read_spdx(path).entries) > 10
+
+
+@FUZZ
+@given(seed=st.sampled_from(sorted(SEEDS)), edits=EDITS)
+def test_mutated_documents_are_read_or_refused(
+    tmp_path_factory: pytest.TempPathFactory, seed: str, edits: list[tuple[float, int, bytes]]
+) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / "sbom.spdx.json"
+    read_or_refuse(path, mutate(SEEDS[seed], edits))
+
+
+@FUZZ
+@given(seed=st.sampled_from(sorted(SEEDS)), data=st.data())
+def test_hostile_values_are_read_or_refused(
+    tmp_path_factory: pytest.TempPathFactory, seed: str, data: st.DataObject
+) -> None:
+    document: Any = json.loads(SEEDS[seed])
+    for _ in range(data.draw(st.integers(min_value=1, max_value=3))):
+        paths = key_paths(document)
+        if not paths:
+            break
+        substitute(document, data.draw(st.sampled_from(paths)), data.draw(VALUES))
+    path = tmp_path_factory.mktemp("fuzz") / "sbom.spdx.json"
+    read_or_refuse(path, json.dumps(document).encode())
