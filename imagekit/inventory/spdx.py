@@ -21,7 +21,7 @@ from imagekit.inventory.licences import DeclaredLicense, spdx
 from imagekit.inventory.packages import PackageEntry, PackageView
 
 _FIX = "pass an SPDX 2.x JSON SBOM"
-COMPONENT_TYPE = "imagekit:component-type"
+COMPONENT_TYPE = "imagekit:component-type"  # the CycloneDX type, as an SPDX annotation
 _NOTHING = frozenset({"NOASSERTION", "NONE", ""})
 # SPDX primaryPackagePurpose -> the CycloneDX component type the reports know
 _TYPE = {

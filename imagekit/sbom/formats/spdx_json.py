@@ -36,13 +36,13 @@ from jsonschema import Draft7Validator
 from imagekit import __version__
 from imagekit.inventory.licences import spdx
 from imagekit.inventory.model import Inventory
+from imagekit.inventory.spdx import COMPONENT_TYPE
 from imagekit.sbom.document import build_bom
 from imagekit.sbom.interface import SbomError, SbomFormat, SpecVersion
 
 SPDX_VERSION = "SPDX-2.3"
 DOCUMENT_ID = "SPDXRef-DOCUMENT"
 TOOL = f"Tool: imagekit-{__version__}"
-COMPONENT_TYPE = "imagekit:component-type"  # the CycloneDX type, kept as an annotation
 REPRODUCIBLE_DATE = "1970-01-01T00:00:00Z"  # creationInfo.created is required
 NOASSERTION = "NOASSERTION"
 # CycloneDX component type -> SPDX 2.3 primaryPackagePurpose (a model is a file in the image;
@@ -58,7 +58,6 @@ _PURPOSE = {
     "machine-learning-model": "FILE",
     "operating-system": "OPERATING_SYSTEM",
 }
-NOT_CONTAINED = frozenset({"data", "device-driver"})  # not in the image: named, not contained
 _ID_CHARS = re.compile(r"[^A-Za-z0-9.-]+")
 _LOCATION = re.compile(r"^(https?|ftp|sftp)://\S+$|^(git|hg|svn|bzr)\+\S+$")
 
