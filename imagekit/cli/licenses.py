@@ -57,7 +57,7 @@ def licenses(
     target: Annotated[
         str,
         typer.Argument(
-            help="An image (as `imagekit sbom` takes it), or a CycloneDX JSON SBOM file.",
+            help="An image (as `imagekit sbom` takes it), or a CycloneDX or SPDX JSON SBOM file.",
             show_default=False,
         ),
     ],

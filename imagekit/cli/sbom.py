@@ -1,4 +1,5 @@
-"""`imagekit sbom IMAGE`: the image's CycloneDX SBOM, schema-validated, to stdout or a file."""
+"""`imagekit sbom IMAGE`: the image's CycloneDX (or SPDX) SBOM, schema-validated, to stdout or a
+file."""
 
 from __future__ import annotations
 
@@ -53,13 +54,15 @@ def sbom(
         bool,
         typer.Option(
             "--reproducible",
-            help="No serial number or timestamp: the same image gives the same bytes.",
+            help="No serial number or timestamp (SPDX: a fixed date, a namespace named by the "
+            "content): the same image gives the same bytes.",
         ),
     ] = False,
     exclude: ExcludeOption = None,
     default_excludes: DefaultExcludesOption = True,
 ) -> None:
-    """Write the image's CycloneDX SBOM: packages, model, data, CUDA and the driver it needs.
+    """Write the image's SBOM (CycloneDX, or SPDX with --format spdx-json): packages, model,
+    data, CUDA and the driver it needs.
 
     A root file system directory may be a live one (`imagekit sbom /`): /proc, /sys, /dev and
     /run are skipped, and a file that cannot be read is a warning, not an error."""

@@ -100,7 +100,10 @@ def _document(loaded: Target, inventory: Inventory | None) -> dict[str, Any]:
 @handle_errors
 def scan(
     target: Annotated[
-        str, typer.Argument(help="An image (tag, archive, OCI layout) or a CycloneDX JSON SBOM.")
+        str,
+        typer.Argument(
+            help="An image (tag, archive, OCI layout) or a CycloneDX or SPDX JSON SBOM."
+        ),
     ],
     osv: Annotated[
         list[Path] | None,
