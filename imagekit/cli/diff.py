@@ -12,7 +12,7 @@ from imagekit.cli._output import UsageError, handle_errors, out_block
 
 _INPUT_HELP = (
     "An image (a tag in the Docker daemon, a docker-archive or OCI layout path), "
-    "a CycloneDX JSON SBOM, or a lockfile."
+    "a CycloneDX or SPDX JSON SBOM, or a lockfile."
 )
 
 

@@ -57,7 +57,7 @@ def licenses(
     target: Annotated[
         str,
         typer.Argument(
-            help="An image (as `imagekit sbom` takes it), or a CycloneDX JSON SBOM file.",
+            help="An image (as `imagekit sbom` takes it), or a CycloneDX or SPDX JSON SBOM file.",
             show_default=False,
         ),
     ],
@@ -107,10 +107,12 @@ def licenses(
     goes to review).
     """
     from imagekit.image.ref import RefKind, image_ref
+    from imagekit.inventory.spdx import read_spdx
     from imagekit.licenses import (
         LicensePolicy,
         Verdict,
         components_from_inventory,
+        components_of_view,
         read_sbom,
     )
     from imagekit.licenses.scopes import base_policy_path, evaluate_scoped
@@ -132,6 +134,8 @@ def licenses(
     ref = image_ref(target)
     if ref.kind is RefKind.SBOM:
         components = read_sbom(ref.path)
+    elif ref.kind is RefKind.SPDX:
+        components = components_of_view(read_spdx(ref.path))
     elif ref.is_image:
         components = components_from_inventory(load_inventory(target))
     else:

@@ -1,4 +1,5 @@
-"""`imagekit sbom IMAGE`: the image's CycloneDX SBOM, schema-validated, to stdout or a file."""
+"""`imagekit sbom IMAGE`: the image's CycloneDX (or SPDX) SBOM, schema-validated, to stdout or a
+file."""
 
 from __future__ import annotations
 
@@ -43,16 +44,18 @@ def sbom(
         Path | None, typer.Option("-o", "--output", help="Write the SBOM here (default: stdout).")
     ] = None,
     fmt: Annotated[
-        SbomFormat, typer.Option("--format", help="CycloneDX JSON or XML.")
+        SbomFormat, typer.Option("--format", help="CycloneDX JSON or XML, or SPDX 2.3 JSON.")
     ] = SbomFormat.CYCLONEDX_JSON,
     spec_version: Annotated[
-        SpecVersion, typer.Option("--spec-version", help="CycloneDX specification version.")
+        SpecVersion,
+        typer.Option("--spec-version", help="CycloneDX specification version (SPDX is 2.3)."),
     ] = SpecVersion.V1_6,
     reproducible: Annotated[
         bool,
         typer.Option(
             "--reproducible",
-            help="No serial number or timestamp: the same image gives the same bytes.",
+            help="No serial number or timestamp (SPDX: a fixed date, a namespace named by the "
+            "content): the same image gives the same bytes.",
         ),
     ] = False,
     exclude: ExcludeOption = None,
@@ -65,13 +68,14 @@ def sbom(
         ),
     ] = False,
 ) -> None:
-    """Write the image's CycloneDX SBOM.
+    """Write the image's SBOM.
 
-    Packages, model, data, CUDA and the driver it needs.
+    CycloneDX, or SPDX 2.3 with --format spdx-json: packages, model, data, CUDA and the driver
+    it needs.
 
     A root file system directory may be a live one (`imagekit sbom /`): /proc, /sys, /dev and
     /run are skipped, and a file that cannot be read is a warning, not an error."""
-    from imagekit.sbom import render_sbom, write_sbom
+    from imagekit.sbom import render_sbom, write_sbom, writer
 
     if as_json and output is None:
         raise UsageError("--json needs --output: without it stdout carries the SBOM itself")
@@ -95,5 +99,5 @@ def sbom(
         )
         return
     held = f"{len(inventory.debs)} Debian and {len(inventory.python)} Python packages"
-    err(f"wrote {output} (CycloneDX {spec_version} {fmt}: {held})")
+    err(f"wrote {output} ({writer(fmt).title(spec_version)}: {held})")
     err(f"read it: imagekit scan {output}; imagekit licenses {output} --policy FILE")

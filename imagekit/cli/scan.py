@@ -90,14 +90,20 @@ def _document(loaded: Target, inventory: Inventory | None) -> dict[str, Any]:
     if loaded.sbom is not None:
         return load_document(loaded.sbom)
     if inventory is None:
-        raise VulnError(f"{loaded.reference}: no SBOM to write the vulnerabilities into")
+        raise VulnError(
+            f"{loaded.reference}: no CycloneDX SBOM to write the vulnerabilities into "
+            "(--sbom-out writes CycloneDX: scan the image or its CycloneDX SBOM)"
+        )
     return dict(json.loads(render_sbom(inventory, reproducible=True)))
 
 
 @handle_errors
 def scan(
     target: Annotated[
-        str, typer.Argument(help="An image (tag, archive, OCI layout) or a CycloneDX JSON SBOM.")
+        str,
+        typer.Argument(
+            help="An image (tag, archive, OCI layout) or a CycloneDX or SPDX JSON SBOM."
+        ),
     ],
     osv: Annotated[
         list[Path] | None,

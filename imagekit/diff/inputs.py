@@ -18,6 +18,7 @@ from imagekit.inventory import Inventory, read_inventory
 from imagekit.inventory.cyclonedx import load_document, view_of_cyclonedx
 from imagekit.inventory.licences import DeclaredLicense, declared_by_dist
 from imagekit.inventory.packages import image_cuda
+from imagekit.inventory.spdx import read_spdx
 from imagekit.project.lockfile import Lock, read_lock
 from imagekit.vulns.interface import PYPI, Component
 from imagekit.vulns.interface import Package as VulnPackage
@@ -34,6 +35,8 @@ def load_snapshot(reference: str) -> Snapshot:
     ref = image_ref(reference)
     if ref.kind is RefKind.SBOM:
         return _from_json(ref.path, reference)
+    if ref.kind is RefKind.SPDX:
+        return snapshot_of_view(read_spdx(ref.path), reference)
     if ref.kind is RefKind.LOCK:
         return from_lock(read_lock(ref.path), reference)
     return from_inventory(read_inventory(reference), reference)

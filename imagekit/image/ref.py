@@ -9,9 +9,11 @@ The rule, in order:
 2. A folder is an OCI layout when it holds `oci-layout`, else a root file system.
 3. A regular file is a docker-archive when its name says tarball (`.tar`, `.tar.gz`, `.tgz`,
    `.tar.zst`); an SBOM when its name ends `.json` or `.xml` or its first byte is `{` or `<`
-   (an SBOM or Inventory JSON, CycloneDX XML); a docker-archive when it starts as a tar, gzip or
-   zstd stream; a lockfile when it is text; else a docker-archive, whose reader says what is
-   wrong with it. Only the first 512 bytes are read.
+   (an SBOM or Inventory JSON, CycloneDX XML), and an SPDX SBOM among those when its JSON has
+   the key `"spdxVersion"` before any `"bomFormat"` in its first 64 KiB (SPDX's writers put it
+   first); a docker-archive when it starts as a tar, gzip or zstd stream; a lockfile when it is
+   text; else a docker-archive, whose reader says what is wrong with it. Only the first 512
+   bytes are read, 64 KiB of a document.
 4. Anything else on disk (a FIFO, a device, a socket) is refused before it is opened.
 5. A name that is on no disk is a tag in the Docker daemon, unless it is spelled like a path
    (`/`, `./`, `../`, `~`, or a file suffix such as `.json`, `.lock`, `.tar`): then the file is
@@ -21,6 +23,7 @@ The rule, in order:
 from __future__ import annotations
 
 import enum
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +41,9 @@ _FILE_SUFFIXES = frozenset(
 )
 _PATH_PREFIXES = ("/", "./", "../", "~")
 _HEAD = 512  # one tar header: its magic is at offset 257
+_DOCUMENT_HEAD = 64 * 1024  # where a JSON SBOM says which format it is
+# A top-level-looking key (not inside a string, where its quotes would be escaped).
+_FORMAT_KEY = re.compile(rb'(?<!\\)"(spdxVersion|bomFormat)"\s*:')
 _BLANK = b"\xef\xbb\xbf \t\r\n"  # a UTF-8 byte order mark and white space before a document
 _GZIP = b"\x1f\x8b"
 _ZSTD = b"\x28\xb5\x2f\xfd"
@@ -53,6 +59,7 @@ class RefKind(enum.StrEnum):
     DAEMON = "daemon"
     REGISTRY = "registry"
     SBOM = "sbom"  # a JSON or XML document: a CycloneDX SBOM, or an imagekit Inventory JSON
+    SPDX = "spdx"  # an SPDX JSON SBOM
     LOCK = "lock"
 
 
@@ -66,6 +73,7 @@ _DESCRIBED = {
     RefKind.DAEMON: "an image in the Docker daemon",
     RefKind.REGISTRY: "an image in a registry",
     RefKind.SBOM: "a JSON or XML document (an SBOM)",
+    RefKind.SPDX: "an SPDX JSON SBOM",
     RefKind.LOCK: "a text file (a lockfile)",
 }
 
@@ -128,19 +136,26 @@ def _file_kind(path: Path) -> RefKind:
     if path.name.endswith(_TARBALLS):
         return RefKind.DOCKER_ARCHIVE
     if path.suffix in _DOCUMENTS:
-        return RefKind.SBOM
+        return _document_kind(path)
     head = _head(path)
     if head.lstrip(_BLANK).startswith((b"{", b"<")):
-        return RefKind.SBOM
+        return _document_kind(path)
     if head.startswith((_GZIP, _ZSTD)) or head[257:262] == b"ustar":
         return RefKind.DOCKER_ARCHIVE
     return RefKind.LOCK if _is_text(head) else RefKind.DOCKER_ARCHIVE
 
 
-def _head(path: Path) -> bytes:
+def _document_kind(path: Path) -> RefKind:
+    """SPDX when the document's first format key is SPDX's, else an SBOM for the CycloneDX
+    and Inventory readers (which say what is wrong with anything else)."""
+    found = _FORMAT_KEY.search(_head(path, _DOCUMENT_HEAD))
+    return RefKind.SPDX if found and found[1] == b"spdxVersion" else RefKind.SBOM
+
+
+def _head(path: Path, size: int = _HEAD) -> bytes:
     try:
         with path.open("rb") as f:
-            return f.read(_HEAD)
+            return f.read(size)
     except OSError as e:
         raise InputError(path, f"cannot read: {e.strerror}", "check the path") from e
 

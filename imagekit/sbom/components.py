@@ -78,8 +78,9 @@ def _reference(info: ImageInfo) -> str:
 
 def image_component(info: ImageInfo) -> Component:
     """The image as the BOM's subject: its own name and tag (`ImageInfo.name`; from the
-    reference for an inventory that has none), its digest as hash and purl. No host path is
-    written: a file or folder is named by its own name."""
+    reference for an inventory that has none), its manifest digest as hash and purl, and which
+    digest it is (`image:digest-kind`). No host path is written: a file or folder is named by
+    its own name."""
     name, tag = (
         (info.name, info.tag) if info.name else split_reference(info.reference, info.source_kind)
     )
@@ -87,7 +88,9 @@ def image_component(info: ImageInfo) -> Component:
     digest = info.digest
     purl = None
     hashes = []
-    if digest and digest.startswith("sha256:"):
+    # A pkg:oci purl and the component's hash name the manifest; Docker's image id (the config
+    # digest of an archive without a manifest) is only the image:config-digest property.
+    if digest and digest.startswith("sha256:") and info.digest_kind != "image-id":
         qualifiers = {"arch": info.architecture} if info.architecture else {}
         if tag:
             qualifiers["tag"] = tag
@@ -100,6 +103,7 @@ def image_component(info: ImageInfo) -> Component:
     properties = [prop("image:reference", reference)]
     for key, value in (
         ("image:source-kind", info.source_kind),
+        ("image:digest-kind", info.digest_kind),
         ("image:config-digest", info.config_digest),
         ("image:os", info.os),
         ("image:architecture", info.architecture),

@@ -33,6 +33,9 @@ class CycloneDxWriter:
     format: SbomFormat
     output: OutputFormat
 
+    def title(self, spec: SpecVersion) -> str:
+        return f"CycloneDX {spec} {self.output.name}"
+
     def serialise(self, inventory: Inventory, *, spec: SpecVersion, reproducible: bool) -> str:
         bom = build_bom(inventory, reproducible=reproducible)
         try:

@@ -22,9 +22,12 @@ class SbomFormat(enum.StrEnum):
 
     CYCLONEDX_JSON = "cyclonedx-json"
     CYCLONEDX_XML = "cyclonedx-xml"
+    SPDX_JSON = "spdx-json"
 
 
 class SpecVersion(enum.StrEnum):
+    """CycloneDX's specification version (SPDX is always written as 2.3)."""
+
     V1_6 = "1.6"
     V1_5 = "1.5"
 
@@ -39,6 +42,10 @@ class SbomWriter(Protocol):
     @property
     def format(self) -> SbomFormat:
         """The format this writer writes (the one its module is registered under)."""
+        ...
+
+    def title(self, spec: SpecVersion) -> str:
+        """The format and version in words, for messages ("CycloneDX 1.6 JSON")."""
         ...
 
     def serialise(self, inventory: Inventory, *, spec: SpecVersion, reproducible: bool) -> str:

@@ -24,6 +24,7 @@ from imagekit.inventory import read_inventory
 from imagekit.inventory.cyclonedx import read_cyclonedx
 from imagekit.inventory.model import DebPackage, Inventory, OsRelease
 from imagekit.inventory.packages import PackageView, deb_purl, pypi_purl
+from imagekit.inventory.spdx import read_spdx
 from imagekit.vulns.interface import DEBIAN, PYPI, Component, Package
 
 RULE_TARGET = "scan-target"
@@ -207,6 +208,8 @@ def load_target(reference: str) -> tuple[Target, Inventory | None]:
     ref = image_ref(reference)
     if ref.kind is RefKind.SBOM:
         return from_cyclonedx(ref.path), None
+    if ref.kind is RefKind.SPDX:
+        return from_view(read_spdx(ref.path)), None
     if not ref.is_image:
         raise ref.refused("an image or a CycloneDX JSON SBOM")
     inventory = read_inventory(reference)

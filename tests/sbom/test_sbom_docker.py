@@ -16,11 +16,15 @@ import docker.errors
 import pytest
 from _projects import EXAMPLE, copy_project
 from _syft import syft
+from spdx_tools.spdx.parser.parse_anything import parse_file
+from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 from typer.testing import CliRunner
 
 from imagekit.build.baseimage import BaseBuildResult
 from imagekit.build.pipeline import BuildOutcome, build_project
 from imagekit.cli import app
+from imagekit.inventory.cyclonedx import read_cyclonedx
+from imagekit.inventory.spdx import read_spdx
 
 pytestmark = [pytest.mark.docker, pytest.mark.network, pytest.mark.slow]
 TAG = "sbom-test/iris:1"
@@ -97,3 +101,21 @@ def test_syft_reads_our_sbom(image: BuildOutcome, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     names = {p["name"] for p in json.loads(done.stdout)["packages"]}
     assert {"numpy", "scikit-learn", "libc6"} <= names
+
+
+def test_spdx_of_the_example_validates_and_reads_as_its_cyclonedx(
+    image: BuildOutcome, tmp_path: Path
+) -> None:
+    spdx_file, cdx_file = tmp_path / "iris.spdx.json", tmp_path / "iris.cdx.json"
+    sbom(image, spdx_file, "--format", "spdx-json", "--reproducible")
+    sbom(image, cdx_file, "--reproducible")
+    assert validate_full_spdx_document(parse_file(str(spdx_file))) == []
+    packages = {(e.name, e.version, e.purl, e.licence) for e in read_spdx(spdx_file).entries}
+    assert packages == {
+        (e.name, e.version, e.purl, e.licence) for e in read_cyclonedx(cdx_file).entries
+    }
+    done = syft("convert", str(spdx_file), "-o", "cyclonedx-json")
+    assert done.returncode == 0, done.stderr
+    converted = json.loads(done.stdout)
+    assert converted["metadata"]["component"]["name"] == "iris-classifier"
+    assert {"iris-classifier", "iris", "debian"} <= {c["name"] for c in converted["components"]}

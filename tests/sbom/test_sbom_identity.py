@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import platform
 import shutil
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -151,3 +152,48 @@ def test_a_root_folder_without_a_shell_has_its_packages_architecture(tmp_path: P
     )
     found = read_inventory(str(root))
     assert (found.image.name, found.image.architecture) == ("distroless", "arm64")
+
+
+def test_the_sbom_says_which_digest_identifies_the_image(tmp_path: Path) -> None:
+    archive, layout, written = archive_and_layout(tmp_path, {})
+    for target in (archive, layout):
+        props = {p["name"]: p["value"] for p in subject(target)["properties"]}
+        assert props["imagekit:image:digest-kind"] == "manifest"
+    # The same archive as Docker before 25 wrote it: manifest.json only, no index.json, so
+    # no manifest digest; its image id is said to be one, never put in a pkg:oci purl.
+    older = tmp_path / "docker-24.tar"
+    with tarfile.open(archive) as src, tarfile.open(older, "w") as dst:
+        for member in src.getmembers():
+            if member.name not in ("index.json", "oci-layout"):
+                dst.addfile(member, src.extractfile(member) if member.isfile() else None)
+    component = subject(older)
+    props = {p["name"]: p["value"] for p in component["properties"]}
+    assert props["imagekit:image:digest-kind"] == "image-id"
+    assert props["imagekit:image:config-digest"] == written.manifest.config.digest
+    assert "purl" not in component and "hashes" not in component
+    assert (component["name"], component["version"]) == ("imagekit-test/iris", "1.0.0")
+
+
+def spdx_subject(target: Path) -> dict[str, Any]:
+    text = render_sbom(read_inventory(str(target)), fmt=SbomFormat.SPDX_JSON, reproducible=True)
+    assert str(target.parent) not in text
+    data = json.loads(text)
+    (described,) = (
+        r["relatedSpdxElement"]
+        for r in data["relationships"]
+        if r["relationshipType"] == "DESCRIBES"
+    )
+    found: dict[str, Any] = next(p for p in data["packages"] if p["SPDXID"] == described)
+    return found
+
+
+def test_the_spdx_sbom_has_the_same_identity_in_either_form(tmp_path: Path) -> None:
+    archive, layout, written = archive_and_layout(
+        tmp_path, {"org.opencontainers.image.title": "iris-classifier"}
+    )
+    from_archive, from_layout = spdx_subject(archive), spdx_subject(layout)
+    keys = ("SPDXID", "name", "versionInfo", "checksums", "externalRefs", "primaryPackagePurpose")
+    assert [from_archive[k] for k in keys] == [from_layout[k] for k in keys]
+    assert from_layout["externalRefs"][0]["referenceLocator"] == (
+        f"pkg:oci/iris-classifier@{written.manifest_digest}?arch=arm64&tag=1.0.0"
+    )

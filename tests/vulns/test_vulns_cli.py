@@ -267,7 +267,7 @@ def cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def test_bad_input_exits_2(cwd: Path, args: list[str], message: str) -> None:
     (cwd / "image.cdx.json").write_text(json.dumps(SBOM))
     (cwd / "bad.json").write_text('{"bomFormat": ')
-    (cwd / "other.json").write_text('{"spdxVersion": "SPDX-2.3"}')
+    (cwd / "other.json").write_text('{"specVersion": "1.6"}')  # neither CycloneDX nor SPDX
     (cwd / "bad.toml").write_text('[[ignore]]\nid = "X"\nreason = "r"\n')
     (cwd / "requirements.lock").write_text("numpy==2.1.0\n")
     result = runner.invoke(app, ["scan", *args])
