@@ -158,6 +158,8 @@ def build(
     out(f"record {outcome.record}")
     if outcome.sbom is not None:
         out(f"sbom   {outcome.sbom}")
+    if outcome.provenance is not None:
+        out(f"provenance {outcome.provenance}")
 
 
 def _refuse(given: Mapping[str, object], mode: str) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from imagekit.cli._options import DefaultExcludesOption, ExcludeOption
-from imagekit.cli._output import err, handle_errors
+from imagekit.cli._output import UsageError, err, handle_errors
 from imagekit.sbom.interface import SbomFormat, SpecVersion
 
 if TYPE_CHECKING:
@@ -57,11 +57,30 @@ def sbom(
     ] = False,
     exclude: ExcludeOption = None,
     default_excludes: DefaultExcludesOption = True,
+    from_registry: Annotated[
+        bool,
+        typer.Option(
+            "--from-registry",
+            help="IMAGE is an image in its registry: write the CycloneDX SBOM attached to it "
+            "(`imagekit attach`, `imagekit push`) as it is, verified by its digest.",
+        ),
+    ] = False,
 ) -> None:
     """Write the image's CycloneDX SBOM: packages, model, data, CUDA and the driver it needs.
 
     A root file system directory may be a live one (`imagekit sbom /`): /proc, /sys, /dev and
     /run are skipped, and a file that cannot be read is a warning, not an error."""
+    if from_registry:
+        changed = fmt is not SbomFormat.CYCLONEDX_JSON or reproducible or exclude
+        if changed:
+            raise UsageError(
+                "--from-registry writes the attached SBOM as it is: leave out "
+                "--format, --reproducible and --exclude"
+            )
+        from imagekit.cli.registry import write_attached_sbom
+
+        write_attached_sbom(image, output)
+        return
     from imagekit.sbom import render_sbom, write_sbom
 
     inventory = load_inventory(image, exclude, default_excludes=default_excludes)
