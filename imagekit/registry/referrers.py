@@ -174,7 +174,7 @@ def _tag_index(client: RegistryClient, subject: Digest) -> Index:
 def _referrers_index(parsed: Manifest | Index, media_type: str, where: str) -> Index:
     if not isinstance(parsed, Index) or media_type != INDEX_MEDIA_TYPE:
         raise ManifestError(
-            f"{where}: holds a {shown(media_type)}, not an OCI image index of referrers; "
+            f"{where}: holds {shown(media_type)}, not an OCI image index of referrers; "
             "refused (delete that tag, or attach to another image)"
         )
     return parsed
