@@ -11,10 +11,13 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from _hostile_servers import Answer, Seen, serve
 from _registry_support import OCI_INDEX, OCI_MANIFEST, anonymous_registry, build_layout
 from typer.testing import CliRunner
 
@@ -31,6 +34,7 @@ from imagekit.registry import (
 from imagekit.registry.referrers import (
     ArtifactKind,
     attach,
+    fetch_document,
     list_referrers,
     referrers_tag,
 )
@@ -195,3 +199,193 @@ def test_push_of_a_built_layout_attaches_its_documents(registry: str, tmp_path: 
     assert result.stdout == f"{built.manifest_digest}\n"
     kinds = [m.artifact_type for m in list_referrers(ref).entries]
     assert kinds == ["application/vnd.in-toto+json", "application/vnd.cyclonedx+json"]
+
+
+# --- the referrers API, on a registry served here -----------------------------------------
+
+
+@dataclass(slots=True)
+class OciRegistry:
+    """An in-memory OCI registry: blobs, manifests, tags, and (with `api`) the referrers API
+    of distribution spec 1.1: `OCI-Subject` on a push with a subject, and
+    `GET /v2/<name>/referrers/<digest>` listing them. `referrers` replaces that answer, and
+    `served` what a manifest's digest serves, for the hostile cases."""
+
+    api: bool = True
+    blobs: dict[str, bytes] = field(default_factory=dict)
+    manifests: dict[str, bytes] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    referrers: Answer | None = None
+    served: dict[str, bytes] = field(default_factory=dict)
+
+    def __call__(self, seen: Seen) -> Answer:
+        parts = urlsplit(seen.path)
+        if parts.path.startswith("/upload/"):
+            digest = parse_qs(parts.query)["digest"][0]
+            self.blobs[digest] = seen.body
+            return Answer(status=201)
+        match = re.fullmatch(r"/v2/(.+?)/(blobs|manifests|referrers)/(.+)", parts.path)
+        if match is None:
+            return Answer(status=200 if parts.path == "/v2/" else 404)
+        kind, target = match.group(2), match.group(3)
+        if kind == "blobs":
+            return self._blob(seen, target)
+        if kind == "referrers":
+            return self._referrers(target)
+        return self._manifest(seen, target)
+
+    def _blob(self, seen: Seen, target: str) -> Answer:
+        if seen.method == "POST":
+            return Answer(status=202, headers={"Location": f"/upload/{len(self.blobs)}"})
+        if target not in self.blobs:
+            return Answer(status=404)
+        return Answer(status=200, body=self.blobs[target])
+
+    def _manifest(self, seen: Seen, target: str) -> Answer:
+        if seen.method == "PUT":
+            digest = _sha256(seen.body)
+            self.manifests[digest] = seen.body
+            if not target.startswith("sha256:"):
+                self.tags[target] = digest
+            headers = {"Docker-Content-Digest": digest}
+            subject = json.loads(seen.body).get("subject")
+            if self.api and subject:
+                headers["OCI-Subject"] = subject["digest"]
+            return Answer(status=201, headers=headers)
+        digest = self.tags.get(target, target)
+        if digest not in self.manifests:
+            return Answer(status=404)
+        body = self.served.get(digest, self.manifests[digest])
+        media_type = json.loads(self.manifests[digest])["mediaType"]
+        return Answer(status=200, headers={"Content-Type": media_type}, body=body)
+
+    def _referrers(self, subject: str) -> Answer:
+        if not self.api:
+            return Answer(status=404)
+        if self.referrers is not None:
+            return self.referrers
+        entries = []
+        for digest, data in self.manifests.items():
+            manifest = json.loads(data)
+            if manifest.get("subject", {}).get("digest") == subject:
+                entries.append(
+                    {
+                        "mediaType": manifest["mediaType"],
+                        "digest": digest,
+                        "size": len(data),
+                        "artifactType": manifest["artifactType"],
+                    }
+                )
+        index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}
+        return Answer(
+            status=200, headers={"Content-Type": OCI_INDEX}, body=json.dumps(index).encode()
+        )
+
+
+def _sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+@contextmanager
+def served_image(tmp_path: Path, *, api: bool = True) -> Iterator[tuple[OciRegistry, Pushed]]:
+    store = OciRegistry(api=api)
+    with serve(store) as server:
+        yield store, pushed(server.address, tmp_path, "api")
+
+
+def test_the_referrers_api_is_used_where_the_registry_has_it(tmp_path: Path) -> None:
+    with served_image(tmp_path) as (store, image):
+        sbom = attach(image.ref, image.sbom)
+        provenance = attach(image.ref, image.provenance)
+        assert (sbom.via_api, provenance.via_api) == (True, True)
+        assert referrers_tag(image.digest) not in store.tags  # the registry keeps the list
+        listed = list_referrers(image.ref)
+        assert listed.via_api
+        assert sorted(m.digest for m in listed.entries) == sorted([sbom.digest, provenance.digest])
+        artifact = json.loads(store.manifests[sbom.digest])
+        assert artifact["artifactType"] == "application/vnd.cyclonedx+json"
+        assert artifact["config"] == {
+            "mediaType": "application/vnd.oci.empty.v1+json",
+            "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+            "size": 2,
+        }
+        assert artifact["subject"]["digest"] == image.digest
+        found = fetch_document(image.ref, CYCLONEDX, tmp_path / "got.json")
+        assert found.digest == sbom.digest
+        assert (tmp_path / "got.json").read_bytes() == image.sbom.read_bytes()
+
+
+def test_without_the_api_the_tag_is_kept_on_the_same_server(tmp_path: Path) -> None:
+    with served_image(tmp_path, api=False) as (store, image):
+        attached = attach(image.ref, image.sbom)
+        assert not attached.via_api
+        index = json.loads(store.manifests[store.tags[referrers_tag(image.digest)]])
+        assert [m["digest"] for m in index["manifests"]] == [attached.digest]
+
+
+def refused(image: Pushed, tmp_path: Path) -> str:
+    """What `sbom --from-registry` prints when it refuses: exit 2, one line, nothing written."""
+    output = tmp_path / "refused.json"
+    result = CliRunner().invoke(app, ["sbom", "--from-registry", image.ref, "-o", str(output)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1
+    assert not output.exists()
+    return result.stderr
+
+
+def test_a_huge_referrers_answer_is_refused(tmp_path: Path) -> None:
+    with served_image(tmp_path) as (store, image):
+        store.referrers = Answer(
+            status=200, headers={"Content-Type": OCI_INDEX}, body=b" " * (5 << 20)
+        )
+        assert refused(image, tmp_path) == (
+            f"error: {image.ref}: GET http://{image.ref.partition('/')[0]}/v2/imagekit-test/"
+            f"referrers-api/referrers/{image.digest} answered more than 4194304 bytes\n"
+        )
+
+
+def test_a_referrers_answer_of_another_media_type_is_refused(tmp_path: Path) -> None:
+    with served_image(tmp_path) as (store, image):
+        body = store.manifests[image.digest]  # the image's own manifest, not an index
+        store.referrers = Answer(status=200, headers={"Content-Type": OCI_MANIFEST}, body=body)
+        assert refused(image, tmp_path) == (
+            f"error: {image.ref}: the referrers of {image.digest}: holds {OCI_MANIFEST}, not an "
+            "OCI image index of referrers; refused (delete that tag, or attach to another "
+            "image)\n"
+        )
+
+
+def test_an_artifact_that_does_not_match_its_digest_is_refused(tmp_path: Path) -> None:
+    with served_image(tmp_path) as (store, image):
+        attached = attach(image.ref, image.sbom)
+        store.served[attached.digest] = store.manifests[attached.digest].replace(b"}", b" }", 1)
+        stderr = refused(image, tmp_path)
+        assert stderr.startswith(f"error: {image.ref}: refused manifest {attached.digest}: ")
+
+
+def test_an_artifact_about_another_image_is_refused(tmp_path: Path) -> None:
+    with served_image(tmp_path) as (store, image):
+        attached = attach(image.ref, image.sbom)
+        artifact = json.loads(store.manifests[attached.digest])
+        artifact["subject"]["digest"] = _sha256(b"another image")
+        forged = json.dumps(artifact).encode()
+        store.manifests[_sha256(forged)] = forged
+        listed = {
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [
+                {
+                    "mediaType": OCI_MANIFEST,
+                    "digest": _sha256(forged),
+                    "size": len(forged),
+                    "artifactType": "application/vnd.cyclonedx+json",
+                }
+            ],
+        }
+        store.referrers = Answer(
+            status=200, headers={"Content-Type": OCI_INDEX}, body=json.dumps(listed).encode()
+        )
+        assert refused(image, tmp_path) == (
+            f"error: artifact {_sha256(forged)}: its subject is {_sha256(b'another image')}, "
+            f"not the image {image.digest}; refused\n"
+        )
