@@ -215,7 +215,7 @@ def fetch_document(
     *,
     options: ClientOptions | None = None,
 ) -> Attached:
-    """Write the first attached document of one of `kinds` to `dest`, verified by its digest.
+    """Write the last listed document of one of `kinds` to `dest`, verified by its digest.
 
     Raises `ManifestError` when none is attached or an artifact does not name the image as its
     subject, `DigestMismatchError` for content that does not match its digest, or another
@@ -224,7 +224,7 @@ def fetch_document(
     ref = as_reference(reference)
     found = list_referrers(ref, options=options)
     client = RegistryClient(ref, push=False, options=options)
-    for entry in found.entries:
+    for entry in reversed(found.entries):  # the tag's index grows at its end: newest first
         if entry.artifact_type in kinds:
             kind = ArtifactKind(entry.artifact_type)
             layer = _document_layer(client.get_manifest(entry.digest), found.subject, kind)

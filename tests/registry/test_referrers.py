@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,10 +22,14 @@ from _hostile_servers import Answer, Seen, serve
 from _registry_support import OCI_INDEX, OCI_MANIFEST, anonymous_registry, build_layout
 from typer.testing import CliRunner
 
+from imagekit.build.backends import BackendKind
+from imagekit.build.oci import default_cache_root, ensure_base
+from imagekit.build.pipeline import build_project
 from imagekit.cli.app import app
 from imagekit.image.digest import Digest
 from imagekit.image.model import Descriptor, Index
 from imagekit.inventory import read_inventory
+from imagekit.plan.catalog import BaseImage
 from imagekit.registry import (
     ManifestError,
     RegistryClient,
@@ -170,7 +175,9 @@ def test_an_image_without_an_sbom_says_how_to_attach_one(registry: str, tmp_path
 
 def test_push_of_a_built_layout_attaches_its_documents(registry: str, tmp_path: Path) -> None:
     built = build_layout(tmp_path / "oci", seed="push-attach")
-    sbom = write_sbom(read_inventory(str(built.root)), tmp_path / "sbom.cdx.json")
+    sbom = write_sbom(
+        read_inventory(str(built.root)), tmp_path / "sbom.cdx.json", reproducible=True
+    )
     sbom_sha = hashlib.sha256(sbom.read_bytes()).hexdigest()
     statement = {
         "_type": "https://in-toto.io/Statement/v1",
@@ -193,12 +200,17 @@ def test_push_of_a_built_layout_attaches_its_documents(registry: str, tmp_path: 
     runner = CliRunner()
     skipped = runner.invoke(app, ["push", "--no-attach", str(built.root), ref])
     assert skipped.exit_code == 0, skipped.output
-    assert list_referrers(ref).entries == ()
+    assert "attached" not in skipped.stderr
     result = runner.invoke(app, ["push", str(built.root), ref])
     assert result.exit_code == 0, result.output
     assert result.stdout == f"{built.manifest_digest}\n"
-    kinds = [m.artifact_type for m in list_referrers(ref).entries]
-    assert kinds == ["application/vnd.in-toto+json", "application/vnd.cyclonedx+json"]
+    lines = [line.split() for line in result.stderr.splitlines() if line.startswith("attached")]
+    assert [line[1] for line in lines] == ["provenance.json", "sbom.cdx.json"]
+    listed: dict[str, str | None] = {m.digest: m.artifact_type for m in list_referrers(ref).entries}
+    assert [listed[line[line.index("as") + 1].rstrip(",")] for line in lines] == [
+        "application/vnd.in-toto+json",
+        "application/vnd.cyclonedx+json",
+    ]
 
 
 # --- the referrers API, on a registry served here -----------------------------------------
@@ -389,3 +401,56 @@ def test_an_artifact_about_another_image_is_refused(tmp_path: Path) -> None:
             f"error: artifact {_sha256(forged)}: its subject is {_sha256(b'another image')}, "
             f"not the image {image.digest}; refused\n"
         )
+
+
+# --- end to end: a build's own documents --------------------------------------------------
+
+TINY_SPEC = """\
+name = "tiny"
+version = "1.0.0"
+description = "One small wheel."
+base = "debian-bookworm-py311"
+lockfile = "requirements.lock"
+platform = "linux/amd64"
+entrypoint = ["python", "/app/src/main.py"]
+cmd = []
+workdir = "/app"
+ports = []
+
+[app]
+include = ["src/**"]
+"""
+SIX = "six==1.17.0 --hash=sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274"
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_a_built_image_goes_up_with_its_sbom_and_provenance(
+    registry: str, tmp_path: Path, debian_catalog_base: BaseImage
+) -> None:
+    if shutil.which("mmdebstrap") is None:
+        pytest.skip("mmdebstrap is not installed (apt-get install mmdebstrap); CI installs it")
+    ensure_base(debian_catalog_base, cache_root=default_cache_root(), log=print)
+    project = tmp_path / "tiny"
+    (project / "src").mkdir(parents=True)
+    (project / "imagekit.toml").write_text(TINY_SPEC)
+    (project / "requirements.lock").write_text(SIX + "\n")
+    (project / "src" / "main.py").write_text("import six\nprint(six.__version__)\n")
+    outcome = build_project(project, progress=print, backend=BackendKind.OCI, tag="tiny:1")
+    assert outcome.provenance is not None and outcome.sbom is not None
+    ref = f"{registry}/imagekit-test/referrers-built:1"
+
+    result = CliRunner().invoke(app, ["push", str(project / ".imagekit" / "oci"), ref])
+    assert result.exit_code == 0, result.output
+    listed = list_referrers(ref)
+    assert listed.subject == outcome.result.image_id
+    kinds = {m.artifact_type for m in listed.entries}
+    assert kinds == {"application/vnd.in-toto+json", "application/vnd.cyclonedx+json"}
+    got = tmp_path / "got.cdx.json"
+    found = CliRunner().invoke(app, ["sbom", "--from-registry", ref, "-o", str(got)])
+    assert found.exit_code == 0, found.output
+    assert got.read_bytes() == outcome.sbom.read_bytes()
+    statement = json.loads(outcome.provenance.read_text())
+    assert statement["subject"][0]["digest"] == {"sha256": listed.subject.removeprefix("sha256:")}
+    names = [d["name"] for d in statement["predicate"]["buildDefinition"]["resolvedDependencies"]]
+    assert "six-1.17.0-py2.py3-none-any.whl" in names
