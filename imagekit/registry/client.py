@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import http.client
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -75,6 +76,17 @@ class FetchedManifest:
     digest: Digest
     media_type: str
     parsed: Manifest | Index
+
+
+_MAX_REFERRER_PAGES = 20
+_NEXT_LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?')
+
+
+def _next_page(reply: Reply, url: str, session: Session) -> str | None:
+    """The URL of the next page a `Link` header names (RFC 8288, as the distribution spec
+    uses it), resolved against the page it came with; None on the last page."""
+    match = _NEXT_LINK.search(reply.header("Link") or "")
+    return session.resolve(match.group(1), url) if match else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -204,16 +216,26 @@ class RegistryClient:
         stored = self._put_manifest(data, media_type, digest_of(data))
         return stored.digest, bool(stored.reply.header("OCI-Subject"))
 
-    def get_referrers(self, digest: Digest) -> Reply | None:
-        """The registry's answer to `GET /v2/<name>/referrers/<digest>`, or None when it has no
+    def get_referrers(self, digest: Digest) -> tuple[Reply, ...] | None:
+        """The pages of the registry's answer to `GET /v2/<name>/referrers/<digest>` (each
+        `Link: <url>; rel="next"` followed, up to `_MAX_REFERRER_PAGES`), or None when it has no
         referrers API (404: the client then reads the referrers tag instead)."""
-        url = self._url("referrers", digest)
-        reply = self._session.request("GET", url, scope=self._scope)
-        if reply.status == http.client.NOT_FOUND:
-            return None
-        if reply.status != http.client.OK:
-            raise self._fail(reply, f"listing the referrers of {digest}")
-        return reply
+        url: str | None = self._url("referrers", digest)
+        pages: list[Reply] = []
+        while url is not None and len(pages) < _MAX_REFERRER_PAGES:
+            reply = self._session.request("GET", url, scope=self._scope)
+            if reply.status == http.client.NOT_FOUND and not pages:
+                return None
+            if reply.status != http.client.OK:
+                raise self._fail(reply, f"listing the referrers of {digest}")
+            pages.append(reply)
+            url = _next_page(reply, url, self._session)
+        if url is not None:
+            raise RegistryResponseError(
+                f"{self.reference}: the referrers of {digest} run past "
+                f"{_MAX_REFERRER_PAGES} pages; refused"
+            )
+        return tuple(pages)
 
     def _put_manifest(self, data: bytes, media_type: str, target: str) -> _Stored:
         digest = digest_of(data)

@@ -185,18 +185,20 @@ def list_referrers(
 ) -> Referrers:
     """The artifacts that name the image `reference` names as their subject.
 
-    From the referrers API where the registry has one (only its first page is read: imagekit
-    attaches a handful per image), else from the referrers tag. Raises `ManifestError` for a
+    From the referrers API where the registry has one (every page of it), else from the
+    referrers tag. Raises `ManifestError` for a
     list that is not an OCI image index, or another `RegistryError`.
     """
     client = RegistryClient(as_reference(reference), push=False, options=options)
     subject = _subject(client).digest
-    reply = client.get_referrers(subject)
-    if reply is None:
-        index = _tag_index(client, subject)
-    else:
-        index = _api_index(reply, f"{client.reference}: the referrers of {subject}")
-    return Referrers(subject=subject, entries=index.manifests, via_api=reply is not None)
+    pages = client.get_referrers(subject)
+    if pages is None:
+        return Referrers(
+            subject=subject, entries=_tag_index(client, subject).manifests, via_api=False
+        )
+    where = f"{client.reference}: the referrers of {subject}"
+    entries = tuple(m for page in pages for m in _api_index(page, where).manifests)
+    return Referrers(subject=subject, entries=entries, via_api=True)
 
 
 def _api_index(reply: Reply, where: str) -> Index:

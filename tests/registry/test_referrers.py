@@ -229,8 +229,11 @@ class OciRegistry:
     tags: dict[str, str] = field(default_factory=dict)
     referrers: Answer | None = None
     served: dict[str, bytes] = field(default_factory=dict)
+    page_size: int = 0  # > 0: the referrers list comes in pages of this many, linked
+    paths: list[str] = field(default_factory=list)  # every request's path, in order
 
     def __call__(self, seen: Seen) -> Answer:
+        self.paths.append(seen.path)
         parts = urlsplit(seen.path)
         if parts.path.startswith("/upload/"):
             digest = parse_qs(parts.query)["digest"][0]
@@ -243,7 +246,7 @@ class OciRegistry:
         if kind == "blobs":
             return self._blob(seen, target)
         if kind == "referrers":
-            return self._referrers(target)
+            return self._referrers(target, int(parse_qs(parts.query).get("page", ["0"])[0]))
         return self._manifest(seen, target)
 
     def _blob(self, seen: Seen, target: str) -> Answer:
@@ -271,7 +274,7 @@ class OciRegistry:
         media_type = json.loads(self.manifests[digest])["mediaType"]
         return Answer(status=200, headers={"Content-Type": media_type}, body=body)
 
-    def _referrers(self, subject: str) -> Answer:
+    def _referrers(self, subject: str, page: int) -> Answer:
         if not self.api:
             return Answer(status=404)
         if self.referrers is not None:
@@ -288,10 +291,15 @@ class OciRegistry:
                         "artifactType": manifest["artifactType"],
                     }
                 )
+        headers = {"Content-Type": OCI_INDEX}
+        if self.page_size:
+            start = page * self.page_size
+            if start + self.page_size < len(entries):
+                next_page = f"/v2/imagekit-test/referrers-api/referrers/{subject}?page={page + 1}"
+                headers["Link"] = f'<{next_page}>; rel="next"'
+            entries = entries[start : start + self.page_size]
         index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}
-        return Answer(
-            status=200, headers={"Content-Type": OCI_INDEX}, body=json.dumps(index).encode()
-        )
+        return Answer(status=200, headers=headers, body=json.dumps(index).encode())
 
 
 def _sha256(data: bytes) -> str:
@@ -325,6 +333,20 @@ def test_the_referrers_api_is_used_where_the_registry_has_it(tmp_path: Path) -> 
         found = fetch_document(image.ref, CYCLONEDX, tmp_path / "got.json")
         assert found.digest == sbom.digest
         assert (tmp_path / "got.json").read_bytes() == image.sbom.read_bytes()
+
+
+def test_every_page_of_the_referrers_api_is_read(tmp_path: Path) -> None:
+    with served_image(tmp_path) as (store, image):
+        store.page_size = 1
+        sbom = attach(image.ref, image.sbom)
+        provenance = attach(image.ref, image.provenance)
+        listed = list_referrers(image.ref)
+        assert sorted(m.digest for m in listed.entries) == sorted([sbom.digest, provenance.digest])
+        pages = [path for path in store.paths if "/referrers/" in path]
+        assert pages[-2:] == [
+            f"/v2/imagekit-test/referrers-api/referrers/{image.digest}",
+            f"/v2/imagekit-test/referrers-api/referrers/{image.digest}?page=1",
+        ]
 
 
 def test_without_the_api_the_tag_is_kept_on_the_same_server(tmp_path: Path) -> None:
@@ -454,3 +476,17 @@ def test_a_built_image_goes_up_with_its_sbom_and_provenance(
     assert statement["subject"][0]["digest"] == {"sha256": listed.subject.removeprefix("sha256:")}
     names = [d["name"] for d in statement["predicate"]["buildDefinition"]["resolvedDependencies"]]
     assert "six-1.17.0-py2.py3-none-any.whl" in names
+
+
+def test_referrers_pages_without_end_are_refused(tmp_path: Path) -> None:
+    with served_image(tmp_path) as (store, image):
+        empty = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []}
+        link = f'</v2/imagekit-test/referrers-api/referrers/{image.digest}>; rel="next"'
+        store.referrers = Answer(
+            status=200,
+            headers={"Content-Type": OCI_INDEX, "Link": link},
+            body=json.dumps(empty).encode(),
+        )
+        assert refused(image, tmp_path) == (
+            f"error: {image.ref}: the referrers of {image.digest} run past 20 pages; refused\n"
+        )
