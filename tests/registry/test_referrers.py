@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 from imagekit.build.backends import BackendKind
 from imagekit.build.oci import default_cache_root, ensure_base
 from imagekit.build.pipeline import build_project
-from imagekit.cli.app import app
+from imagekit.cli import app
 from imagekit.image.digest import Digest
 from imagekit.image.model import Descriptor, Index
 from imagekit.inventory import read_inventory
