@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imagekit.errors import InputError
-from imagekit.image.digest import Digest, digest_of
+from imagekit.image.digest import Digest, digest_of, stream_digest
 from imagekit.image.errors import OciError
 from imagekit.image.model import (
     INDEX_MEDIA_TYPE,
@@ -116,12 +116,7 @@ def attach(
     kind = kind_of(document)
     client = RegistryClient(as_reference(reference), push=True, options=options)
     subject = _subject(client)
-    layer = Descriptor(
-        media_type=kind.value,
-        digest=digest_of(document.read_bytes()),
-        size=document.stat().st_size,
-        annotations=((TITLE, document.name),),
-    )
+    layer = _layer(document, kind)
     empty = Descriptor(media_type=EMPTY_MEDIA_TYPE, digest=digest_of(EMPTY_DATA), size=2)
     _upload(client, empty, EMPTY_DATA)
     if not client.blob_exists(layer.digest):
@@ -135,6 +130,19 @@ def attach(
         )
         _add_to_tag(client, subject.digest, entry)
     return Attached(kind=kind, digest=digest, subject=subject.digest, via_api=via_api)
+
+
+def _layer(document: Path, kind: ArtifactKind) -> Descriptor:
+    """The artifact's one layer: the document, by the digest and size it has now (the upload
+    and the registry check both, should it change before it is sent)."""
+    try:
+        with document.open("rb") as stream:
+            digest, size = stream_digest(stream)
+    except OSError as e:
+        raise InputError(document, f"cannot read: {e.strerror or e}", "check the path") from e
+    return Descriptor(
+        media_type=kind.value, digest=digest, size=size, annotations=((TITLE, document.name),)
+    )
 
 
 def _upload(client: RegistryClient, blob: Descriptor, data: bytes) -> None:
