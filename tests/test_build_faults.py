@@ -47,7 +47,7 @@ include = ["src/**"]
 """
 TAG = "imagekit-test-faults/tiny:1"
 # What a finished build leaves in <project>/.imagekit; anything else is a leftover.
-OUTPUTS = ["build.json", "oci", "plan.json", "sbom.cdx.json"]
+OUTPUTS = ["build.json", "oci", "plan.json", "provenance.json", "sbom.cdx.json"]
 WRITING = "layer app: writing"  # written by every build: its layer is never cached
 
 

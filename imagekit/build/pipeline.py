@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 from imagekit import __version__
 from imagekit.build.backends import BackendKind, BuildResult, Outputs, Progress, get_backend
 from imagekit.build.context import assemble
+from imagekit.build.provenance import BuildRun, write_provenance
 from imagekit.errors import Finding, FindingsError
 from imagekit.fsio import write_json, write_text
 from imagekit.gpu import CompatReport
@@ -33,6 +35,7 @@ class BuildOutcome:
     warnings: tuple[Finding, ...]
     compat: CompatReport | None = None  # the verdict for the project's fleet, if it names one
     sbom: Path | None = None  # the CycloneDX SBOM written beside the image
+    provenance: Path | None = None  # its SLSA v1 provenance, an in-toto statement
 
 
 def build_project(
@@ -67,6 +70,7 @@ def build_project(
     warnings = checked.warnings
     planned, compat = checked.plan, checked.compat
     engine = get_backend(backend, no_cache=no_cache, outputs=outputs)
+    started = datetime.datetime.now(datetime.UTC)
     try:
         progress(f"base {checked.base.name}")
         base_id = engine.ensure_base(checked.base, progress)
@@ -76,7 +80,7 @@ def build_project(
         with owned_dir(out_dir, "context-") as context:  # swept by the next build if killed
             count = sum(len(x.packages) for x in plan.python_layers)
             progress(f"fetching wheels for {count} packages")
-            assemble(plan, project, context, cache_dir=cache_dir)
+            wheels = assemble(plan, project, context, cache_dir=cache_dir)
             result = engine.build(plan, context, tag or plan.image_ref, progress)
         progress("reading the image back: inventory, SBOM, licences")
         sbom = document_image(
@@ -85,8 +89,22 @@ def build_project(
     finally:
         engine.close()
     record = write_record(plan, result, out_dir, compat=compat_record(compat, allow_incompatible))
+    run = BuildRun(
+        backend=backend.value,
+        image=result.tag,
+        image_id=result.image_id,
+        started=started,
+        finished=datetime.datetime.now(datetime.UTC),
+    )
+    provenance = write_provenance(plan, run, wheels, out_dir, sbom=sbom)
     return BuildOutcome(
-        plan=plan, result=result, record=record, warnings=warnings, compat=compat, sbom=sbom
+        plan=plan,
+        result=result,
+        record=record,
+        warnings=warnings,
+        compat=compat,
+        sbom=sbom,
+        provenance=provenance,
     )
 
 

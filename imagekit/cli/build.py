@@ -190,6 +190,8 @@ def _build_one(
     out(f"record {outcome.record}")
     if outcome.sbom is not None:
         out(f"sbom   {outcome.sbom}  (imagekit scan / imagekit licenses read it)")
+    if outcome.provenance is not None:
+        out(f"provenance {outcome.provenance}  (imagekit attach REF FILE puts it in a registry)")
 
 
 def where_to(result: BuildResult, outputs: Outputs) -> list[str]:

@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bake": ("bake", "bake"),
     "push": ("registry", "push"),
     "pull": ("registry", "pull"),
+    "attach": ("registry", "attach"),
     "sbom": ("sbom", "sbom"),
     "scan": ("scan", "scan"),
     "licenses": ("licenses", "licenses"),

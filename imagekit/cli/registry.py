@@ -1,9 +1,9 @@
-"""`imagekit push` and `imagekit pull`: images to and from OCI registries."""
+"""`imagekit push`, `pull` and `attach`: images, and the documents about them, in registries."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,6 +11,9 @@ from imagekit import progress
 from imagekit.cli._options import QuietOption
 from imagekit.cli._output import err, handle_errors, out
 from imagekit.registry.defaults import DEFAULT_CHUNK_SIZE, DEFAULT_PLATFORM, TRANSFER_DEADLINE_S
+
+if TYPE_CHECKING:
+    from imagekit.registry import ClientOptions
 
 _DEADLINE_HELP = "Give up on a registry exchange (one blob, or a manifest) after this many seconds."
 
@@ -51,8 +54,19 @@ def push(
         float, typer.Option("--deadline", min=0.001, metavar="SECONDS", help=_DEADLINE_HELP)
     ] = TRANSFER_DEADLINE_S,
     quiet: QuietOption = False,
+    no_attach: Annotated[
+        bool,
+        typer.Option(
+            "--no-attach",
+            help="Do not attach the provenance and SBOM the build wrote beside an OCI layout.",
+        ),
+    ] = False,
 ) -> None:
-    """Push an image to a registry; print its manifest digest."""
+    """Push an image to a registry; print its manifest digest.
+
+    An OCI layout that `imagekit build` wrote (`<out>/oci`) gets the build's provenance and
+    SBOM (`<out>/provenance.json`, `<out>/sbom.cdx.json`) attached in the registry, when they
+    are about the image pushed."""
     from imagekit.registry import ClientOptions, push_image
 
     options = ClientOptions(chunk_size=chunk_size, deadline_s=deadline)
@@ -63,6 +77,63 @@ def push(
         f"{len(result.mounted)} mounted, {len(result.existing)} already there"
     )
     out(result.digest)
+    if not no_attach and Path(source).is_dir():
+        _attach_build_documents(Path(source), str(result.reference), result.digest, options)
+
+
+def _attach_build_documents(
+    layout: Path, reference: str, digest: str, options: ClientOptions
+) -> None:
+    from imagekit.build.provenance import documents_beside
+
+    found = documents_beside(layout, digest)
+    if found.skipped:
+        err(f"warning: not attached: {found.skipped}")
+    for document in found.documents:
+        _attach_one(reference, document, options)
+
+
+def _attach_one(reference: str, document: Path, options: ClientOptions) -> str:
+    """Attach `document`, say so on stderr; returns the artifact's manifest digest."""
+    from imagekit.registry.referrers import attach as attach_document
+    from imagekit.registry.referrers import referrers_tag
+
+    attached = attach_document(reference, document, options=options)
+    listed = "the referrers API" if attached.via_api else f"tag {referrers_tag(attached.subject)}"
+    err(
+        f"attached {document.name} ({attached.kind}) to {attached.subject} as "
+        f"{attached.digest}, listed by {listed}"
+    )
+    return attached.digest
+
+
+@handle_errors
+def attach(
+    reference: Annotated[
+        str,
+        typer.Argument(help="The image in its registry: REGISTRY/REPOSITORY:TAG or @DIGEST."),
+    ],
+    documents: Annotated[
+        list[Path],
+        typer.Argument(
+            help="CycloneDX or SPDX JSON SBOMs, or in-toto statements (provenance.json).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    deadline: Annotated[
+        float, typer.Option("--deadline", min=0.001, help=_DEADLINE_HELP)
+    ] = TRANSFER_DEADLINE_S,
+) -> None:
+    """Attach SBOMs and provenance to an image in its registry.
+
+    Each document goes up as an OCI artifact whose subject is the image; each artifact's
+    manifest digest is printed."""
+    from imagekit.registry import ClientOptions
+
+    options = ClientOptions(deadline_s=deadline)
+    for document in documents:
+        out(_attach_one(reference, document, options))
 
 
 @handle_errors
@@ -98,3 +169,21 @@ def pull(
         digest = pull_to_layout(reference, output, platform, options=options)
     err(f"pulled {reference} into {output} (an OCI layout: podman run --rm oci:{output})")
     out(digest)
+
+
+def write_attached_sbom(reference: str, output: Path | None) -> None:
+    """`imagekit sbom --from-registry`: write the CycloneDX SBOM attached to `reference` to
+    `output`, or to stdout, verified by its digest."""
+    import tempfile
+
+    from imagekit.registry.referrers import ArtifactKind, fetch_document
+
+    kinds = frozenset({ArtifactKind.CYCLONEDX})
+    if output is not None:
+        found = fetch_document(reference, kinds, output)
+        err(f"wrote {output}: the SBOM attached to {reference} ({found.subject}) as {found.digest}")
+        return
+    with tempfile.TemporaryDirectory(prefix="imagekit-sbom-") as tmp:
+        path = Path(tmp) / "sbom.cdx.json"
+        fetch_document(reference, kinds, path)
+        typer.echo(path.read_bytes(), nl=False)

@@ -67,6 +67,14 @@ def sbom(
             help="With --output: print where the SBOM went and what it holds as JSON on stdout.",
         ),
     ] = False,
+    from_registry: Annotated[
+        bool,
+        typer.Option(
+            "--from-registry",
+            help="IMAGE is an image in its registry: write the CycloneDX SBOM attached to it "
+            "(`imagekit attach`, `imagekit push`) as it is, verified by its digest.",
+        ),
+    ] = False,
 ) -> None:
     """Write the image's SBOM.
 
@@ -75,6 +83,17 @@ def sbom(
 
     A root file system directory may be a live one (`imagekit sbom /`): /proc, /sys, /dev and
     /run are skipped, and a file that cannot be read is a warning, not an error."""
+    if from_registry:
+        changed = fmt is not SbomFormat.CYCLONEDX_JSON or reproducible or exclude
+        if changed:
+            raise UsageError(
+                "--from-registry writes the attached SBOM as it is: leave out "
+                "--format, --reproducible and --exclude"
+            )
+        from imagekit.cli.registry import write_attached_sbom
+
+        write_attached_sbom(image, output)
+        return
     from imagekit.sbom import render_sbom, write_sbom, writer
 
     if as_json and output is None:

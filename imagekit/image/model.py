@@ -106,13 +106,17 @@ class Platform:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Descriptor:
-    """A pointer to content: media type, digest, size, and (in an index) platform."""
+    """A pointer to content: media type, digest, size, and (in an index) platform.
+
+    `artifact_type` is set on the entries of a referrers list (OCI image spec 1.1).
+    """
 
     media_type: str
     digest: Digest
     size: int
     platform: Platform | None = None
     annotations: tuple[tuple[str, str], ...] = ()
+    artifact_type: str | None = None
 
     def annotation(self, key: str) -> str | None:
         return next((v for k, v in self.annotations if k == key), None)
@@ -123,6 +127,8 @@ class Descriptor:
             d["platform"] = self.platform.to_dict()
         if self.annotations:
             d["annotations"] = dict(self.annotations)
+        if self.artifact_type:
+            d["artifactType"] = self.artifact_type
         return d
 
     @classmethod
@@ -150,7 +156,15 @@ class Descriptor:
             if platform is None
             else Platform.from_dict(platform, f"{where}.platform"),
             annotations=str_map(d, "annotations", where),
+            artifact_type=_optional_text(d, "artifactType", where),
         )
+
+
+def _optional_text(d: dict[str, Any], key: str, where: str) -> str | None:
+    value = d.get(key)
+    if value is not None and not isinstance(value, str):
+        raise OciError(f"{where}: {key!r} must be a string")
+    return value or None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -168,12 +182,18 @@ def _descriptors(d: dict[str, Any], key: str, where: str) -> tuple[Descriptor, .
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Manifest:
-    """One platform's image: its config blob and its layers, base first."""
+    """One platform's image: its config blob and its layers, base first.
+
+    An artifact (an SBOM, an attestation) is a manifest too (OCI image spec 1.1): its
+    `artifact_type` says what it holds and its `subject` names the image it is about.
+    """
 
     config: Descriptor
     layers: tuple[Descriptor, ...]
     annotations: tuple[tuple[str, str], ...] = ()
     media_type: str = MANIFEST_MEDIA_TYPE  # or Docker's v2 schema 2, as a registry serves it
+    artifact_type: str | None = None
+    subject: Descriptor | None = None
 
     @property
     def blobs(self) -> tuple[Descriptor, ...]:
@@ -188,6 +208,10 @@ class Manifest:
         }
         if self.annotations:
             d["annotations"] = dict(self.annotations)
+        if self.artifact_type:
+            d["artifactType"] = self.artifact_type
+        if self.subject:
+            d["subject"] = self.subject.to_dict()
         return d
 
     @classmethod
@@ -199,6 +223,10 @@ class Manifest:
             layers=_descriptors(d, "layers", where),
             annotations=str_map(d, "annotations", where),
             media_type=media_type,
+            artifact_type=_optional_text(d, "artifactType", where),
+            subject=None
+            if d.get("subject") is None
+            else Descriptor.from_dict(d["subject"], f"{where}: subject"),
         )
 
 

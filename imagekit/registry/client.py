@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import http.client
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -75,6 +76,23 @@ class FetchedManifest:
     digest: Digest
     media_type: str
     parsed: Manifest | Index
+
+
+_MAX_REFERRER_PAGES = 20
+_NEXT_LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?')
+
+
+def _next_page(reply: Reply, url: str, session: Session) -> str | None:
+    """The URL of the next page a `Link` header names (RFC 8288, as the distribution spec
+    uses it), resolved against the page it came with; None on the last page."""
+    match = _NEXT_LINK.search(reply.header("Link") or "")
+    return session.resolve(match.group(1), url) if match else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Stored:
+    digest: Digest
+    reply: Reply
 
 
 class RegistryClient:
@@ -190,6 +208,36 @@ class RegistryClient:
 
         Raises `DigestMismatchError` when the registry reports another digest.
         """
+        return self._put_manifest(data, media_type, target).digest
+
+    def put_referrer(self, data: bytes, media_type: str) -> tuple[Digest, bool]:
+        """Store a manifest that names a `subject`, by its digest; returns the digest and whether
+        the registry indexed it for the referrers API (it then answers with `OCI-Subject`)."""
+        stored = self._put_manifest(data, media_type, digest_of(data))
+        return stored.digest, bool(stored.reply.header("OCI-Subject"))
+
+    def get_referrers(self, digest: Digest) -> tuple[Reply, ...] | None:
+        """The pages of the registry's answer to `GET /v2/<name>/referrers/<digest>` (each
+        `Link: <url>; rel="next"` followed, up to `_MAX_REFERRER_PAGES`), or None when it has no
+        referrers API (404: the client then reads the referrers tag instead)."""
+        url: str | None = self._url("referrers", digest)
+        pages: list[Reply] = []
+        while url is not None and len(pages) < _MAX_REFERRER_PAGES:
+            reply = self._session.request("GET", url, scope=self._scope)
+            if reply.status == http.client.NOT_FOUND and not pages:
+                return None
+            if reply.status != http.client.OK:
+                raise self._fail(reply, f"listing the referrers of {digest}")
+            pages.append(reply)
+            url = _next_page(reply, url, self._session)
+        if url is not None:
+            raise RegistryResponseError(
+                f"{self.reference}: the referrers of {digest} run past "
+                f"{_MAX_REFERRER_PAGES} pages; refused"
+            )
+        return tuple(pages)
+
+    def _put_manifest(self, data: bytes, media_type: str, target: str) -> _Stored:
         digest = digest_of(data)
         url = self._url("manifests", target)
         headers = {"Content-Type": media_type}
@@ -201,7 +249,7 @@ class RegistryClient:
             raise DigestMismatchError(
                 f"{self.reference}: the registry stored manifest {digest} as {shown(stored)}"
             )
-        return digest
+        return _Stored(digest=digest, reply=reply)
 
     def get_manifest(self, target: str) -> FetchedManifest:
         """Fetch a manifest or index by tag or digest, and verify its digest.
@@ -209,13 +257,24 @@ class RegistryClient:
         Content that does not hash to the requested digest (or to the digest the registry
         declares for a tag) is refused with `DigestMismatchError`.
         """
-        url = self._url("manifests", target)
-        reply = self._session.request("GET", url, scope=self._scope, headers={"Accept": ACCEPT})
+        reply = self._manifest_reply(target)
         if reply.status == http.client.NOT_FOUND:
             raise RegistryResponseError(
                 f"{self.reference}: no such image in {self.reference.registry}: "
                 f"{error_text(reply)}; check the repository and the tag"
             )
+        return self._verified(reply, target)
+
+    def find_manifest(self, target: str) -> FetchedManifest | None:
+        """Like `get_manifest`, but None when the registry has nothing under `target`."""
+        reply = self._manifest_reply(target)
+        return None if reply.status == http.client.NOT_FOUND else self._verified(reply, target)
+
+    def _manifest_reply(self, target: str) -> Reply:
+        url = self._url("manifests", target)
+        return self._session.request("GET", url, scope=self._scope, headers={"Accept": ACCEPT})
+
+    def _verified(self, reply: Reply, target: str) -> FetchedManifest:
         if reply.status != http.client.OK:
             raise self._fail(reply, f"fetching manifest {target}")
         digest = digest_of(reply.body)
