@@ -35,7 +35,8 @@ HEAVY = (
     "packaging",
 )
 COMMANDS = (
-    *("init", "check", "plan", "render", "build", "inventory", "bake", "push", "pull", "sbom"),
+    *("init", "check", "plan", "render", "build", "inventory", "bake", "push", "pull", "attach"),
+    "sbom",
     *("scan", "licenses", "probe", "compat", "diff", "verify", "update", "base list"),
     *("base build", "conflicts lock", "conflicts deploy"),
 )
