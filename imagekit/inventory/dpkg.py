@@ -174,11 +174,12 @@ class _Reader:
         if found.ids:
             return Licences(ids=found.ids, confidence=found.coverage)
         referred = [self._common(n) for n in dict.fromkeys(_REFERENCE.findall(text))]
-        matched = [m for m in referred if m is not None and m.ids]
-        if not matched:
+        ids = tuple(sorted({i for m in referred if m is not None for i in m.ids}))
+        if not ids:
             return _NONE
-        ids = tuple(sorted({i for m in matched for i in m.ids}))
-        return Licences(ids=ids, confidence=min(m.coverage for m in matched))
+        # A referred file the image lacks, or no template matches (GFDL-1.2), lowers it.
+        shares = [m.coverage if m is not None else 0.0 for m in referred]
+        return Licences(ids=ids, confidence=round(sum(shares) / len(shares), 2))
 
     def _common(self, name: str) -> TextMatch | None:
         """The licence of /usr/share/common-licenses/NAME in this view; None if it has none."""

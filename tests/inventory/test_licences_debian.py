@@ -98,3 +98,10 @@ def test_the_sbom_records_the_confidence() -> None:
 def test_the_confidence_survives_the_inventory_json() -> None:
     libc = _debs({"libc6": _real("libc6")})["libc6"]
     assert DebPackage.from_dict(libc.to_dict()) == libc
+
+
+def test_an_unrecognised_reference_lowers_the_confidence() -> None:
+    common = layer(file("usr/share/common-licenses/LGPL-3", LGPL_3))
+    text = "See /usr/share/common-licenses/LGPL-3 and /usr/share/common-licenses/GFDL-1.2.\n"
+    deb = _debs({"foo": text}, common)["foo"]
+    assert (deb.licenses, deb.license_confidence) == (("LGPL-3.0",), 0.5)
