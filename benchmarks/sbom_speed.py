@@ -141,7 +141,10 @@ def report(results: list[Result]) -> None:
             f"{r.target.label:28s} {r.t_ours:8.2f}s {r.t_syft:8.2f}s {r.t_ours / r.t_syft:6.2f}"
             f"  {recall}"
         )
-    print(f"{'target':28s} debs with a licence: imagekit / syft (syft's with a non-SPDX value)")
+    print(
+        f"{'target':28s} debs with a licence: imagekit / syft (those where syft gives a value"
+        " that is no SPDX id: a Debian name such as GPL-2, or a word such as By)"
+    )
     for r in results:
         if r.debs:
             print(

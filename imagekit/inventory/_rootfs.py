@@ -33,6 +33,7 @@ from imagekit.inventory.layers import (
     EntryKind,
     Keep,
     LayerScan,
+    hash_member,
     kept_size,
     printable_name,
 )
@@ -236,20 +237,18 @@ class _Listing:
                     size=size,
                     host=str(host),
                 )
-            digest, data = hashlib.sha256(), b""
             try:
-                while chunk := f.read(CHUNK):
-                    digest.update(chunk)
-                    data += chunk[: max(0, keep - len(data))]
+                digest, data = hash_member(f, keep)
             except OSError as e:
-                self.walk.warnings.append(f"/{name}: failed while it was read ({e.strerror})")
+                self.walk.warn(name, "failed while it was read", e)
+                return None
         return Entry(
             path=name,
             kind=EntryKind.FILE,
             layer="",
             member=member,
             size=size,
-            digest=digest.digest(),
+            digest=digest,
             data=data,
         )
 

@@ -191,7 +191,7 @@ class _Scanning:
     warnings: list[str] = field(default_factory=list)
 
 
-def _hash_member(stream: IO[bytes], keep: int) -> tuple[bytes, bytes | None]:
+def hash_member(stream: IO[bytes], keep: int) -> tuple[bytes, bytes | None]:
     """sha256 of a member's bytes, and its first `keep` bytes if `keep` is not negative."""
     digest = hashlib.sha256()
     parts: list[bytes] = []
@@ -251,7 +251,7 @@ def _regular(state: _Scanning, tar: tarfile.TarFile, member: tarfile.TarInfo, pa
     stream = tar.extractfile(member)
     if stream is None:  # a regular member always has content; tarfile's type says it may not
         raise InventoryError(f"{state.where}: member {shown(member.name)} has no content")
-    digest, data = _hash_member(stream, keep)
+    digest, data = hash_member(stream, keep)
     state.entries[path] = Entry(
         path=path,
         kind=EntryKind.FILE,
