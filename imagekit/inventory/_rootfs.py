@@ -1,7 +1,10 @@
 """An unpacked root file system directory, read as if it were the image's only layer.
 
-The directory is turned into a tar stream as it is read (sorted, symlinks never followed, hard
-links kept as links), so the layer walker treats it exactly like any other layer.
+The inventory lists the directory itself (`RootfsSource.scan`): every path with its kind, size
+and link target, sorted, symlinks never followed, hard links kept as links; only the bytes of
+the files the readers parse are read (a Debian root of 300 MB: about 3 MB). Read as a source of
+layers (`RootfsSource.read`), the directory is turned into a tar stream as it is read, so the
+layer walker treats it exactly like any other layer.
 
 A root may be a live one (`/`): the kernel's virtual file systems (`DEFAULT_EXCLUDES`: /proc,
 /sys, /dev, /run) are not entered unless asked for, the user's `exclude` patterns are skipped
@@ -12,17 +15,28 @@ it was read) is a warning naming it, never the end of the inventory.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import io
 import os
 import stat
 import tarfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from imagekit.image.streams import CHUNK, IterStream
 from imagekit.inventory.errors import InventoryError
 from imagekit.inventory.interface import ImageConfig, LayerStream, LayerVisitor, SourceKind
+from imagekit.inventory.layers import (
+    Budget,
+    Entry,
+    EntryKind,
+    Keep,
+    LayerScan,
+    hash_member,
+    kept_size,
+    printable_name,
+)
 
 _BLOCK = tarfile.BLOCKSIZE
 # The kernel's virtual file systems and the run-time state of a live system: nothing an
@@ -163,6 +177,101 @@ def _tar_chunks(walk: _Walk) -> Iterator[bytes]:
     yield b"\0" * (2 * _BLOCK)
 
 
+@dataclass(slots=True)
+class _Listing:
+    """One listing of a root for the inventory: the entries so far, and what they cost."""
+
+    walk: _Walk
+    keep: Keep
+    budget: Budget
+    entries: dict[str, Entry] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # the readers' (a file too large)
+    links: dict[tuple[int, int], str] = field(default_factory=dict)  # (device, inode) -> path
+
+    def add(self, name: str, st: os.stat_result) -> None:
+        member = printable_name(name)
+        if stat.S_ISDIR(st.st_mode):
+            self.entries[name] = Entry(path=name, kind=EntryKind.DIR, layer="", member=member)
+        elif stat.S_ISLNK(st.st_mode):
+            try:
+                target = str((self.walk.root / name).readlink())
+            except OSError as e:
+                self.walk.warn(name, "cannot be read", e)
+                return
+            self.entries[name] = Entry(
+                path=name,
+                kind=EntryKind.SYMLINK,
+                layer="",
+                member=member,
+                target=printable_name(target),
+            )
+        elif stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino) in self.links:
+            first = self.entries[self.links[(st.st_dev, st.st_ino)]]
+            self.entries[name] = replace(first, path=name, member=member)
+        elif stat.S_ISREG(st.st_mode):
+            entry = self._file(name, member, st.st_size)
+            if entry is not None:
+                self.entries[name] = entry
+                if st.st_nlink > 1:
+                    self.links[(st.st_dev, st.st_ino)] = name
+
+    def _file(self, name: str, member: str, size: int) -> Entry | None:
+        """A regular file: its bytes read (and hashed) if a reader keeps them, else only opened
+        (so what cannot be read is a warning, as when it is read whole) and hashed if asked."""
+        keep = kept_size(
+            self.keep, name, size, budget=self.budget, warnings=self.warnings, where=LAYER_NAME
+        )
+        host = self.walk.root / name
+        try:
+            fd = os.open(host, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError as e:
+            self.walk.warn(name, "cannot be read", e)
+            return None
+        with os.fdopen(fd, "rb") as f:
+            if keep < 0:
+                return Entry(
+                    path=name,
+                    kind=EntryKind.FILE,
+                    layer="",
+                    member=member,
+                    size=size,
+                    host=str(host),
+                )
+            try:
+                digest, data = hash_member(f, keep)
+            except OSError as e:
+                self.walk.warn(name, "failed while it was read", e)
+                return None
+        return Entry(
+            path=name,
+            kind=EntryKind.FILE,
+            layer="",
+            member=member,
+            size=size,
+            digest=digest,
+            data=data,
+        )
+
+    def scan(self) -> LayerScan:
+        listing = hashlib.sha256()  # the root's "diff id": a digest of what was listed
+        for name, st in self.walk.entries():
+            self.add(name, st)
+            entry = self.entries.get(name)
+            if entry is not None:
+                line = f"{entry.kind} {entry.member} {entry.size} {entry.target or ''}\n"
+                listing.update(line.encode())
+        return LayerScan(
+            name=LAYER_NAME,
+            diff_id=f"sha256:{listing.hexdigest()}",
+            compression="none",
+            entries=self.entries,
+            whiteouts=(),
+            opaque=(),
+            hardlinks=(),
+            warnings=tuple(self.warnings),
+        )
+
+
 def tar_chunks(root: Path, exclude: tuple[str, ...] = ()) -> Iterator[bytes]:
     """A tar stream of the directory tree, produced as it is read (what cannot be read is
     left out, silently: `RootfsSource` reports it)."""
@@ -188,6 +297,16 @@ class RootfsSource:
     @property
     def patterns(self) -> tuple[str, ...]:
         return (DEFAULT_EXCLUDES if self.default_excludes else ()) + self.exclude
+
+    def scan(self, keep: Keep, budget: Budget) -> tuple[ImageConfig, LayerScan]:
+        """The directory as one layer's scan, reading the bytes of the files `keep` names only;
+        what in it cannot be read is in the config's `warnings`. Raises `InventoryError` if the
+        directory itself cannot be read."""
+        if not self.path.is_dir():
+            raise InventoryError(f"{self.path}: not a directory")
+        walk = _Walk(root=self.path, exclude=self.patterns)
+        scan = _Listing(walk=walk, keep=keep, budget=budget).scan()
+        return ImageConfig(warnings=tuple(walk.warnings)), scan
 
     def read(self, visit: LayerVisitor) -> ImageConfig:
         """Visit the directory as one layer; what in it cannot be read is in the config's

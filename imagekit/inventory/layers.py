@@ -27,7 +27,7 @@ import re
 import tarfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import IO, Any
+from typing import IO, Any, Protocol, runtime_checkable
 
 from imagekit.errors import InputError
 from imagekit.image.streams import (
@@ -114,10 +114,27 @@ class Entry:
     digest: bytes | None = None  # sha256 of a regular file's bytes
     target: str | None = None  # a symlink's target, as written
     data: bytes | None = None  # the bytes, for the files the readers parse
+    # A root folder's file on this host: not read by the walk, hashed when `sha256` is asked
+    # for (the plan's model artifacts are; nothing else is).
+    host: str | None = None
 
     @property
     def sha256(self) -> str | None:
+        if self.digest is None and self.host is not None:
+            return _hash_host_file(self.host)
         return self.digest.hex() if self.digest is not None else None
+
+
+def _hash_host_file(path: str) -> str | None:
+    """sha256 of a file (not followed if a symlink); None if it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb") as f:
+            while chunk := f.read(CHUNK):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -174,7 +191,7 @@ class _Scanning:
     warnings: list[str] = field(default_factory=list)
 
 
-def _hash_member(stream: IO[bytes], keep: int) -> tuple[bytes, bytes | None]:
+def hash_member(stream: IO[bytes], keep: int) -> tuple[bytes, bytes | None]:
     """sha256 of a member's bytes, and its first `keep` bytes if `keep` is not negative."""
     digest = hashlib.sha256()
     parts: list[bytes] = []
@@ -188,20 +205,40 @@ def _hash_member(stream: IO[bytes], keep: int) -> tuple[bytes, bytes | None]:
 
 
 def _kept_size(state: _Scanning, path: str, size: int) -> int:
-    """How many bytes of the file at `path` to keep: -1 for none. Raises `InventoryError` when
-    the image's budget of kept bytes is spent."""
-    rule = state.keep(path)
+    return kept_size(
+        state.keep,
+        path,
+        size,
+        budget=state.budget,
+        warnings=state.warnings,
+        where=state.where,
+        max_kept=state.max_kept,
+    )
+
+
+def kept_size(
+    keep: Keep,
+    path: str,
+    size: int,
+    *,
+    budget: Budget,
+    warnings: list[str],
+    where: str,
+    max_kept: int = MAX_KEPT,
+) -> int:
+    """How many bytes of the file at `path` to keep: -1 for none (a file too large for its rule
+    is a warning). Raises `InventoryError` when the image's budget of kept bytes is spent."""
+    rule = keep(path)
     if not rule:
         return -1
-    limit = min(state.max_kept, rule.limit if isinstance(rule, Kept) else MAX_KEPT)
+    limit = min(max_kept, rule.limit if isinstance(rule, Kept) else MAX_KEPT)
     if size > limit and not (isinstance(rule, Kept) and rule.head):
-        state.warnings.append(f"{path}: {size} bytes, too large to read; skipped")
+        warnings.append(f"{path}: {size} bytes, too large to read; skipped")
         return -1
     kept = min(size, limit)
-    budget = state.budget
     if budget.kept + kept > budget.max_kept:
         raise InventoryError(
-            f"{state.where}: {path}: the files the inventory reads add up to more than "
+            f"{where}: {path}: the files the inventory reads add up to more than "
             f"{budget.max_kept} bytes (MAX_KEPT_TOTAL); no real image keeps this much: "
             "the image is malformed or hostile"
         )
@@ -214,7 +251,7 @@ def _regular(state: _Scanning, tar: tarfile.TarFile, member: tarfile.TarInfo, pa
     stream = tar.extractfile(member)
     if stream is None:  # a regular member always has content; tarfile's type says it may not
         raise InventoryError(f"{state.where}: member {shown(member.name)} has no content")
-    digest, data = _hash_member(stream, keep)
+    digest, data = hash_member(stream, keep)
     state.entries[path] = Entry(
         path=path,
         kind=EntryKind.FILE,
@@ -456,6 +493,14 @@ def stack(scans: list[LayerScan], diff_ids: tuple[str, ...], where: str) -> View
     return view
 
 
+@runtime_checkable
+class ListedSource(Protocol):
+    """A source whose files can be listed and read one by one (a root folder): it gives its one
+    layer's scan itself, reading only the files `keep` names, instead of a tar of every byte."""
+
+    def scan(self, keep: Keep, budget: Budget) -> tuple[ImageConfig, LayerScan]: ...
+
+
 def walk_image(
     source: ImageSource, keep: Keep, *, budget: Budget | None = None
 ) -> tuple[ImageConfig, View, tuple[str, ...]]:
@@ -469,7 +514,11 @@ def walk_image(
 
     try:
         budget = Budget.from_environment() if budget is None else budget
-        config = source.read(visit)
+        if isinstance(source, ListedSource):
+            config, listed = source.scan(keep, budget)
+            scans.append(listed)
+        else:
+            config = source.read(visit)
         view = stack(scans, config.diff_ids, source.reference)
     except InventoryError as e:
         raise e.in_image(source.reference) from e

@@ -4,6 +4,11 @@ An SPDX expression stays an expression; a text that is not SPDX stays a name, ne
 an id; a `Copyright ...` line is a copyright, not a licence. Only trove classifiers that name
 exactly one SPDX licence are mapped to it. The SBOM writes these as CycloneDX licences; the
 licence policy and the diff read them as they are.
+
+A licence given only as prose (a Debian copyright file that is not machine-readable) is matched
+to SPDX ids by `licenseclassifier`, a port of google/licensecheck: word-level templates of every
+SPDX licence, which name a licence only where its text (or its standard notice) is there, so a
+word like "GPL" or "same as Perl" is never turned into an id.
 """
 
 from __future__ import annotations
@@ -93,6 +98,32 @@ def declared_by_dist(dist: PythonDist) -> DeclaredLicense:
     return DeclaredLicense(
         expressions=(), names=_dedup(names or classifier_names), copyright=copyright_line
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TextMatch:
+    """The SPDX ids a licence matcher recognises in a text, and how sure that is.
+
+    `coverage` (0 to 1) is the share of the text inside the recognised licence regions: near 1
+    for a file that is one licence, lower for a copyright file whose other prose (authors,
+    history, a licence SPDX has no template for) the ids do not account for.
+    """
+
+    ids: tuple[str, ...]  # sorted, distinct
+    coverage: float
+
+
+def match_text(text: str) -> TextMatch:
+    """The SPDX licences whose text or notice appears in `text` (no minimum coverage: a copyright
+    file is mostly names and years, and every region found is a whole licence match)."""
+    # Lazy: the matcher's compiled templates load on first use (tests/test_cli_startup.py).
+    from licenseclassifier import identify_license  # noqa: PLC0415
+
+    regions = identify_license(text, coverage_threshold=0.0)
+    covered = sum(r.end - r.start for r in regions)
+    share = covered / len(text.strip()) if text.strip() else 0.0
+    ids = tuple(sorted({r.id for r in regions}))
+    return TextMatch(ids=ids, coverage=round(min(share, 1.0), 2) if ids else 0.0)
 
 
 def declared_by_texts(texts: Iterable[str]) -> DeclaredLicense:

@@ -88,6 +88,9 @@ class DebPackage:
     depends: tuple[str, ...]  # names only, alternatives flattened, sorted
     licenses: tuple[str, ...]  # SPDX ids/expressions where known, else the copyright's names
     copyright_file: str | None  # path in the image it was read from
+    # Where `licenses` were matched from a free-text copyright file: the share of the text the
+    # matched licences account for (0 to 1). None where the file declares them (DEP-5).
+    license_confidence: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -99,6 +102,7 @@ class DebPackage:
             "depends": list(self.depends),
             "licenses": list(self.licenses),
             "copyright_file": self.copyright_file,
+            "license_confidence": self.license_confidence,
         }
 
     @classmethod
@@ -109,6 +113,7 @@ class DebPackage:
             depends=_strs(d, "depends", where),
             licenses=_strs(d, "licenses", where),
             copyright_file=_get(d, "copyright_file", str, where, optional=True),
+            license_confidence=_get(d, "license_confidence", float, where, optional=True),
         )
 
 

@@ -146,6 +146,8 @@ def deb_component(deb: DebPackage, release: OsRelease | None) -> Component:
     ]
     if deb.copyright_file:
         properties.append(prop("deb:copyright-file", deb.copyright_file))
+    if deb.license_confidence is not None:
+        properties.append(prop("deb:licence-confidence", f"{deb.license_confidence:.2f}"))
     return Component(
         type=ComponentType.LIBRARY,
         name=deb.name,
