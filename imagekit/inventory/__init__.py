@@ -25,7 +25,7 @@ from imagekit.inventory.cyclonedx import read_cyclonedx
 from imagekit.inventory.dpkg import read_debs
 from imagekit.inventory.elf import read_architecture
 from imagekit.inventory.errors import InventoryError
-from imagekit.inventory.interface import DigestKind, ImageConfig, ImageSource, SourceKind
+from imagekit.inventory.interface import DigestKind, ImageSource, SourceImage, SourceKind
 from imagekit.inventory.layers import Kept, View, walk_image
 from imagekit.inventory.model import (
     CudaComponent,
@@ -100,7 +100,7 @@ def _split(reference: str) -> tuple[str, str | None]:
     return repo, tag or None
 
 
-def _identity(source: ImageSource, config: ImageConfig, view: View) -> tuple[str, str | None, str]:
+def _identity(source: ImageSource, config: SourceImage, view: View) -> tuple[str, str | None, str]:
     """The image's name, tag and architecture, the same whatever form it was read from.
 
     The name is the image's own title (`org.opencontainers.image.title`, a label or a manifest
@@ -131,7 +131,7 @@ def _identity(source: ImageSource, config: ImageConfig, view: View) -> tuple[str
 
 
 def _image_info(
-    source: ImageSource, config: ImageConfig, layers: tuple[str, ...], view: View
+    source: ImageSource, config: SourceImage, layers: tuple[str, ...], view: View
 ) -> ImageInfo:
     labels = config.labels
     digest, kind = config.identity

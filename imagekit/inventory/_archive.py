@@ -3,7 +3,7 @@
 Both are read by `imagekit.image.archive_reader`, once, as a stream: a daemon's archive is
 never written anywhere (`images.get(ref).save()` is read as it arrives). The image is
 identified by its manifest digest when the archive carries Docker 25+'s index.json, else by
-its config digest, Docker's image id (see `interface.ImageConfig.identity`).
+its config digest, Docker's image id (see `interface.SourceImage.identity`).
 """
 
 from __future__ import annotations
@@ -17,22 +17,22 @@ import docker.errors
 
 from imagekit.daemon import DaemonUnavailableError, docker_client
 from imagekit.image.archive_reader import read_docker_archive
-from imagekit.image.config import ImageConfig as OciImageConfig
+from imagekit.image.config import ImageConfig
 from imagekit.image.errors import OciError
 from imagekit.image.model import parse_json
 from imagekit.image.streams import CHUNK, IterStream
 from imagekit.inventory.errors import InventoryError
 from imagekit.inventory.interface import (
-    ImageConfig,
     LayerStream,
     LayerVisitor,
+    SourceImage,
     SourceKind,
 )
 
 
 def read_archive(
     stream: IO[bytes], visit: LayerVisitor, *, where: str, image: str | None = None
-) -> ImageConfig:
+) -> SourceImage:
     """Read a `docker save` archive from a stream; raises `InventoryError`."""
 
     def layer(name: str, data: IO[bytes]) -> None:
@@ -41,12 +41,12 @@ def read_archive(
     try:
         read = read_docker_archive(stream, layer, where=where, image=image)
         config_where = f"{where}: {read.config_name}"
-        config = OciImageConfig.from_dict(parse_json(read.config, config_where), config_where)
+        config = ImageConfig.from_dict(parse_json(read.config, config_where), config_where)
     except InventoryError:
         raise
     except OciError as e:
         raise InventoryError(str(e)) from e
-    return ImageConfig(
+    return SourceImage(
         config=config,
         digest=read.config_digest,
         manifest_digest=read.manifest_digest,
@@ -68,7 +68,7 @@ class DockerArchiveSource:
     def reference(self) -> str:
         return str(self.path)
 
-    def read(self, visit: LayerVisitor) -> ImageConfig:
+    def read(self, visit: LayerVisitor) -> SourceImage:
         """Stream the archive file once; raises `InventoryError`."""
         try:
             with self.path.open("rb") as f:
@@ -91,7 +91,7 @@ class DaemonSource:
     def reference(self) -> str:
         return self.name
 
-    def read(self, visit: LayerVisitor) -> ImageConfig:
+    def read(self, visit: LayerVisitor) -> SourceImage:
         """Stream `docker save` of the image; raises `InventoryError`."""
         try:
             client = docker_client()

@@ -14,7 +14,7 @@ import platform
 from dataclasses import dataclass
 from pathlib import Path
 
-from imagekit.image.config import ImageConfig as OciImageConfig
+from imagekit.image.config import ImageConfig
 from imagekit.image.digest import split_digest
 from imagekit.image.errors import OciError
 from imagekit.image.index import image_manifests
@@ -23,9 +23,9 @@ from imagekit.image.model import Descriptor, Manifest, Platform, parse_json
 from imagekit.image.streams import CHUNK, HashingReader
 from imagekit.inventory.errors import InventoryError
 from imagekit.inventory.interface import (
-    ImageConfig,
     LayerStream,
     LayerVisitor,
+    SourceImage,
     SourceKind,
 )
 from imagekit.limits import shown
@@ -52,7 +52,7 @@ class OciLayoutSource:
     def reference(self) -> str:
         return str(self.path)
 
-    def read(self, visit: LayerVisitor) -> ImageConfig:
+    def read(self, visit: LayerVisitor) -> SourceImage:
         """Visit the chosen manifest's layers in order and return its config.
 
         Raises `InventoryError` for a missing or corrupt blob, or no manifest for the platform.
@@ -64,7 +64,7 @@ class OciLayoutSource:
         except OciError as e:
             raise InventoryError(str(e)) from e
 
-    def _read(self, visit: LayerVisitor) -> ImageConfig:
+    def _read(self, visit: LayerVisitor) -> SourceImage:
         index = parse_json(self._read_file(INDEX_FILE), f"{self.path}/{INDEX_FILE}")
         manifests = image_manifests(index, str(self.path), self._read_blob, ref_name=self.ref_name)
         chosen = self._choose(manifests)
@@ -72,12 +72,12 @@ class OciLayoutSource:
         manifest = Manifest.from_dict(parse_json(self._read_blob(chosen), where), where)
         config = manifest.config
         config_where = f"config {config.digest}"
-        typed = OciImageConfig.from_dict(
+        typed = ImageConfig.from_dict(
             parse_json(self._read_blob(config), config_where), config_where
         )
         for layer in manifest.layers:
             self._visit_blob(layer, visit)
-        return ImageConfig(
+        return SourceImage(
             config=typed,
             digest=config.digest,
             manifest_digest=chosen.digest,

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from imagekit.image.streams import CHUNK, IterStream
 from imagekit.inventory.errors import InventoryError
-from imagekit.inventory.interface import ImageConfig, LayerStream, LayerVisitor, SourceKind
+from imagekit.inventory.interface import LayerStream, LayerVisitor, SourceImage, SourceKind
 from imagekit.inventory.layers import (
     Budget,
     Entry,
@@ -298,7 +298,7 @@ class RootfsSource:
     def patterns(self) -> tuple[str, ...]:
         return (DEFAULT_EXCLUDES if self.default_excludes else ()) + self.exclude
 
-    def scan(self, keep: Keep, budget: Budget) -> tuple[ImageConfig, LayerScan]:
+    def scan(self, keep: Keep, budget: Budget) -> tuple[SourceImage, LayerScan]:
         """The directory as one layer's scan, reading the bytes of the files `keep` names only;
         what in it cannot be read is in the config's `warnings`. Raises `InventoryError` if the
         directory itself cannot be read."""
@@ -306,9 +306,9 @@ class RootfsSource:
             raise InventoryError(f"{self.path}: not a directory")
         walk = _Walk(root=self.path, exclude=self.patterns)
         scan = _Listing(walk=walk, keep=keep, budget=budget).scan()
-        return ImageConfig(warnings=tuple(walk.warnings)), scan
+        return SourceImage(warnings=tuple(walk.warnings)), scan
 
-    def read(self, visit: LayerVisitor) -> ImageConfig:
+    def read(self, visit: LayerVisitor) -> SourceImage:
         """Visit the directory as one layer; what in it cannot be read is in the config's
         `warnings`. Raises `InventoryError` if the directory itself cannot be read."""
         if not self.path.is_dir():
@@ -316,4 +316,4 @@ class RootfsSource:
         walk = _Walk(root=self.path, exclude=self.patterns)
         stream = io.BufferedReader(IterStream(_tar_chunks(walk)), CHUNK)
         visit(LayerStream(name=LAYER_NAME, media_type=None, stream=stream))
-        return ImageConfig(warnings=tuple(walk.warnings))
+        return SourceImage(warnings=tuple(walk.warnings))

@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Protocol
 
-from imagekit.image.config import ImageConfig as OciImageConfig
+from imagekit.image.config import ImageConfig
 
 
 class DigestKind(enum.StrEnum):
-    """Which digest identifies an image (see `ImageConfig.identity`)."""
+    """Which digest identifies an image (see `SourceImage.identity`)."""
 
     MANIFEST = "manifest"  # sha256 of the image manifest: what registries name
     IMAGE_ID = "image-id"  # sha256 of the config: Docker's image id, when no manifest is known
@@ -46,11 +46,11 @@ LayerVisitor = Callable[[LayerStream], None]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ImageConfig:
-    """The image's config, as `imagekit.image` reads it, and the digests that identify the
-    image. A root file system has no config (None)."""
+class SourceImage:
+    """What a source says of the image it holds: its config (`imagekit.image.config`), the
+    digests that identify it, its annotations and names. A root file system has no config."""
 
-    config: OciImageConfig | None = None
+    config: ImageConfig | None = None
     digest: str | None = None  # of the config blob: the image id in Docker
     manifest_digest: str | None = None  # of the manifest (OCI layout, archive with index.json)
     # What the source could not read and left out (a root file system's unreadable files).
@@ -107,7 +107,7 @@ class ImageSource(Protocol):
         """What the user named: a path or an image reference."""
         ...
 
-    def read(self, visit: LayerVisitor) -> ImageConfig:
+    def read(self, visit: LayerVisitor) -> SourceImage:
         """Call `visit` once per layer (in the source's storage order), then return the config.
 
         Raises `InventoryError` when the image cannot be read or a digest does not match.

@@ -38,7 +38,7 @@ from imagekit.image.streams import (
     decompressed,
 )
 from imagekit.inventory.errors import InventoryError
-from imagekit.inventory.interface import ImageConfig, ImageSource, LayerStream
+from imagekit.inventory.interface import ImageSource, LayerStream, SourceImage
 from imagekit.limits import load_json, shown
 
 MAX_KEPT = 64 << 20  # a file the readers parse larger than this is reported, not read
@@ -498,12 +498,12 @@ class ListedSource(Protocol):
     """A source whose files can be listed and read one by one (a root folder): it gives its one
     layer's scan itself, reading only the files `keep` names, instead of a tar of every byte."""
 
-    def scan(self, keep: Keep, budget: Budget) -> tuple[ImageConfig, LayerScan]: ...
+    def scan(self, keep: Keep, budget: Budget) -> tuple[SourceImage, LayerScan]: ...
 
 
 def walk_image(
     source: ImageSource, keep: Keep, *, budget: Budget | None = None
-) -> tuple[ImageConfig, View, tuple[str, ...]]:
+) -> tuple[SourceImage, View, tuple[str, ...]]:
     """Read every layer of an image once, within `budget` (default: `Budget.from_environment`):
     its config, final view and layer diff ids (base first). Raises `InventoryError`, its
     message naming the image."""

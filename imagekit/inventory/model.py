@@ -289,7 +289,7 @@ class ImageInfo:
 
     reference: str  # what the user named: a tag, a path, a registry reference
     # The digest the image is identified by; `digest_kind` says which (the rule is in
-    # imagekit.inventory.interface.ImageConfig.identity): "manifest" (OCI layout, registry,
+    # imagekit.inventory.interface.SourceImage.identity): "manifest" (OCI layout, registry,
     # an archive with an index.json) or "image-id" (the config digest: an older archive).
     digest: str | None
     config_digest: str | None

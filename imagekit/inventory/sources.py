@@ -1,6 +1,6 @@
 """Where an image is read from: `open_source` tells a reference's kind and makes its source.
 
-The interface (`ImageSource`, `SourceKind`, `LayerStream`, `ImageConfig`) lives in
+The interface (`ImageSource`, `SourceKind`, `LayerStream`, `SourceImage`) lives in
 `interface.py`; one module per kind implements it (`_oci`, `_archive`, `_rootfs`).
 
 To add a kind of source (a registry, next): add a `SourceKind` member, a module with a class
@@ -20,10 +20,10 @@ from imagekit.inventory._oci import OciLayoutSource
 from imagekit.inventory._rootfs import RootfsSource
 from imagekit.inventory.errors import InventoryError
 from imagekit.inventory.interface import (
-    ImageConfig,
     ImageSource,
     LayerStream,
     LayerVisitor,
+    SourceImage,
     SourceKind,
 )
 from imagekit.limits import shown
@@ -31,12 +31,12 @@ from imagekit.limits import shown
 __all__ = [
     "DaemonSource",
     "DockerArchiveSource",
-    "ImageConfig",
     "ImageSource",
     "LayerStream",
     "LayerVisitor",
     "OciLayoutSource",
     "RootfsSource",
+    "SourceImage",
     "SourceKind",
     "kind_of",
     "make_source",

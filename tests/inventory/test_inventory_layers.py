@@ -26,7 +26,7 @@ from _inventory_helpers import (
 
 from imagekit.image.streams import IterStream
 from imagekit.inventory import InventoryError, read_inventory_from
-from imagekit.inventory.interface import ImageConfig, LayerStream, LayerVisitor, SourceKind
+from imagekit.inventory.interface import LayerStream, LayerVisitor, SourceImage, SourceKind
 from imagekit.inventory.layers import EntryKind, LayerScan, View, scan_layer, stack
 
 
@@ -259,11 +259,11 @@ class GeneratedSource:
     def reference(self) -> str:
         return "generated"
 
-    def read(self, visit: LayerVisitor) -> ImageConfig:
+    def read(self, visit: LayerVisitor) -> SourceImage:
         for i, chunks in enumerate(self.layers):
             stream = io.BufferedReader(IterStream(chunks()), 1 << 20)
             visit(LayerStream(name=f"generated-{i}", media_type=None, stream=stream))
-        return ImageConfig()
+        return SourceImage()
 
 
 @pytest.mark.slow

@@ -10,7 +10,7 @@ from pathlib import Path
 from _inventory_helpers import OS_RELEASE, PLAN, plan
 
 from imagekit.inventory import read_inventory, wanted
-from imagekit.inventory.interface import ImageConfig, LayerVisitor, SourceKind
+from imagekit.inventory.interface import LayerVisitor, SourceImage, SourceKind
 from imagekit.inventory.layers import Budget, walk_image
 from imagekit.inventory.sources import RootfsSource
 
@@ -50,7 +50,7 @@ class _Streamed:
     def reference(self) -> str:
         return self.source.reference
 
-    def read(self, visit: LayerVisitor) -> ImageConfig:
+    def read(self, visit: LayerVisitor) -> SourceImage:
         return self.source.read(visit)
 
 
