@@ -1,4 +1,5 @@
-"""What `imagekit push` accepts: an OCI layout folder, a docker-archive file, or a daemon image.
+"""What `imagekit push` accepts: an OCI layout folder, a docker-archive file, or a daemon image,
+told apart by the one rule every command uses (`imagekit.image.ref`).
 
 The last two become a temporary OCI layout through `imagekit.image.archive` (the converter the
 daemonless builder uses), then go up like any layout.
@@ -11,14 +12,12 @@ from pathlib import Path
 
 from imagekit.daemon import docker_client
 from imagekit.image.archive import read_archive, save_from_daemon
+from imagekit.image.ref import RefKind, image_ref
 from imagekit.registry.client import ClientOptions
-from imagekit.registry.errors import LayoutError
 from imagekit.registry.push import PushResult, push_layout
 from imagekit.registry.reference import Reference, as_reference
 
-# A source spelled like a path is never looked up as a daemon image (image names hold / too).
-_PATH_PREFIXES = ("/", "./", "../", "~")
-_ARCHIVES = (".tar", ".tar.gz", ".tgz")
+_PUSHED = "an OCI layout, a docker-archive or an image in the Docker daemon"
 
 
 def push_image(
@@ -34,18 +33,19 @@ def push_image(
     an image in the Docker daemon at DOCKER_HOST. Raises `InvalidReferenceError` before any
     work for a bad reference; `OciError` for an unreadable archive or an image the daemon
     lacks; `DaemonUnavailableError` when no daemon answers; `LayoutError` or another
-    `RegistryError` from the push (a missing path-like source is a `LayoutError`).
+    `RegistryError` from the push; `InputError` for a missing path-like source or one that is
+    no image (a root file system folder, an SBOM, a lockfile).
     """
     ref = as_reference(reference)
-    path = Path(source)
-    if path.is_dir():
-        return push_layout(path, ref, mount_from=mount_from, options=options)
-    if not path.exists() and (source.startswith(_PATH_PREFIXES) or source.endswith(_ARCHIVES)):
-        raise LayoutError(f"{source}: no such layout folder or docker-archive file; check the path")
+    given = image_ref(source)
+    if given.kind is RefKind.OCI_LAYOUT:
+        return push_layout(given.path, ref, mount_from=mount_from, options=options)
+    if given.kind not in (RefKind.DOCKER_ARCHIVE, RefKind.DAEMON):
+        raise given.refused(_PUSHED)
     with tempfile.TemporaryDirectory(prefix="imagekit-push-") as tmp:
         layout = Path(tmp) / "layout"
-        if path.is_file():
-            read_archive(path, layout, ref.tag or "latest")
+        if given.kind is RefKind.DOCKER_ARCHIVE:
+            read_archive(given.path, layout, ref.tag or "latest")
         else:
             client = docker_client()
             try:

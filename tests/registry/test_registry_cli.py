@@ -92,10 +92,7 @@ def test_bad_reference_and_missing_source(tmp_path: Path) -> None:
     missing = tmp_path / "nope.tar"
     result = runner.invoke(app, ["push", str(missing), "localhost:5000/x:1"])
     assert result.exit_code == 2
-    assert (
-        result.stderr
-        == f"error: {missing}: no such layout folder or docker-archive file; check the path\n"
-    )
+    assert result.stderr == f"error: {missing}: file not found (correct the path)\n"
 
 
 def test_pull_requires_an_output_folder() -> None:
