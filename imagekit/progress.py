@@ -152,9 +152,13 @@ def step(description: str, total: int | None = None) -> Iterator[Step]:
 
 def _finish(bars: Progress, task_id: TaskID) -> None:
     """Show the step done: its bar full at the bytes it counted, its rate the whole step's
-    average (rich forgets its samples when a total is set late)."""
+    average (rich forgets its samples when a total is set late). A step that counted nothing
+    (a base reused as it was) leaves no bar."""
     task = next(t for t in bars.tasks if t.id == task_id)
     done, elapsed = task.completed, task.elapsed or 0.0
+    if not done:
+        bars.remove_task(task_id)
+        return
     bars.update(task_id, total=done, completed=done)
     task.finished_speed = done / elapsed if elapsed > 0 else None
 

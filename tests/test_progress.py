@@ -124,3 +124,16 @@ def test_a_worker_thread_has_its_own_innermost_step() -> None:
         screen = _drawn(leader)
     assert "1.0 MB" in screen
     assert "8.0 MB" not in screen
+
+
+def test_a_step_that_counted_nothing_leaves_no_bar() -> None:
+    with _terminal() as (stream, leader):
+        with progress.shown(Display(), stream=stream, environ={}):
+            with progress.step("base debian-bookworm-py311 (unpacked)"):
+                pass  # reused: nothing written
+            with progress.step("layer app (unpacked)") as shown:
+                shown.advance(20_480)
+        stream.flush()
+        screen = _drawn(leader)
+    assert "layer app (unpacked)" in screen
+    assert "0/0 bytes" not in screen  # the reused base's bar was taken away when it ended

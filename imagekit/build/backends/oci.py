@@ -42,6 +42,7 @@ from imagekit.build.oci import (
 from imagekit.daemon import docker_client
 from imagekit.plan.catalog import BaseImage
 from imagekit.plan.model import BuildPlan
+from imagekit.progress import step as progress_step
 from imagekit.workdir import owned_dir, write_problem
 
 
@@ -88,9 +89,10 @@ class OciBackend:
 
     def ensure_base(self, base: BaseImage, progress: Progress) -> str:
         """Build or reuse the base's layout; its manifest digest. Raises `OciError`."""
-        self.base = ensure_base(
-            base, cache_root=self.cache_root, log=progress, compression=self.compression
-        )
+        with progress_step(f"base {base.name} (unpacked)"):  # its layer's bytes, if built
+            self.base = ensure_base(
+                base, cache_root=self.cache_root, log=progress, compression=self.compression
+            )
         return self.base.image.manifest_digest
 
     def build(self, plan: BuildPlan, context: Path, tag: str, progress: Progress) -> BuildResult:
