@@ -175,48 +175,54 @@ def main() -> None:
     parser.add_argument("project", nargs="?", type=Path, default=Path("examples/torch-cuda13"))
     parser.add_argument("--bumped-lock", type=Path, help="the lock with one pure-Python bump")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    print(f"project {args.project}; builds: until the image is written [the whole command, "
+          "with its read-back]; each figure printed as it is measured")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="gpu-build-") as tmp:
         scratch = Path(tmp)
         project = scratch / "project"
         shutil.copytree(args.project, project, ignore=shutil.ignore_patterns(".imagekit"))
-        layout = project / ".imagekit" / "oci"
-        run([*IMAGEKIT, "plan", str(project)])  # the wheel metadata cache, warm
-        cold = build(project, layout, "--no-cache")
-        naive, naive_size = naive_docker_build(project, scratch)
-        edit_app(project, 1)
-        edit = build(project, layout)
-        raw, gzipped = sizes(layout)
-        uploaded, image_size = push_twice(project, layout)
-        t_sbom, t_syft, missed = sbom_against_syft(layout, scratch)
-        bump = None
-        if args.bumped_lock:
-            shutil.copy(args.bumped_lock, project / "requirements.lock")
-            bump = build(project, layout)
-        zstd = build(project, scratch / "zstd", "--compression", "zstd")
-        _, zstd_size = sizes(scratch / "zstd")
+        measure(project, scratch, args.bumped_lock)
+
+
+def measure(project: Path, scratch: Path, bumped_lock: Path | None) -> None:
+    """Build, rebuild, push, document and compare; cheapest figures first."""
     gib = 1 << 30
-    print(f"project {args.project}: image {raw / gib:.2f} GiB uncompressed")
-    print("     builds: until the image is written; [whole command, with the read-back]")
-    ratio("cold build / naive docker build", cold.built / naive.seconds, COLD_GOAL,
-          f"{cold.built:.0f} s / {naive.seconds:.0f} s  [{cold.seconds:.0f} s]")  # fmt: skip
+    layout = project / ".imagekit" / "oci"
+    run([*IMAGEKIT, "plan", str(project)])  # the wheel metadata cache, warm
+    cold = build(project, layout, "--no-cache")
+    print(f"     cold build {cold.built:.0f} s [{cold.seconds:.0f} s], "
+          f"peak RSS {cold.peak_rss / (1 << 20):.0f} MiB")  # fmt: skip
+    edit_app(project, 1)
+    edit = build(project, layout)
     ratio("rebuild after an app edit (s)", edit.built, EDIT_GOAL_S, f"[{edit.seconds:.1f} s]")
-    if bump is not None:
-        ratio("rebuild after a bump / cold", bump.built / cold.built, BUMP_GOAL,
-              f"{bump.built:.1f} s  [{bump.seconds:.1f} s]")  # fmt: skip
-    else:
-        print("--   rebuild after a pure-Python bump: not measured (no --bumped-lock)")
-    ratio("image size / naive (uncompressed)", raw / naive_size, SIZE_GOAL,
-          f"{raw / gib:.2f} / {naive_size / gib:.2f} GiB")  # fmt: skip
-    print(f"     compressed: gzip {gzipped / gib:.2f} GiB, zstd {zstd_size / gib:.2f} GiB "
-          f"({zstd_size / gzipped:.2f} of gzip; zstd build {zstd.built:.0f} s)")  # fmt: skip
+    uploaded, image_size = push_twice(project, layout)
     ratio("second push bytes / image size", uploaded / image_size, PUSH_GOAL,
           f"{uploaded} of {image_size} bytes")  # fmt: skip
+    if bumped_lock:
+        shutil.copy(bumped_lock, project / "requirements.lock")
+        bump = build(project, layout)
+        ratio("rebuild after a bump / cold", bump.built / cold.built, BUMP_GOAL,
+              f"{bump.built:.1f} s [{bump.seconds:.1f} s]")  # fmt: skip
+    else:
+        print("--   rebuild after a pure-Python bump: not measured (no --bumped-lock)")
+    raw, gzipped = sizes(layout)
+    print(f"     image {raw / gib:.2f} GiB uncompressed, {gzipped / gib:.2f} GiB gzip")
+    t_sbom, t_syft, missed = sbom_against_syft(layout, scratch)
     misses = f"syft packages imagekit misses: {len(missed)}"
     ratio("imagekit sbom / syft time", t_sbom / t_syft, SBOM_GOAL,
           f"{t_sbom:.1f} s / {t_syft:.1f} s; {misses}")  # fmt: skip
     for miss in missed:
         print(f"     miss {miss}")
-    print(f"     peak RSS of the cold build: {cold.peak_rss / (1 << 20):.0f} MiB")
+    naive, naive_size = naive_docker_build(project, scratch)
+    ratio("cold build / naive docker build", cold.built / naive.seconds, COLD_GOAL,
+          f"{cold.built:.0f} s / {naive.seconds:.0f} s")  # fmt: skip
+    ratio("image size / naive (uncompressed)", raw / naive_size, SIZE_GOAL,
+          f"{raw / gib:.2f} / {naive_size / gib:.2f} GiB")  # fmt: skip
+    zstd = build(project, scratch / "zstd", "--compression", "zstd")
+    _, zstd_size = sizes(scratch / "zstd")
+    print(f"     zstd {zstd_size / gib:.2f} GiB ({zstd_size / gzipped:.2f} of gzip; "
+          f"its build {zstd.built:.0f} s)")  # fmt: skip
 
 
 if __name__ == "__main__":
