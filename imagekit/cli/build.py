@@ -27,6 +27,7 @@ from imagekit.cli._output import (
     print_findings,
     table,
 )
+from imagekit.image.model import Compression
 
 if TYPE_CHECKING:
     from imagekit.build.backends import BuildResult
@@ -126,12 +127,21 @@ def build(
             "--jobs", min=1, metavar="N", help="--all with the oci backend: models built at once."
         ),
     ] = None,
+    compression: Annotated[
+        Compression,
+        typer.Option(
+            "--compression",
+            help="oci backend: layer compression; zstd is smaller and faster to unpack, for "
+            "registries and engines that take it (Docker Engine 23.0 and later).",
+        ),
+    ] = Compression.GZIP,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Check, plan and build the image; write its build record."""
     if reproducible or all_models:
-        given = {"--output": output, "--oci-dir": oci_dir, "--archive": archive, "--load": load}
+        given = {"--output": output, "--oci-dir": oci_dir, "--archive": archive, "--load": load,
+                 "--compression zstd": compression is Compression.ZSTD}  # fmt: skip
         _refuse(given, "--check-reproducible" if reproducible else "--all")
     with progress.shown(progress.Display(quiet=quiet, verbose=verbose)):
         if reproducible:
@@ -147,7 +157,9 @@ def build(
                 catalog=catalog,
                 output=output,
                 no_cache=no_cache,
-                outputs=Outputs(oci_dir=oci_dir, archive=archive, load=load),
+                outputs=Outputs(
+                    oci_dir=oci_dir, archive=archive, load=load, compression=compression
+                ),
                 allow_incompatible=_reason(allow_incompatible),
             )
 
@@ -167,10 +179,13 @@ def _build_one(
     """Build one model and say where its image, record and SBOM went, and how to use them."""
     from imagekit.build.pipeline import build_project
 
+    kind = backend or choose_backend(lines)
+    if outputs.compression is Compression.ZSTD and kind is not BackendKind.OCI:
+        raise UsageError(f"--compression zstd needs --backend oci; {kind.value} writes gzip layers")
     outcome = build_project(
         project,
         progress=lines,
-        backend=backend or choose_backend(lines),
+        backend=kind,
         tag=tag,
         catalog=load_catalog(catalog),
         output=output,

@@ -3,7 +3,10 @@
 gzip is written with a fixed header (no name, mtime 0, OS "unknown") and a fixed level. Its
 deflate stream is made of 1 MiB blocks compressed on every core (each with the previous block's
 last 32 KiB as its dictionary and ended by a sync flush, as pigz does): the bytes depend on the
-input alone, never on the number of threads. zstd is used when `zstandard` is importable.
+input alone, never on the number of threads. zstd (when `zstandard` is importable) runs in
+zstd's multithreaded streaming mode with one worker per core: its output is the same for any
+number of workers from one up (facebook/zstd issue 2327; tests/cli-tests/determinism in the zstd
+repository), and differs from the single-threaded mode's, so the mode is fixed, not the count.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from imagekit.image.model import Compression, Descriptor, LayerBlob
 
 GZIP_LEVEL = 1  # best speed, as go-containerregistry and ko write layers: about 15% larger
 ZSTD_LEVEL = 3
+ZSTD_MODE = "multithreaded"  # part of the layer cache key: the mode decides the bytes
 BLOCK = 1 << 20
 _WINDOW = 32 << 10
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no flags, mtime 0, OS unknown
@@ -94,14 +98,21 @@ def _zstandard() -> Any:
         ) from e
 
 
+def zstd_compressor(workers: int) -> _Compressor:
+    """zstd at ZSTD_LEVEL in its multithreaded mode; the bytes do not depend on `workers`."""
+    zstd = _zstandard()
+    compressor: _Compressor = zstd.ZstdCompressor(
+        level=ZSTD_LEVEL, threads=max(1, workers)
+    ).compressobj()
+    return compressor
+
+
 def _compressor(compression: Compression, pool: ThreadPoolExecutor) -> _Compressor:
     match compression:
         case Compression.GZIP:
             return _Gzip(pool)
         case Compression.ZSTD:
-            zstd = _zstandard()
-            compressor: _Compressor = zstd.ZstdCompressor(level=ZSTD_LEVEL).compressobj()
-            return compressor
+            return zstd_compressor(os.cpu_count() or 1)
         case _:
             assert_never(compression)
 

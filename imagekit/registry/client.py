@@ -318,6 +318,11 @@ class RegistryClient:
                 reply = Reply(status=response.status, headers=response.headers, body=body)
                 raise self._fail(reply, f"fetching blob {blob.digest}")
             actual, size = self._stream(response, staged.path, blob)
+            if response.length:  # announced bytes that never came: the connection dropped
+                raise RegistryUnreachableError(
+                    f"{self.reference}: the connection closed after {size} bytes of blob "
+                    f"{blob.digest} ({response.length} more announced); pull again"
+                )
         if actual != blob.digest or size != blob.size:
             raise DigestMismatchError(
                 f"{self.reference}: refused blob {blob.digest}: got {size} bytes "

@@ -377,8 +377,10 @@ class Session:
     ) -> http.client.HTTPResponse:
         parts = urlsplit(url)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
+        connected = False
         try:
             connection.connect()
+            connected = True
             if deadline.expired:  # passed while connecting, before there was a socket to cut
                 raise self._late(method, url, deadline)
             all_headers = {"User-Agent": _USER_AGENT, **headers}
@@ -389,6 +391,8 @@ class Session:
         except (OSError, http.client.HTTPException) as e:  # TLS failures included
             if deadline.expired:
                 raise self._late(method, url, deadline) from e
+            if connected:
+                raise self._broken(method, url, e) from e
             raise self._unreachable(urlsplit(url).netloc, e) from e
         except ValueError as e:  # a header value http.client will not send
             raise self._unsendable(method, url, e) from e
@@ -408,6 +412,14 @@ class Session:
         return RegistryUnreachableError(
             f"{self._what}: {method} {shown(url)} did not finish within {deadline.limit_s:g} s; "
             "the registry stalled or is too slow (try again, or allow more time with --deadline)"
+        )
+
+    def _broken(self, method: str, url: str, e: Exception) -> RegistryUnreachableError:
+        """A connection that was up and dropped mid-request (a lost network, a proxy cut)."""
+        reason = (e.strerror if isinstance(e, OSError) else None) or str(e) or type(e).__name__
+        return RegistryUnreachableError(
+            f"{self._what}: the connection broke during {method} {shown(url)}: {shown(reason)}; "
+            "try again (blobs already whole in the registry are not sent again)"
         )
 
     def _unreachable(self, netloc: str, e: Exception) -> RegistryUnreachableError:

@@ -14,6 +14,7 @@ import sys
 import time
 import zipfile
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import IO
 
@@ -50,8 +51,9 @@ def hostile_wheel(folder: Path, record: str | bytes) -> Path:
     return path
 
 
-def install(wheel: Path, work: Path) -> None:
-    layer_tree([wheel], work, venv="/opt/venv", python=PYTHON, bytecode=False, mtime=0)
+def install(wheel: Path) -> None:
+    with ExitStack() as stack:
+        layer_tree([wheel], stack, venv="/opt/venv", python=PYTHON, bytecode=False, mtime=0)
 
 
 def test_a_record_with_a_lone_carriage_return_is_one_error(tmp_path: Path) -> None:
@@ -63,7 +65,7 @@ def test_a_record_with_a_lone_carriage_return_is_one_error(tmp_path: Path) -> No
         match=r"^demo-1\.0-py3-none-any\.whl: installing it failed \(Row Index 1: expected 3 "
         r"elements, got 1\)$",
     ):
-        install(wheel, tmp_path / "work")
+        install(wheel)
 
 
 def test_a_carriage_return_cannot_hide_an_escaping_path(tmp_path: Path) -> None:
@@ -81,7 +83,7 @@ def test_a_record_row_with_five_fields_is_one_error(tmp_path: Path) -> None:
     with pytest.raises(
         OciError, match=r"^demo-1\.0-py3-none-any\.whl: installing it failed \(Row Index 0"
     ):
-        install(wheel, tmp_path / "work")
+        install(wheel)
 
 
 def test_a_huge_record_field_is_refused_naming_the_wheel(tmp_path: Path) -> None:

@@ -6,10 +6,12 @@ import gzip
 import hashlib
 import io
 import tarfile
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
+from imagekit.image.compress import BLOCK, open_layer, zstd_compressor
 from imagekit.image.errors import OciError
 from imagekit.image.model import Compression, LayerBlob
 from imagekit.image.tarlayer import (
@@ -125,15 +127,70 @@ def test_a_hard_link_to_nothing_is_refused(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []  # no half-written blob
 
 
-def test_zstd_needs_zstandard(tmp_path: Path) -> None:
+def _layer_members(blobs: Path, layer: LayerBlob) -> dict[str, bytes]:
+    path = blobs / layer.descriptor.digest.removeprefix("sha256:")
+    with open_layer(path, layer.descriptor.media_type) as stream:
+        data = stream.read()
+    assert f"sha256:{hashlib.sha256(data).hexdigest()}" == layer.diff_id
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        return {m.name: (tar.extractfile(m) or io.BytesIO()).read() for m in tar if m.isfile()}
+
+
+def test_a_zstd_layer_has_the_zstd_media_type_and_reads_back(tmp_path: Path) -> None:
+    tree = Tree()
+    tree.add(bytes_entry("opt/a.txt", b"alpha\n" * 1000, mtime=EPOCH))
+    layer = write_layer(tree, tmp_path, mtime=EPOCH, compression=Compression.ZSTD)
+    assert layer.descriptor.media_type == "application/vnd.oci.image.layer.v1.tar+zstd"
+    blob = tmp_path / layer.descriptor.digest.removeprefix("sha256:")
+    assert blob.read_bytes()[:4] == b"\x28\xb5\x2f\xfd"  # the zstd frame magic
+    assert _layer_members(tmp_path, layer) == {"opt/a.txt": b"alpha\n" * 1000}
+    again = write_layer(tree, tmp_path / "again", mtime=EPOCH, compression=Compression.ZSTD)
+    assert again == layer
+
+
+def test_zstd_bytes_do_not_depend_on_the_number_of_workers() -> None:
+    # Several MiB of varied data, so that zstd's multithreaded mode cuts it into jobs.
+    data = b"".join(hashlib.sha256(str(i).encode()).digest() * (i % 7) for i in range(120_000))
+    outputs = set()
+    for workers in (1, 2, 4):
+        compressor = zstd_compressor(workers)
+        chunks = [compressor.compress(data[i : i + BLOCK]) for i in range(0, len(data), BLOCK)]
+        outputs.add(b"".join(chunks) + compressor.flush())
+    assert len(outputs) == 1
+
+
+def _sparse(path: Path, size: int) -> Path:
+    with path.open("wb") as f:
+        f.truncate(size)  # a hole: no disk used, read back as zeros
+    return path
+
+
+@pytest.mark.parametrize("compression", list(Compression))
+def test_a_large_file_streams_through_bounded_memory(
+    tmp_path: Path, compression: Compression
+) -> None:
+    size = 128 << 20
+    big = _sparse(tmp_path / "big", size)
+    tree = Tree()
+    tree.add(
+        Entry(path="opt/big", kind=EntryKind.FILE, mode=0o644, mtime=EPOCH, size=size,
+              opener=lambda: big.open("rb"))
+    )  # fmt: skip
+    tracemalloc.start()
     try:
-        import zstandard  # type: ignore[import-not-found,unused-ignore]  # noqa: F401, PLC0415
-    except ImportError:
-        with pytest.raises(OciError, match=r"zstd layers need the zstandard package"):
-            write_layer(Tree(), tmp_path, mtime=EPOCH, compression=Compression.ZSTD)
-        return
-    layer = write_layer(Tree(), tmp_path, mtime=EPOCH, compression=Compression.ZSTD)
-    assert layer.descriptor.media_type.endswith("+zstd")
+        layer = write_layer(tree, tmp_path / "blobs", mtime=EPOCH, compression=compression)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 24 << 20, f"peak {peak >> 20} MiB for a {size >> 20} MiB file"
+    blob = tmp_path / "blobs" / layer.descriptor.digest.removeprefix("sha256:")
+    with open_layer(blob, layer.descriptor.media_type) as stream:
+        digest, total = hashlib.sha256(), 0
+        while chunk := stream.read(BLOCK):
+            digest.update(chunk)
+            total += len(chunk)
+    assert f"sha256:{digest.hexdigest()}" == layer.diff_id
+    assert total > size
 
 
 def test_a_corrupt_stream_names_the_layer(tmp_path: Path) -> None:

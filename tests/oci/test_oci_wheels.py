@@ -10,6 +10,8 @@ import base64
 import hashlib
 import stat
 import zipfile
+from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -18,11 +20,19 @@ from packaging.version import Version
 from imagekit.build.oci.pyc import compiles_bytecode
 from imagekit.build.oci.wheels import UnsafeWheelError, check_wheel, layer_tree
 from imagekit.image.errors import OciError
-from imagekit.image.tarlayer import Tree
+from imagekit.image.model import Compression
+from imagekit.image.tarlayer import Tree, write_layer
 
 SITE = "opt/venv/lib/python3.11/site-packages"
 PYTHON = Version("3.11.2")
 WHEEL = "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+
+
+@pytest.fixture
+def stack() -> Iterator[ExitStack]:
+    """Keeps the wheels a layer tree reads open for the test."""
+    with ExitStack() as resources:
+        yield resources
 
 
 def _record_line(name: str, data: bytes) -> str:
@@ -36,6 +46,7 @@ def build_wheel(
     *,
     name: str = "demo",
     extra_record: tuple[str, ...] = (),
+    skip_record: frozenset[str] = frozenset(),
     symlinks: dict[str, str] | None = None,
 ) -> Path:
     """A wheel `name`-1.0 holding `files` (archive path -> bytes) and a console script."""
@@ -46,7 +57,7 @@ def build_wheel(
         f"{info}/WHEEL": WHEEL.encode(),
         f"{info}/entry_points.txt": f"[console_scripts]\n{name} = {name}:main\n".encode(),
     }
-    record = [_record_line(n, d) for n, d in files.items()]
+    record = [_record_line(n, d) for n, d in files.items() if n not in skip_record]
     record += [*extra_record, f"{info}/RECORD,,"]
     path = folder / f"{name}-1.0-py3-none-any.whl"
     with zipfile.ZipFile(path, "w") as archive:
@@ -67,10 +78,10 @@ def _text(tree: Tree, path: str) -> bytes:
         return f.read()
 
 
-def test_a_wheel_lands_in_the_venv(tmp_path: Path) -> None:
+def test_a_wheel_lands_in_the_venv(tmp_path: Path, stack: ExitStack) -> None:
     wheel = build_wheel(tmp_path, {"demo/__init__.py": b"def main():\n    return 0\n"})
     tree = layer_tree(
-        [wheel], tmp_path / "work", venv="/opt/venv", python=PYTHON, bytecode=True, mtime=315532800
+        [wheel], stack, venv="/opt/venv", python=PYTHON, bytecode=True, mtime=315532800
     )
     assert _text(tree, f"{SITE}/demo/__init__.py").startswith(b"def main")
     script = tree.entries["opt/venv/bin/demo"]
@@ -88,24 +99,20 @@ def test_a_wheel_lands_in_the_venv(tmp_path: Path) -> None:
         assert pyc not in tree.entries
 
 
-def test_no_bytecode_when_asked(tmp_path: Path) -> None:
+def test_no_bytecode_when_asked(tmp_path: Path, stack: ExitStack) -> None:
     wheel = build_wheel(tmp_path, {"demo/__init__.py": b"x = 1\n"})
-    tree = layer_tree(
-        [wheel], tmp_path / "work", venv="/opt/venv", python=PYTHON, bytecode=False, mtime=0
-    )
+    tree = layer_tree([wheel], stack, venv="/opt/venv", python=PYTHON, bytecode=False, mtime=0)
     assert not [p for p in tree.entries if p.endswith(".pyc")]
 
 
-def test_bytecode_is_the_same_every_time(tmp_path: Path) -> None:
+def test_bytecode_is_the_same_every_time(tmp_path: Path, stack: ExitStack) -> None:
     wheel = build_wheel(tmp_path, {"demo/__init__.py": b"S = {'b', 'a', 'c'}\nT = ('x', 1)\n"})
     if not compiles_bytecode(PYTHON):
         pytest.skip("this interpreter is not CPython 3.11: it writes no .pyc for the image")
     pyc = f"{SITE}/demo/__pycache__/__init__.cpython-311.pyc"
     first, second = (
         _text(
-            layer_tree(
-                [wheel], tmp_path / w, venv="/opt/venv", python=PYTHON, bytecode=True, mtime=0
-            ),
+            layer_tree([wheel], stack, venv="/opt/venv", python=PYTHON, bytecode=True, mtime=0),
             pyc,
         )
         for w in ("a", "b")
@@ -113,16 +120,14 @@ def test_bytecode_is_the_same_every_time(tmp_path: Path) -> None:
     assert first == second
 
 
-def test_a_path_climbing_out_is_refused(tmp_path: Path) -> None:
+def test_a_path_climbing_out_is_refused(tmp_path: Path, stack: ExitStack) -> None:
     wheel = build_wheel(tmp_path, {"demo/__init__.py": b"", "../../etc/cron.d/evil": b"* * *"})
     with pytest.raises(
         UnsafeWheelError,
         match=r"demo-1\.0-py3-none-any\.whl: '\.\./\.\./etc/cron\.d/evil' climbs out of the "
         r"install root; the wheel is refused",
     ):
-        layer_tree(
-            [wheel], tmp_path / "work", venv="/opt/venv", python=PYTHON, bytecode=False, mtime=0
-        )
+        layer_tree([wheel], stack, venv="/opt/venv", python=PYTHON, bytecode=False, mtime=0)
 
 
 def test_a_data_path_climbing_out_is_refused(tmp_path: Path) -> None:
@@ -158,7 +163,7 @@ def test_a_symlink_inside_the_root_is_allowed(tmp_path: Path) -> None:
     check_wheel(wheel)
 
 
-def test_two_wheels_writing_one_file(tmp_path: Path) -> None:
+def test_two_wheels_writing_one_file(tmp_path: Path, stack: ExitStack) -> None:
     one = build_wheel(tmp_path, {"shared/__init__.py": b"1"}, name="one")
     two = build_wheel(tmp_path, {"shared/__init__.py": b"2"}, name="two")
     with pytest.raises(
@@ -166,6 +171,36 @@ def test_two_wheels_writing_one_file(tmp_path: Path) -> None:
         match=r"two-1\.0-py3-none-any\.whl: installing it failed .*"
         r"two wheels install /opt/venv/lib/python3\.11/site-packages/shared",
     ):
-        layer_tree(
-            [one, two], tmp_path / "work", venv="/opt/venv", python=PYTHON, bytecode=False, mtime=0
-        )
+        layer_tree([one, two], stack, venv="/opt/venv", python=PYTHON, bytecode=False, mtime=0)
+
+
+def test_a_member_is_read_from_the_wheel_when_the_layer_is_written(
+    tmp_path: Path, stack: ExitStack
+) -> None:
+    # The entry holds no bytes: it reopens the member, so a wheel swapped after the install
+    # pass shows through, and the tree of a multi-GB layer costs no memory per file.
+    wheel = build_wheel(tmp_path, {"demo/big.bin": b"A" * 4096})
+    tree = layer_tree([wheel], stack, venv="/opt/venv", python=PYTHON, bytecode=False, mtime=0)
+    assert _text(tree, f"{SITE}/demo/big.bin") == b"A" * 4096
+    record = _text(tree, f"{SITE}/demo-1.0.dist-info/RECORD").decode()
+    assert _record_line("demo/big.bin", b"A" * 4096) in record
+
+
+def test_a_member_that_does_not_match_its_record_fails_the_layer(
+    tmp_path: Path, stack: ExitStack
+) -> None:
+    good = _record_line("demo/big.bin", b"A" * 4096)
+    wheel = build_wheel(
+        tmp_path,
+        {"demo/big.bin": b"B" * 4096},
+        extra_record=(good,),
+        skip_record=frozenset({"demo/big.bin"}),
+    )
+    tree = layer_tree([wheel], stack, venv="/opt/venv", python=PYTHON, bytecode=False, mtime=0)
+    with pytest.raises(
+        OciError,
+        match=r"^demo-1\.0-py3-none-any\.whl: demo/big\.bin: the content does not match the "
+        r"wheel's RECORD \(sha256=.*\); the wheel is corrupt: delete it from the wheel cache",
+    ):
+        write_layer(tree, tmp_path / "blobs", mtime=0, compression=Compression.GZIP)
+    assert [p.name for p in (tmp_path / "blobs").iterdir() if not p.name.startswith(".")] == []

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol, Self
 
 from imagekit.errors import ImagekitError
+from imagekit.image.model import Compression
 
 if TYPE_CHECKING:
     from imagekit.plan.catalog import BaseImage
@@ -58,6 +59,7 @@ class Outputs:
     oci_dir: Path | None = None  # the OCI layout (default: <record folder>/oci)
     archive: Path | None = None  # also a docker-archive (`docker load` reads it)
     load: bool = False  # also load it into the Docker daemon at DOCKER_HOST
+    compression: Compression = Compression.GZIP  # of the layers the oci backend writes
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

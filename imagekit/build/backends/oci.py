@@ -39,6 +39,7 @@ from imagekit.build.oci import (
     load_into_daemon,
     write_archive,
 )
+from imagekit.build.oci.targets import check_loadable, daemon_version
 from imagekit.daemon import docker_client
 from imagekit.plan.catalog import BaseImage
 from imagekit.plan.model import BuildPlan
@@ -71,10 +72,17 @@ class OciBackend:
 
     @classmethod
     def open(cls, *, no_cache: bool, outputs: Outputs) -> Self:
-        """Raises `DaemonUnavailableError` for `outputs.load` without a daemon: found now,
-        before the build, not after it."""
+        """Raises `DaemonUnavailableError` for `outputs.load` without a daemon, `OciError` for
+        a daemon that cannot load the layers' compression: found now, before the build."""
+        client = docker_client() if outputs.load else None
+        if client is not None:
+            try:
+                check_loadable(outputs.compression, daemon_version(client))
+            except OciError:
+                client.close()
+                raise
         return cls(
-            no_cache=no_cache, outputs=outputs, client=docker_client() if outputs.load else None
+            no_cache=no_cache, outputs=outputs, client=client, compression=outputs.compression
         )
 
     @classmethod

@@ -94,9 +94,9 @@ def _python(build: ModelBuild, layer: Layer) -> _Step:
         "bytecode": sys.version if bytecode else None,
     }
 
-    def make(work: Path, _: ExitStack) -> Tree:
+    def make(_: Path, stack: ExitStack) -> Tree:
         wheels = sorted(wheelhouse.glob("*.whl"))
-        return layer_tree(wheels, work / layer.name, venv=plan.base.venv, python=python,
+        return layer_tree(wheels, stack, venv=plan.base.venv, python=python,
                           bytecode=bytecode, mtime=build.epoch)  # fmt: skip
 
     count = len(layer.packages)

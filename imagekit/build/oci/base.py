@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import platform
 import tarfile
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -237,17 +238,17 @@ def _packages_layer(job: _Job) -> LayerBlob:
     requests = package_requests(base)
     job.say(f"fetching {len(requests)} wheels for {target}")
     wheels = fetch_wheels(requests, target, job.work / "wheels", job.wheel_cache)
-    tree = layer_tree(
-        [w.path for w in wheels],
-        job.work / "spill",
-        venv=base.python.venv,
-        python=base.python.version,
-        bytecode=False,  # as `imagekit base build` (pip --no-compile)
-        mtime=SOURCE_DATE_EPOCH,
-    )
-    return write_layer(
-        tree, job.layout / "blobs" / "sha256", mtime=SOURCE_DATE_EPOCH, compression=job.compression
-    )
+    with ExitStack() as stack:
+        tree = layer_tree(
+            [w.path for w in wheels],
+            stack,
+            venv=base.python.venv,
+            python=base.python.version,
+            bytecode=False,  # as `imagekit base build` (pip --no-compile)
+            mtime=SOURCE_DATE_EPOCH,
+        )
+        blobs = job.layout / "blobs" / "sha256"
+        return write_layer(tree, blobs, mtime=SOURCE_DATE_EPOCH, compression=job.compression)
 
 
 def _from_daemon(base: BaseImage, layout: Path, log: Log) -> Image:

@@ -17,7 +17,7 @@ from typing import Any
 import platformdirs
 
 from imagekit.fsio import write_text
-from imagekit.image.compress import GZIP_LEVEL, ZSTD_LEVEL
+from imagekit.image.compress import GZIP_LEVEL, ZSTD_LEVEL, ZSTD_MODE
 from imagekit.image.digest import parse_digest
 from imagekit.image.model import Descriptor, LayerBlob, canonical_json
 
@@ -31,7 +31,7 @@ def default_cache_root() -> Path:
 
 
 def layer_key(inputs: dict[str, Any]) -> str:
-    levels = {"gzip": GZIP_LEVEL, "zstd": ZSTD_LEVEL}
+    levels = {"gzip": GZIP_LEVEL, "zstd": ZSTD_LEVEL, "zstd-mode": ZSTD_MODE}
     key = {"builder": BUILDER_REVISION, "levels": levels, **inputs}
     return hashlib.sha256(canonical_json(key)).hexdigest()
 

@@ -3,8 +3,12 @@ backend's counterpart of the Docker build stage's `pip install`; nothing runs in
 
 installer's `SchemeDictionaryDestination` with the venv's scheme decides every path (and
 refuses one that leaves its scheme), rewrites script shebangs to `#!<venv>/bin/python` and
-writes RECORD; here its files land in a `Tree` (small ones in memory, large ones spilled to a
-work folder) instead of a staging root on disk, which on a slow disk costs more than the rest.
+writes RECORD; here its files land in a `Tree` instead of a staging root on disk. A file the
+wheel's RECORD gives a hash for is not read at install time at all: its entry reopens the zip
+member when the layer tar is written and checks that hash as the bytes go by, so each wheel is
+read once, nothing is unpacked to disk, and memory holds the entries, not the files (a torch
+layer is several GB). Files without a RECORD hash (generated scripts, rewritten shebangs, the
+metadata installer adds) are read at install time and kept in memory; they are small.
 
 Every wheel is checked first: a RECORD or archive path that is absolute or climbs out (`..`),
 or a symlink whose target leaves the install root, refuses the wheel. Bytecode (see `pyc`) is
@@ -19,13 +23,13 @@ import hashlib
 import io
 import posixpath
 import stat
-import tempfile
 import warnings
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from installer import install
 from installer.destinations import SchemeDictionaryDestination
@@ -53,7 +57,8 @@ if TYPE_CHECKING:
     from installer.scripts import ScriptSection
 
 INSTALLER_NAME = b"imagekit\n"
-_IN_MEMORY = 1 << 20  # files larger than this are spilled to the work folder
+_CHECKED_HASHES = frozenset({"sha256", "sha384", "sha512"})  # a RECORD hash trusted, then checked
+_BYTECODE_BATCH = 64 << 20  # sources compiled at once: bounds the memory of a large layer
 _TEST_DIRS = frozenset({"tests", "test"})
 # Bounds on what a wheel declares, checked before anything is read (zipfile reads no more than
 # a member declares). torch's RECORD is about 2 MB; the largest CUDA wheels unpack to a few GB.
@@ -100,19 +105,33 @@ def _check_sizes(wheel: Path, archive: zipfile.ZipFile) -> None:
         )
 
 
-def _record_paths(wheel: Path, archive: zipfile.ZipFile) -> list[str]:
+def _record_rows(wheel: Path, archive: zipfile.ZipFile) -> list[list[str]]:
     records = [i for i in archive.infolist() if i.filename.endswith(".dist-info/RECORD")]
-    paths: list[str] = []
+    rows: list[list[str]] = []
     for info in records:
         if info.file_size > MAX_RECORD_BYTES:
             raise _refuse(wheel, info.filename, f"is {info.file_size} bytes, over the limit of "
                           f"{MAX_RECORD_BYTES}")  # fmt: skip
         lines = archive.read(info).decode("utf-8", "replace").splitlines()
         try:  # read as installer reads it (its parse_record_file), so both see the same paths
-            paths += [row[0] for row in csv.reader(lines, lineterminator="\n") if row]
+            rows += [row for row in csv.reader(lines, lineterminator="\n") if row]
         except csv.Error as e:
             raise _refuse(wheel, info.filename, f"is not a valid CSV file ({e})") from e
-    return paths
+    return rows
+
+
+def _record_paths(wheel: Path, archive: zipfile.ZipFile) -> list[str]:
+    return [row[0] for row in _record_rows(wheel, archive)]
+
+
+def _record_hashes(wheel: Path, archive: zipfile.ZipFile) -> dict[str, Hash]:
+    """The archive members whose RECORD row names a hash this module can check."""
+    hashes: dict[str, Hash] = {}
+    for row in _record_rows(wheel, archive):
+        algorithm, _, value = (row[1] if len(row) > 1 else "").partition("=")
+        if algorithm in _CHECKED_HASHES and value:
+            hashes[row[0]] = Hash(algorithm, value)
+    return hashes
 
 
 def check_wheel(wheel: Path) -> None:
@@ -143,13 +162,54 @@ def scheme(venv: str, python: Version, name: str) -> dict[str, str]:
     }
 
 
+class _Checked(io.RawIOBase):
+    """A wheel member read back for the layer tar, checked against its RECORD hash once its
+    declared size has been read (tarfile reads exactly that much)."""
+
+    def __init__(self, stream: IO[bytes], expected: Hash, size: int, where: str) -> None:
+        self.stream, self.expected, self.left, self.where = stream, expected, size, where
+        self.hasher = hashlib.new(expected.name)
+        if size == 0:
+            self._verify()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.stream.read(min(len(buffer), self.left))
+        buffer[: len(data)] = data
+        self.hasher.update(data)
+        self.left -= len(data)
+        if self.left == 0 and data:
+            self._verify()
+        return len(data)
+
+    def _verify(self) -> None:
+        value = base64.urlsafe_b64encode(self.hasher.digest()).decode("ascii").rstrip("=")
+        if value != self.expected.value:
+            raise OciError(
+                f"{self.where}: the content does not match the wheel's RECORD "
+                f"({self.expected.name}={self.expected.value}); the wheel is corrupt: "
+                "delete it from the wheel cache so it is fetched again"
+            )
+
+    def close(self) -> None:
+        self.stream.close()
+        super().close()
+
+
 @dataclass
 class TreeDestination(SchemeDictionaryDestination):
-    """installer's scheme destination, writing into a layer tree instead of the disk."""
+    """installer's scheme destination, writing into a layer tree instead of the disk.
+
+    `archive` (the wheel being installed, open until the layer is written) and `hashes` (its
+    RECORD hashes by member) let a member's entry reopen it instead of holding its bytes.
+    """
 
     tree: Tree = field(default_factory=Tree)
-    spill: Path = field(default_factory=Path)
     mtime: int = 0
+    archive: zipfile.ZipFile | None = None
+    hashes: dict[str, Hash] = field(default_factory=dict)
 
     def write_to_fs(
         self, scheme: Scheme, path: str, stream: BinaryIO, is_executable: bool
@@ -157,17 +217,36 @@ class TreeDestination(SchemeDictionaryDestination):
         name = self._path_with_destdir(scheme, path).as_posix().lstrip("/")
         if name in self.tree.entries:
             raise FileExistsError(f"two wheels install /{name}")
-        digest = hashlib.sha256()
-        data = stream.read(_IN_MEMORY + 1)
-        digest.update(data)
-        size, opener = len(data), _memory(data)
-        if len(data) > _IN_MEMORY:
-            size, opener = _spill(data, stream, digest.update, self.spill)
         mode = EXEC_MODE if is_executable else FILE_MODE
+        member = self._member(stream)
+        if member is not None:  # left in the wheel, read when the tar is written
+            info, expected, opener = member
+            record = RecordEntry(path, expected, info.file_size)
+            size = info.file_size
+        else:
+            data = stream.read()
+            value = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode("ascii")
+            record = RecordEntry(path, Hash("sha256", value.rstrip("=")), len(data))
+            size, opener = len(data), _memory(data)
         self.tree.add(Entry(path=name, kind=EntryKind.FILE, mode=mode, mtime=self.mtime,
                             size=size, opener=opener))  # fmt: skip
-        value = base64.urlsafe_b64encode(digest.digest()).decode("ascii").rstrip("=")
-        return RecordEntry(path, Hash("sha256", value), size)
+        return record
+
+    def _member(self, stream: BinaryIO) -> tuple[zipfile.ZipInfo, Hash, Opener] | None:
+        """The zip member `stream` reads, untouched, with its RECORD hash, or None."""
+        archive = self.archive
+        if archive is None or not isinstance(stream, zipfile.ZipExtFile) or stream.tell():
+            return None
+        expected = self.hashes.get(stream.name)
+        if expected is None:
+            return None
+        info = archive.getinfo(stream.name)
+        where = f"{Path(str(archive.filename)).name}: {stream.name}"
+
+        def opener() -> IO[bytes]:
+            return io.BufferedReader(_Checked(archive.open(info), expected, info.file_size, where))
+
+        return info, expected, opener
 
     def write_script(
         self, name: str, module: str, attr: str, section: ScriptSection
@@ -183,31 +262,23 @@ def _memory(data: bytes) -> Opener:
     return lambda: io.BytesIO(data)
 
 
-def _spill(
-    first: bytes, stream: BinaryIO, update: Callable[[bytes], None], folder: Path
-) -> tuple[int, Opener]:
-    """Write a large file to `folder`: its size, and how to read it back."""
-    with tempfile.NamedTemporaryFile(dir=folder, delete=False) as f:
-        f.write(first)
-        size = len(first)
-        while chunk := stream.read(_IN_MEMORY):
-            update(chunk)
-            f.write(chunk)
-            size += len(chunk)
-    path = Path(f.name)
-    return size, lambda: path.open("rb")
-
-
-def install_wheel(wheel: Path, destination: TreeDestination, *, venv: str, python: Version) -> None:
-    """Install `wheel` into the destination's tree; raises `OciError` (`UnsafeWheelError`)."""
+def install_wheel(
+    wheel: Path, destination: TreeDestination, stack: ExitStack, *, venv: str, python: Version
+) -> None:
+    """Install `wheel` into the destination's tree, whose entries read the wheel until `stack`
+    closes; raises `OciError` (`UnsafeWheelError`)."""
     check_wheel(wheel)
     try:
-        with WheelFile.open(wheel) as source, warnings.catch_warnings():
+        archive = stack.enter_context(zipfile.ZipFile(wheel))
+        destination.archive, destination.hashes = archive, _record_hashes(wheel, archive)
+        source = WheelFile(archive)
+        with warnings.catch_warnings():
             # pip skips a wheel's stray __pycache__ files too; installer warns about each
             warnings.filterwarnings("ignore", "Skip installing .*__pycache__", RuntimeWarning)
             destination.scheme_dict = scheme(venv, python, source.distribution)
             # REQUESTED as pip writes it for what a requirements file names: every wheel here
             install(source, destination, {"INSTALLER": INSTALLER_NAME, "REQUESTED": b""})
+        destination.archive, destination.hashes = None, {}
     except (InstallerError, InvalidRecordEntry, ValueError, OSError, zipfile.BadZipFile,
             csv.Error) as e:  # fmt: skip
         raise OciError(f"{wheel.name}: installing it failed ({shown(e)})") from e
@@ -222,31 +293,48 @@ def _compiled(path: str, prefix: str) -> bool:
     return not _TEST_DIRS.intersection(path.split("/")[:-1])
 
 
-def _add_bytecode(tree: Tree, venv: str, mtime: int) -> None:
+def _source_batches(tree: Tree, venv: str) -> Iterator[list[tuple[str, bytes]]]:
+    """The modules to compile, in path order, in batches of about `_BYTECODE_BATCH` bytes."""
     prefix = venv.strip("/") + "/"
-    sources: list[tuple[str, bytes]] = []
+    batch: list[tuple[str, bytes]] = []
+    size = 0
     for entry in sorted(tree.entries.values(), key=lambda e: e.path):
         if _compiled(entry.path, prefix) and entry.opener:
             with entry.opener() as f:
-                sources.append((f"/{entry.path}", f.read()))
-    for (dfile, _), pyc in zip(sources, compile_all(sources), strict=True):
-        if pyc is not None:
-            tree.add(bytes_entry(pyc_path(dfile), pyc, mtime=mtime))
+                batch.append((f"/{entry.path}", f.read()))
+            size += entry.size
+            if size >= _BYTECODE_BATCH:
+                yield batch
+                batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _add_bytecode(tree: Tree, venv: str, mtime: int) -> None:
+    for sources in _source_batches(tree, venv):
+        for (dfile, _), pyc in zip(sources, compile_all(sources), strict=True):
+            if pyc is not None:
+                tree.add(bytes_entry(pyc_path(dfile), pyc, mtime=mtime))
 
 
 def layer_tree(
-    wheels: Sequence[Path], work: Path, *, venv: str, python: Version, bytecode: bool, mtime: int
+    wheels: Sequence[Path],
+    stack: ExitStack,
+    *,
+    venv: str,
+    python: Version,
+    bytecode: bool,
+    mtime: int,
 ) -> Tree:
     """The layer of `wheels` (installed in the given order) in the venv at `venv`, with
     checked-hash `.pyc` if `bytecode` and this interpreter can write them for `python`.
-    Large files are kept in `work` until the layer is written. Raises `OciError`."""
-    work.mkdir(parents=True, exist_ok=True)
+    The tree's entries read the wheels until `stack` closes. Raises `OciError`."""
     destination = TreeDestination(
         scheme_dict={}, interpreter=f"{venv}/bin/python", script_kind="posix",
-        tree=Tree(), spill=work, mtime=mtime,
+        tree=Tree(), mtime=mtime,
     )  # fmt: skip
     for wheel in wheels:
-        install_wheel(wheel, destination, venv=venv, python=python)
+        install_wheel(wheel, destination, stack, venv=venv, python=python)
     if bytecode and compiles_bytecode(python):
         _add_bytecode(destination.tree, venv, mtime)
     return destination.tree
