@@ -155,14 +155,17 @@ class TreeDestination(SchemeDictionaryDestination):
         self, scheme: Scheme, path: str, stream: BinaryIO, is_executable: bool
     ) -> RecordEntry:
         name = self._path_with_destdir(scheme, path).as_posix().lstrip("/")
-        if name in self.tree.entries:
-            raise FileExistsError(f"two wheels install /{name}")
         digest = hashlib.sha256()
         data = stream.read(_IN_MEMORY + 1)
         digest.update(data)
         size, opener = len(data), _memory(data)
         if len(data) > _IN_MEMORY:
             size, opener = _spill(data, stream, digest.update, self.spill)
+        # NVIDIA's CUDA 12 wheels each ship the same empty nvidia/__init__.py: pip lets the last
+        # identical copy win, and so does this; a file with other contents is a real clash.
+        first = self.tree.entries.get(name)
+        if first is not None and not _same_file(first, size, digest.digest()):
+            raise FileExistsError(f"two wheels install /{name} with different contents")
         mode = EXEC_MODE if is_executable else FILE_MODE
         self.tree.add(Entry(path=name, kind=EntryKind.FILE, mode=mode, mtime=self.mtime,
                             size=size, opener=opener))  # fmt: skip
@@ -177,6 +180,17 @@ class TreeDestination(SchemeDictionaryDestination):
         )
         with io.BytesIO(data) as stream:
             return self.write_to_fs(Scheme("scripts"), script_name, stream, is_executable=True)
+
+
+def _same_file(entry: Entry, size: int, sha256: bytes) -> bool:
+    """`entry` is a file of `size` bytes whose sha256 is `sha256`."""
+    if entry.kind is not EntryKind.FILE or entry.size != size or entry.opener is None:
+        return False
+    digest = hashlib.sha256()
+    with entry.opener() as f:
+        while chunk := f.read(_IN_MEMORY):
+            digest.update(chunk)
+    return digest.digest() == sha256
 
 
 def _memory(data: bytes) -> Opener:
