@@ -17,7 +17,6 @@ from pathlib import Path
 
 import torch
 from safetensors.torch import save_file
-
 from spiral_model.net import FEATURES, make_net, spiral
 
 HERE = Path(__file__).resolve().parent
@@ -27,8 +26,14 @@ STEPS = 1500
 # Two points per arm near the centre and the rim, and two between arms, where the
 # probabilities are not 0 or 1 and a change of torch would move them first.
 REFERENCE = (
-    (0.1, 0.05), (0.6, -0.3), (-0.45, 0.5), (-0.2, -0.7),
-    (0.9, 0.35), (-0.8, -0.1), (0.0, 0.0), (0.35, 0.35),
+    (0.1, 0.05),
+    (0.6, -0.3),
+    (-0.45, 0.5),
+    (-0.2, -0.7),
+    (0.9, 0.35),
+    (-0.8, -0.1),
+    (0.0, 0.0),
+    (0.35, 0.35),
 )
 
 

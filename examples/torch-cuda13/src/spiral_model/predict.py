@@ -79,7 +79,9 @@ def probabilities(net: torch.nn.Sequential, rows: list[tuple[float, float]]) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("inputs", nargs="?", default=os.environ.get("SPIRAL_INPUTS", DEFAULT_INPUTS))
+    parser.add_argument(
+        "inputs", nargs="?", default=os.environ.get("SPIRAL_INPUTS", DEFAULT_INPUTS)
+    )
     parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -88,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.inputs == "-":
             rows = read_rows(sys.stdin, "<stdin>")
         else:
-            with open(args.inputs, encoding="utf-8", newline="") as stream:
+            with Path(args.inputs).open(encoding="utf-8", newline="") as stream:
                 rows = read_rows(stream, args.inputs)
         net = load_net(os.environ.get("SPIRAL_WEIGHTS", DEFAULT_WEIGHTS), device)
     except (OSError, PredictError) as e:
