@@ -115,6 +115,8 @@ def test_each_base_states_its_glibc_and_a_child_inherits_it() -> None:
         "cuda12.4-runtime-ubuntu22.04": (2, 35),
         "debian-bookworm-py311": (2, 36),
         "debian-bookworm-py311-cuda12.4": (2, 36),
+        "debian-bookworm-py311-cuda12.8": (2, 36),
+        "debian-bookworm-py311-cuda13.0": (2, 36),
     }
 
 

@@ -169,7 +169,8 @@ def test_two_wheels_writing_one_file(tmp_path: Path, stack: ExitStack) -> None:
     with pytest.raises(
         OciError,
         match=r"two-1\.0-py3-none-any\.whl: installing it failed .*"
-        r"two wheels install /opt/venv/lib/python3\.11/site-packages/shared",
+        r"two wheels install /opt/venv/lib/python3\.11/site-packages/shared/__init__\.py "
+        r"with different contents",
     ):
         layer_tree([one, two], stack, venv="/opt/venv", python=PYTHON, bytecode=False, mtime=0)
 
@@ -204,3 +205,13 @@ def test_a_member_that_does_not_match_its_record_fails_the_layer(
     ):
         write_layer(tree, tmp_path / "blobs", mtime=0, compression=Compression.GZIP)
     assert [p.name for p in (tmp_path / "blobs").iterdir() if not p.name.startswith(".")] == []
+
+
+def test_two_wheels_writing_one_identical_file(tmp_path: Path, stack: ExitStack) -> None:
+    # As NVIDIA's CUDA 12 wheels all ship an empty nvidia/__init__.py: installed once, as pip does.
+    one = build_wheel(tmp_path, {"nvidia/__init__.py": b"", "nvidia/one.py": b"1"}, name="one")
+    two = build_wheel(tmp_path, {"nvidia/__init__.py": b"", "nvidia/two.py": b"2"}, name="two")
+    tree = layer_tree([one, two], stack, venv="/opt/venv", python=PYTHON, bytecode=False, mtime=0)
+    site = "opt/venv/lib/python3.11/site-packages/nvidia"
+    assert _text(tree, f"{site}/__init__.py") == b""
+    assert (_text(tree, f"{site}/one.py"), _text(tree, f"{site}/two.py")) == (b"1", b"2")

@@ -215,8 +215,6 @@ class TreeDestination(SchemeDictionaryDestination):
         self, scheme: Scheme, path: str, stream: BinaryIO, is_executable: bool
     ) -> RecordEntry:
         name = self._path_with_destdir(scheme, path).as_posix().lstrip("/")
-        if name in self.tree.entries:
-            raise FileExistsError(f"two wheels install /{name}")
         mode = EXEC_MODE if is_executable else FILE_MODE
         member = self._member(stream)
         if member is not None:  # left in the wheel, read when the tar is written
@@ -228,6 +226,11 @@ class TreeDestination(SchemeDictionaryDestination):
             value = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode("ascii")
             record = RecordEntry(path, Hash("sha256", value.rstrip("=")), len(data))
             size, opener = len(data), _memory(data)
+        # NVIDIA's CUDA 12 wheels each ship the same empty nvidia/__init__.py: pip lets the last
+        # identical copy win, and so does this; a file with other contents is a real clash.
+        first = self.tree.entries.get(name)
+        if first is not None and not _same_file(first, record):
+            raise FileExistsError(f"two wheels install /{name} with different contents")
         self.tree.add(Entry(path=name, kind=EntryKind.FILE, mode=mode, mtime=self.mtime,
                             size=size, opener=opener))  # fmt: skip
         return record
@@ -256,6 +259,20 @@ class TreeDestination(SchemeDictionaryDestination):
         )
         with io.BytesIO(data) as stream:
             return self.write_to_fs(Scheme("scripts"), script_name, stream, is_executable=True)
+
+
+def _same_file(entry: Entry, record: RecordEntry) -> bool:
+    """`entry` is a file with the size and hash that `record` gives."""
+    if entry.kind is not EntryKind.FILE or entry.size != record.size or entry.opener is None:
+        return False
+    if record.hash_ is None:
+        return False
+    digest = hashlib.new(record.hash_.name)
+    with entry.opener() as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    value = base64.urlsafe_b64encode(digest.digest()).decode("ascii").rstrip("=")
+    return value == record.hash_.value
 
 
 def _memory(data: bytes) -> Opener:
