@@ -12,6 +12,7 @@ from cyclonedx.schema import OutputFormat, SchemaVersion
 from cyclonedx.validation import make_schemabased_validator
 
 from imagekit.inventory.model import Inventory
+from imagekit.sbom._jsonschema import import_jsonschema
 from imagekit.sbom.document import build_bom
 from imagekit.sbom.interface import SbomError, SbomFormat, SpecVersion
 
@@ -46,6 +47,7 @@ class CycloneDxWriter:
         return text if text.endswith("\n") else text + "\n"
 
     def validate(self, text: str, *, spec: SpecVersion, subject: str) -> None:
+        import_jsonschema()
         validator = make_schemabased_validator(self.output, schema_version(spec))
         error = validator.validate_str(text)
         if error is not None:

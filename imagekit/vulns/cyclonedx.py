@@ -143,6 +143,9 @@ def _validator(schema: SchemaVersion) -> JsonValidator:
     library (jsonschema, rfc3987_syntax) more, so neither is imported before an SBOM is."""
     from cyclonedx.validation import make_schemabased_validator  # noqa: PLC0415
 
+    from imagekit.sbom._jsonschema import import_jsonschema  # noqa: PLC0415
+
+    import_jsonschema()
     return make_schemabased_validator(OutputFormat.JSON, schema)
 
 

@@ -31,12 +31,12 @@ from typing import Any
 from cyclonedx.model.bom import Bom
 from cyclonedx.model.component import Component
 from cyclonedx.model.license import LicenseExpression
-from jsonschema import Draft7Validator
 
 from imagekit import __version__
 from imagekit.inventory.licences import spdx
 from imagekit.inventory.model import Inventory
 from imagekit.inventory.spdx import COMPONENT_TYPE
+from imagekit.sbom._jsonschema import import_jsonschema
 from imagekit.sbom.document import build_bom
 from imagekit.sbom.interface import SbomError, SbomFormat, SpecVersion
 
@@ -274,6 +274,9 @@ class SpdxJsonWriter:
         return _dump(spdx_document(inventory, reproducible=reproducible))
 
     def validate(self, text: str, *, spec: SpecVersion, subject: str) -> None:
+        import_jsonschema()
+        from jsonschema import Draft7Validator  # noqa: PLC0415
+
         data = json.loads(text)
         error = next(iter(Draft7Validator(_schema()).iter_errors(data)), None)
         detail = (
