@@ -15,6 +15,7 @@ from imagekit.errors import Finding, FindingsError
 from imagekit.fsio import write_json, write_text
 from imagekit.gpu import CompatReport
 from imagekit.inventory import read_inventory
+from imagekit.inventory.scancache import ScanCache
 from imagekit.licenses import LicensePolicy, Verdict, components_from_inventory, evaluate
 from imagekit.plan.catalog import Catalog
 from imagekit.plan.model import BuildPlan
@@ -114,7 +115,7 @@ def document_image(
     """Write the SBOM of the built image beside it, read from the image's own files, and apply
     the project's licence policy; a denied licence withdraws the image (no tag is left) and
     raises `FindingsError` naming the package, its licence and the policy entry."""
-    inventory = read_inventory(image)
+    inventory = read_inventory(image, scans=ScanCache.default())
     sbom = write_sbom(inventory, out_dir / SBOM_NAME, reproducible=True)
     if spec.license_policy is not None:
         report = evaluate(

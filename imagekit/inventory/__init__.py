@@ -42,6 +42,7 @@ from imagekit.inventory.model import (
 from imagekit.inventory.osrelease import read_os_release
 from imagekit.inventory.packages import PackageEntry, PackageView, view_of_inventory
 from imagekit.inventory.python import read_python
+from imagekit.inventory.scancache import ScanCache
 from imagekit.inventory.sources import RootfsSource, make_source, open_source
 from imagekit.limits import shown
 
@@ -175,9 +176,10 @@ def inventory_of_view(image: ImageInfo, view: View) -> Inventory:
     )
 
 
-def read_inventory_from(source: ImageSource) -> Inventory:
-    """The Inventory of the image `source` reads; raises `InventoryError` naming the image."""
-    config, view, layers = walk_image(source, wanted)
+def read_inventory_from(source: ImageSource, *, scans: ScanCache | None = None) -> Inventory:
+    """The Inventory of the image `source` reads (its layers known to `scans` taken from it,
+    `scancache`); raises `InventoryError` naming the image."""
+    config, view, layers = walk_image(source, wanted, scans=scans)
     for warning in config.warnings:  # what the source left out, before what the readers find
         view.warn(warning)
     inventory = inventory_of_view(_image_info(source, config, layers, view), view)
@@ -197,6 +199,7 @@ def read_inventory(
     platform: str | None = None,
     exclude: Sequence[str] = (),
     default_excludes: bool = True,
+    scans: ScanCache | None = None,
 ) -> Inventory:
     """The Inventory of an image named by a daemon reference, an archive, an OCI layout or a
     root file system directory (told apart by `imagekit.image.ref`).
@@ -204,7 +207,9 @@ def read_inventory(
     For a root file system, `exclude` names paths or globs inside it not to read, beside
     /proc, /sys, /dev and /run unless `default_excludes` is False (`_rootfs.excluded`).
     Raises `InventoryError`, also when `exclude` is given for an image that is not a root
-    file system (its layers hold every path, and skipping some would misreport them)."""
+    file system (its layers hold every path, and skipping some would misreport them).
+    `scans` is for an image this process has just written (a build's read-back): its OCI
+    blobs known there are taken unread, unchecked against their digests."""
     source = open_source(reference, platform=platform)
     if isinstance(source, RootfsSource):
         source = replace(source, exclude=tuple(exclude), default_excludes=default_excludes)
@@ -213,4 +218,4 @@ def read_inventory(
             f"{shown(reference)}: excludes apply to a root file system directory only, and this "
             f"is a {source.kind.value}: leave them out"
         )
-    return read_inventory_from(source)
+    return read_inventory_from(source, scans=scans)

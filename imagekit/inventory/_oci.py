@@ -106,8 +106,11 @@ class OciLayoutSource:
         with path.open("rb") as f:
             reader = HashingReader(f, algorithm)
             stream = io.BufferedReader(reader, CHUNK)
-            visit(LayerStream(name=name, media_type=desc.media_type, stream=stream))
-            reader.verify(desc.digest, f"{self.path}: {name}", desc.size)
+            layer = LayerStream(
+                name=name, media_type=desc.media_type, stream=stream, digest=desc.digest
+            )
+            if not visit(layer):
+                reader.verify(desc.digest, f"{self.path}: {name}", desc.size)
 
     def _platform_of(self, desc: Descriptor) -> Platform:
         if desc.platform:

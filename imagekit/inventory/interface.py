@@ -40,9 +40,14 @@ class LayerStream:
     name: str  # where in the source, for messages: "blobs/sha256/3f1c…", "f9ec…/layer.tar"
     media_type: str | None
     stream: IO[bytes]
+    # The digest of the bytes as stored, where the source checks it while they stream (an OCI
+    # blob): a visitor that already knows what those bytes hold may leave them unread.
+    digest: str | None = None
 
 
-LayerVisitor = Callable[[LayerStream], None]
+# Returns True when it left a layer with a `digest` unread (it knew it by that digest): the
+# source then does not check bytes nobody read. Sources without digests ignore the answer.
+LayerVisitor = Callable[[LayerStream], bool | None]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -27,7 +27,7 @@ import re
 import tarfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import IO, Any, Protocol, runtime_checkable
+from typing import IO, TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from imagekit.errors import InputError
 from imagekit.image.streams import (
@@ -40,6 +40,9 @@ from imagekit.image.streams import (
 from imagekit.inventory.errors import InventoryError
 from imagekit.inventory.interface import ImageSource, LayerStream, SourceImage
 from imagekit.limits import load_json, shown
+
+if TYPE_CHECKING:
+    from imagekit.inventory.scancache import ScanCache
 
 MAX_KEPT = 64 << 20  # a file the readers parse larger than this is reported, not read
 # All kept files of one image together. A large CUDA + torch image keeps about 30 MB (200
@@ -502,24 +505,53 @@ class ListedSource(Protocol):
 
 
 def walk_image(
-    source: ImageSource, keep: Keep, *, budget: Budget | None = None
+    source: ImageSource,
+    keep: Keep,
+    *,
+    budget: Budget | None = None,
+    scans: ScanCache | None = None,
 ) -> tuple[SourceImage, View, tuple[str, ...]]:
     """Read every layer of an image once, within `budget` (default: `Budget.from_environment`):
-    its config, final view and layer diff ids (base first). Raises `InventoryError`, its
-    message naming the image."""
-    scans: list[LayerScan] = []
-
-    def visit(layer: LayerStream) -> None:
-        scans.append(scan_layer(layer, keep, budget=budget))
-
+    its config, final view and layer diff ids (base first). With `scans`, a layer whose blob
+    digest it holds is taken from it unread, and each layer read is stored in it. Raises
+    `InventoryError`, its message naming the image."""
+    found: list[LayerScan] = []
+    read: list[tuple[str, LayerScan, int, int]] = []  # stored once their blobs are checked
+    rule = f"{keep.__module__}.{keep.__qualname__}"  # what the stored scans kept
     try:
-        budget = Budget.from_environment() if budget is None else budget
+        spend = Budget.from_environment() if budget is None else budget
+
+        def visit(layer: LayerStream) -> bool:
+            stored = scans.get(layer.digest, rule) if scans is not None and layer.digest else None
+            if stored is not None and _affordable(spend, stored.unpacked, stored.kept):
+                spend.unpacked += stored.unpacked
+                spend.kept += stored.kept
+                found.append(replace(stored.scan, name=layer.name))
+                return True
+            unpacked, kept = spend.unpacked, spend.kept
+            scan = scan_layer(layer, keep, budget=spend)
+            found.append(scan)
+            if scans is not None and layer.digest:
+                read.append((layer.digest, scan, spend.unpacked - unpacked, spend.kept - kept))
+            return False
+
         if isinstance(source, ListedSource):
-            config, listed = source.scan(keep, budget)
-            scans.append(listed)
+            config, listed = source.scan(keep, spend)
+            found.append(listed)
         else:
             config = source.read(visit)
-        view = stack(scans, config.diff_ids, source.reference)
+        view = stack(found, config.diff_ids, source.reference)
+        if scans is not None:
+            for digest, scan, unpacked, kept in read:
+                scans.put(digest, rule, scan, unpacked=unpacked, kept=kept)
     except InventoryError as e:
         raise e.in_image(source.reference) from e
-    return config, view, config.diff_ids or tuple(s.diff_id for s in scans)
+    return config, view, config.diff_ids or tuple(s.diff_id for s in found)
+
+
+def _affordable(budget: Budget, unpacked: int, kept: int) -> bool:
+    """A stored scan fits what is left of the budget (else the layer is read, and fails as a
+    read layer does)."""
+    return (
+        budget.unpacked + unpacked <= budget.max_unpacked and budget.kept + kept <= budget.max_kept
+    )
