@@ -41,6 +41,7 @@ class Pruned:
     after: int
     rule: Rule
     foreign: tuple[Path, ...]
+    foreign_size: int
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -55,6 +56,7 @@ class Pruned:
             "in_use": [_entry_dict(e) for e in self.in_use],
             "failed": [_entry_dict(e) for e in self.failed],
             "foreign": [str(p) for p in self.foreign],
+            "foreign_bytes": self.foreign_size,
         }
 
 
@@ -95,6 +97,7 @@ class _Pruner:
             after=self.total,
             rule=self.rule,
             foreign=self.found.foreign,
+            foreign_size=self.found.foreign_size,
         )
 
     def _wanted(self, entry: Entry) -> bool:
@@ -171,3 +174,15 @@ def _delete(path: Path) -> bool:
     except OSError:
         return not os.path.lexists(path)
     return True
+
+
+def prune_to_limit(root: Path, limit: int | None) -> Pruned | None:
+    """After a build: the least recently used entries removed until the cache at `root` holds
+    at most `limit` bytes; None without a limit. Cheap under the limit (one scan, nothing
+    locked). A cache that cannot be written is left as it is (None)."""
+    if limit is None:
+        return None
+    try:
+        return prune(root, Rule(max_size=limit))
+    except OSError:
+        return None
