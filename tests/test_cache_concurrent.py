@@ -70,7 +70,7 @@ def test_a_blob_pruned_before_its_key_names_it_is_written_again(tmp_path: Path) 
     cache = LayerCache(root=tmp_path / "oci")
     blob = write_blob(cache.blobs, Compression.GZIP, filler(b"layer"))
     time.sleep(0.01)
-    assert [e.name for e in prune(tmp_path, Rule(max_size=0)).removed] == [
+    assert [r.entry.name for r in prune(tmp_path, Rule(max_size=0)).removed] == [
         f"blob {blob.descriptor.digest.removeprefix('sha256:')}"
     ]
     assert not cache.keep("0" * 64, blob, tmp_path / "layout")  # the caller writes it again

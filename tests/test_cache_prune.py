@@ -11,7 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from imagekit.cache import Area, Rule, prune, scan, shared
+from imagekit.build.pipeline import build_project
+from imagekit.cache import (
+    Area,
+    CacheError,
+    Entry,
+    Removed,
+    Rule,
+    prune,
+    prune_to_limit,
+    scan,
+    shared,
+)
 from imagekit.cache.lock import lock_path
 
 DAY = 86400.0
@@ -68,8 +79,9 @@ def layer(root: Path, key: str, digest: str, days_ago: float) -> Path:
     return record
 
 
-def _names(entries: tuple[object, ...]) -> list[str]:
-    return [f"{e.area.value}:{e.name}" for e in entries]  # type: ignore[attr-defined]
+def _names(entries: tuple[Entry | Removed, ...]) -> list[str]:
+    chosen = [e.entry if isinstance(e, Removed) else e for e in entries]
+    return [f"{e.area.value}:{e.name}" for e in chosen]
 
 
 def test_scan_groups_each_area_into_the_entries_builds_use(tmp_path: Path) -> None:
@@ -130,8 +142,10 @@ def test_a_blob_goes_with_the_last_key_naming_it(tmp_path: Path) -> None:
     first = layer(tmp_path, "a", digest, 9)
     second = layer(tmp_path, "b", digest, 8)
     path = tmp_path / "oci" / "blobs" / "sha256" / digest
+    first_size, second_size = first.stat().st_size, second.stat().st_size
     one = prune(tmp_path, Rule(max_size=0, older_than=None), now=NOW)
     assert _names(one.removed) == [f"layers:{first.stem}", f"layers:{second.stem}"]
+    assert [r.freed for r in one.removed] == [first_size, second_size + 10 * KIB]
     assert not path.exists()
     assert one.freed == one.before
 
@@ -216,3 +230,25 @@ def test_a_missing_cache_is_empty(tmp_path: Path) -> None:
 def test_every_area_has_a_folder_and_a_scanner(tmp_path: Path, area: Area) -> None:
     (tmp_path / area.folder).mkdir()
     assert scan(tmp_path, (area,)).entries == ()
+
+
+def test_after_a_build_the_cache_is_pruned_to_the_limit_only_when_one_is_set(
+    tmp_path: Path,
+) -> None:
+    old = wheel(tmp_path, "old", 30)
+    wheel(tmp_path, "new", 1)
+    assert prune_to_limit(tmp_path, None) is None
+    pruned = prune_to_limit(tmp_path, 15 * KIB)
+    assert pruned is not None
+    assert _names(pruned.removed) == [f"wheels:{old}"]
+    again = prune_to_limit(tmp_path, 15 * KIB)  # under the limit: nothing to do
+    assert again is not None
+    assert again.removed == ()
+
+
+def test_a_build_with_a_limit_that_is_no_size_stops_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMAGEKIT_CACHE_MAX_SIZE", "20 gigs")
+    with pytest.raises(CacheError, match=r"^\$IMAGEKIT_CACHE_MAX_SIZE: '20 gigs' is not a size"):
+        build_project(tmp_path / "no-project", progress=lambda _: None)

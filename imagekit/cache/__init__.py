@@ -3,7 +3,7 @@ pruning them under a size limit, least recently used first."""
 
 from imagekit.cache.areas import Area, Entry, Scan, scan
 from imagekit.cache.lock import shared, touch, using
-from imagekit.cache.prune import Pruned, Rule, prune, prune_to_limit
+from imagekit.cache.prune import Pruned, Removed, Rule, prune, prune_to_limit
 from imagekit.cache.sizes import (
     MAX_SIZE_VARIABLE,
     CacheError,
@@ -19,6 +19,7 @@ __all__ = [
     "CacheError",
     "Entry",
     "Pruned",
+    "Removed",
     "Rule",
     "Scan",
     "configured_limit",

@@ -32,8 +32,14 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Removed:
+    entry: Entry
+    freed: int  # its bytes, its blob's too when it was the last entry naming it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Pruned:
-    removed: tuple[Entry, ...]
+    removed: tuple[Removed, ...]
     freed: int
     in_use: tuple[Entry, ...]  # wanted gone, but a build holds them (or used them since)
     failed: tuple[Entry, ...]  # could not be removed (permissions): left as they were
@@ -52,7 +58,7 @@ class Pruned:
             "bytes_before": self.before,
             "bytes_after": self.after,
             "bytes_freed": self.freed,
-            "removed": [_entry_dict(e) for e in self.removed],
+            "removed": [{**_entry_dict(r.entry), "bytes_freed": r.freed} for r in self.removed],
             "in_use": [_entry_dict(e) for e in self.in_use],
             "failed": [_entry_dict(e) for e in self.failed],
             "foreign": [str(p) for p in self.foreign],
@@ -61,8 +67,7 @@ class Pruned:
 
 
 def _entry_dict(entry: Entry) -> dict[str, object]:
-    return {"area": entry.area.value, "name": entry.name, "bytes": entry.size + entry.blob_size,
-            "last_used": entry.last_used}  # fmt: skip
+    return {"area": entry.area.value, "name": entry.name, "last_used": entry.last_used}
 
 
 def prune(root: Path, rule: Rule, *, now: float | None = None) -> Pruned:
@@ -78,7 +83,7 @@ class _Pruner:
         self.found, self.rule, self.now, self.scanned = found, rule, now, scanned
         self.total = found.total()
         self.refs = Counter(e.blob for e in found.entries if e.blob is not None)
-        self.removed: list[Entry] = []
+        self.removed: list[Removed] = []
         self.in_use: list[Entry] = []
         self.failed: list[Entry] = []
         self.freed = 0
@@ -121,7 +126,7 @@ class _Pruner:
                 if entry.blob is None or blob_goes:
                     held.discard()
         freed = entry.size + (entry.blob_size if blob_goes else 0)
-        self.removed.append(entry)
+        self.removed.append(Removed(entry=entry, freed=freed))
         self.freed += freed
         self.total -= freed
 

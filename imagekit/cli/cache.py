@@ -168,8 +168,9 @@ def _print_pruned(result: Pruned) -> None:
     from imagekit.cache import format_size
 
     verb = "would remove" if result.rule.dry_run else "removed"
-    for entry in result.removed:
-        out(f"{verb} {entry.area.value} {entry.name} ({_entry_size(entry)}, {_used(entry)})")
+    for gone in result.removed:
+        entry = gone.entry
+        out(f"{verb} {entry.area.value} {entry.name} ({format_size(gone.freed)}, {_used(entry)})")
     for entry in result.in_use:
         out(f"kept {entry.area.value} {entry.name}: in use by a running build")
     for entry in result.failed:
@@ -180,12 +181,6 @@ def _print_pruned(result: Pruned) -> None:
     out(f"{verb} {len(result.removed)} entries, {freed} {format_size(result.freed)}; "
         f"cache {before} -> {after} (limit {limit})")  # fmt: skip
     _print_foreign(result.foreign, result.foreign_size)
-
-
-def _entry_size(entry: Entry) -> str:
-    from imagekit.cache import format_size
-
-    return format_size(entry.size + entry.blob_size)
 
 
 def _used(entry: Entry) -> str:
