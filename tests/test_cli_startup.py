@@ -38,7 +38,7 @@ COMMANDS = (
     *("init", "check", "plan", "render", "build", "inventory", "bake", "push", "pull", "attach"),
     "sbom",
     *("scan", "licenses", "probe", "compat", "diff", "verify", "update", "base list"),
-    *("base build", "conflicts lock", "conflicts deploy"),
+    *("base build", "conflicts lock", "conflicts deploy", "cache ls", "cache prune"),
 )
 runner = CliRunner()
 

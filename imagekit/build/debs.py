@@ -3,6 +3,8 @@
 The suite's `InRelease` needs a good signature from a key in Debian's archive keyring (`gpgv`);
 its SHA256 list vouches for each `Packages` index, which vouches for each `.deb`. Both are cached
 by hash (`<cache>/sha256/<hash>/<filename>`); `InRelease` is fetched each time, to be current.
+An entry is held shared (`imagekit.cache.lock`) and marked used while a build reads or links it,
+so `imagekit cache prune` never removes it underneath.
 Dependencies are not resolved: the spec pins every package; `fetch_debs` checks that each
 dependency is pinned too or already in the base image.
 """
@@ -22,6 +24,7 @@ from dataclasses import dataclass, replace
 from functools import cmp_to_key
 from pathlib import Path, PurePosixPath
 
+from imagekit.cache.lock import using
 from imagekit.cachedir import cache_root
 from imagekit.errors import ImagekitError
 from imagekit.fsio import staged_file
@@ -271,8 +274,10 @@ def _index_text(
             by_hash = release.get("Acquire-By-Hash") == "yes"
             url = f"{base}/{component}/binary-{arch}/by-hash/SHA256/{digest}"
             url = url if by_hash else f"{base}/{path}"
-            blob = _cached(url, f"Packages{suffix}", digest=digest, size=size, cache=cache)
-            return decompress(blob.read_bytes()).decode("utf-8")
+            with using(cache, digest, cache / "sha256" / digest):  # not pruned while read
+                blob = _cached(url, f"Packages{suffix}", digest=digest, size=size, cache=cache)
+                data = blob.read_bytes()
+            return decompress(data).decode("utf-8")
     components = release.get("Components", "none listed")
     raise DebError(f"{base} has no Packages index for {component}/{arch} (has: {components})")
 
@@ -308,18 +313,24 @@ def _stage(package: DebPackage, mirror: str, cache: Path, staging: Path) -> Fetc
     path, pin = PurePosixPath(package.filename), f"{package.name}={package.version}"
     if path.is_absolute() or ".." in path.parts or path.suffix != ".deb":
         return f"{pin}: the index gives the unsafe file name {package.filename!r}"
+    entry = cache / "sha256" / package.sha256
     try:
-        blob = _cached(f"{mirror}/{path}", path.name, digest=package.sha256, size=package.size,
-                       cache=cache)  # fmt: skip
+        with using(cache, package.sha256, entry):  # not pruned until linked into `staging`
+            blob = _cached(f"{mirror}/{path}", path.name, digest=package.sha256,
+                           size=package.size, cache=cache)  # fmt: skip
+            _link_or_copy(blob, staging / path.name)
     except DebError as e:
         return f"{pin}: {e}"
-    try:
-        os.link(blob, staging / path.name)  # costs nothing for a large CUDA .deb
-    except OSError:  # across file systems
-        shutil.copyfile(blob, staging / path.name)
     return FetchedDeb(name=package.name, version=package.version, filename=path.name,
                       architecture=package.architecture, path=staging / path.name,
                       sha256=package.sha256)  # fmt: skip
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)  # costs nothing for a large CUDA .deb
+    except OSError:  # across file systems
+        shutil.copyfile(source, target)
 
 
 def _cached(url: str, filename: str, *, digest: str, size: int, cache: Path) -> Path:

@@ -11,6 +11,8 @@ from imagekit import __version__
 from imagekit.build.backends import BackendKind, BuildResult, Outputs, Progress, get_backend
 from imagekit.build.context import assemble
 from imagekit.build.provenance import BuildRun, write_provenance
+from imagekit.cache import configured_limit, format_size, prune_to_limit
+from imagekit.cachedir import cache_root
 from imagekit.errors import Finding, FindingsError
 from imagekit.fsio import write_json, write_text
 from imagekit.gpu import CompatReport
@@ -62,7 +64,10 @@ def build_project(
     `InputError` (the fleet file), `IncompatibleError` (no pool of the fleet runs it),
     `DaemonUnavailableError`, `WheelhouseError`,
     `ContextError`, `BuildError` or `OciError`; on any of them no image is tagged.
+    With $IMAGEKIT_CACHE_MAX_SIZE set, the caches are pruned to it once the build is done
+    (`CacheError` before any work when it holds no size).
     """
+    limit = configured_limit()
     # Before any engine runs: the verdict `imagekit check` gives, deployment, fleet and licence
     # policy included; a model they refuse is never built or tagged.
     checked = prepare(
@@ -98,6 +103,7 @@ def build_project(
         finished=datetime.datetime.now(datetime.UTC),
     )
     provenance = write_provenance(plan, run, wheels, out_dir, sbom=sbom)
+    _prune_caches(limit, progress)
     return BuildOutcome(
         plan=plan,
         result=result,
@@ -107,6 +113,16 @@ def build_project(
         sbom=sbom,
         provenance=provenance,
     )
+
+
+def _prune_caches(limit: int | None, progress: Progress) -> None:
+    """The caches pruned to `limit` (least recently used first), said when anything went."""
+    pruned = prune_to_limit(cache_root(), limit)
+    if pruned is not None and pruned.removed:
+        progress(
+            f"cache: removed {len(pruned.removed)} least recently used entries, "
+            f"{format_size(pruned.freed)}, to stay under {format_size(limit or 0)}"
+        )
 
 
 def document_image(

@@ -5,6 +5,10 @@ content-addressed cache (`<cache>/sha256/<hash>/<filename>`) or downloads it wit
 own pip, so pip's configuration (index URLs, find-links, certificates, proxies) applies,
 verifies its sha256 against the lock, and copies it into a wheelhouse directory that a build
 context (or the OCI assembler) installs from with `--no-index`.
+
+A wheel's cache entry (`<cache>/sha256/<hash>/`) is held shared (`imagekit.cache.lock`) from the
+lookup until the wheel is linked into the wheelhouse, and marked used (the folder's mtime: the
+wheel file keeps its fixed one), so `imagekit cache prune` never removes it in between.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +28,7 @@ from packaging.utils import NormalizedName, parse_wheel_filename
 from packaging.version import Version
 
 from imagekit import progress
+from imagekit.cache.lock import using
 from imagekit.cachedir import wheel_cache
 from imagekit.errors import ImagekitError
 from imagekit.fsio import copy_file
@@ -98,15 +104,29 @@ def _fetch_one(
     """The request's wheel in `staging` (from the cache or pip), or a problem to report; its
     size counted on `shown`."""
     try:
-        cached = _from_cache(request, target, cache)
-        if cached is None:
-            workdir = Path(tempfile.mkdtemp(dir=staging, prefix=f"{request.name}-"))
-            cached = _download(request, target, workdir, cache)
-        staged = _stage(request, cached, staging)
+        with ExitStack() as held:
+            for digest in sorted(request.sha256):
+                if (cache / "sha256" / digest).is_dir():  # most hashes are other platforms'
+                    held.enter_context(using(cache, digest, cache / "sha256" / digest))
+            cached = _from_cache(request, target, cache) or _fetch(
+                request, target, staging, cache, held
+            )
+            staged = _stage(request, cached, staging)
         shown.advance(staged.path.stat().st_size)
         return staged
     except WheelhouseError as e:
         return str(e)
+
+
+def _fetch(
+    request: PinnedPackage, target: Target, staging: Path, cache: Path, held: ExitStack
+) -> FetchedWheel:
+    """The request's wheel downloaded, verified and stored in the cache, its entry held in
+    `held` until the caller has linked it."""
+    workdir = Path(tempfile.mkdtemp(dir=staging, prefix=f"{request.name}-"))
+    wheel = _download(request, target, workdir)
+    held.enter_context(using(cache, wheel.sha256, cache / "sha256" / wheel.sha256))
+    return _fetched(request, _store(wheel.path, wheel.sha256, cache), wheel.sha256)
 
 
 def _stage(request: PinnedPackage, cached: FetchedWheel, staging: Path) -> FetchedWheel:
@@ -160,9 +180,8 @@ def _fetched(request: PinnedPackage, path: Path, digest: str) -> FetchedWheel:
     )
 
 
-def _download(request: PinnedPackage, target: Target, workdir: Path, cache: Path) -> FetchedWheel:
-    """Download the request's wheel with pip into the empty `workdir`, verify it, and store
-    it in the cache.
+def _download(request: PinnedPackage, target: Target, workdir: Path) -> FetchedWheel:
+    """Download the request's wheel with pip into the empty `workdir` and verify it.
 
     Raises `WheelhouseError` when no wheel fits the target, the hash does not match, or pip
     fails otherwise.
@@ -178,7 +197,7 @@ def _download(request: PinnedPackage, target: Target, workdir: Path, cache: Path
     digest = sha256_file(wheels[0])
     if digest not in request.sha256:
         raise WheelhouseError([_mismatch(request, wheels[0].name, digest)])
-    return _fetched(request, _store(wheels[0], digest, cache), digest)
+    return _fetched(request, wheels[0], digest)
 
 
 def _check_locked_files(request: PinnedPackage, target: Target) -> None:

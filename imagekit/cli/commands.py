@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "probe": ("gpu", "probe"),
     "compat": ("gpu", "compat"),
     "base": ("base", "app"),
+    "cache": ("cache", "app"),
     "diff": ("diff", "diff"),
     "verify": ("verify", "verify"),
     "update": ("update", "update"),

@@ -229,8 +229,15 @@ class MetadataSource:
         return None
 
     def _from_wheel_cache(self, pkg: LockedPackage, target: Target) -> WheelMetadata | None:
+        """The METADATA of the cached wheel, read while its entry is held against a prune
+        (`imagekit cache prune`; the lock module is imported when a wheel is read)."""
+        from imagekit.cache.lock import using  # noqa: PLC0415 - see the docstring
+
         for wheel in self._entries(pkg, target, self.cache / "sha256", ""):
-            data = read_wheel_member(wheel)
+            with using(self.cache, wheel.parent.name, wheel.parent):
+                if not wheel.is_file():
+                    continue  # pruned since it was listed
+                data = read_wheel_member(wheel)
             return self._store(data, wheel.parent.name, wheel.name, pkg)
         return None
 

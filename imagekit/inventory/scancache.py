@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from imagekit import __version__
+from imagekit.cache.lock import touch
 from imagekit.cachedir import cache_root
 from imagekit.fsio import write_bytes
 from imagekit.inventory.layers import Entry, EntryKind, LayerScan
@@ -61,13 +62,16 @@ class ScanCache:
     def get(self, digest: str, rule: str) -> CachedScan | None:
         """The scan stored for the blob `digest` under the keep rule named `rule`, or None
         (none, or not readable exactly)."""
+        path = self._path(digest, rule)
         try:
-            data = json.loads(gzip.decompress(self._path(digest, rule).read_bytes()))
+            data = json.loads(gzip.decompress(path.read_bytes()))
             if (data["revision"], data["blob"], data["rule"]) != (SCAN_REVISION, digest, rule):
                 return None
-            return _cached(data)
+            cached = _cached(data)
         except (OSError, EOFError, zlib.error, ValueError, KeyError, TypeError, IndexError):
             return None
+        touch(path)  # its last use, for `imagekit cache prune`
+        return cached
 
     def put(self, digest: str, rule: str, scan: LayerScan, *, unpacked: int, kept: int) -> None:
         """Store the scan of the blob `digest` (read whole and matched) under the keep rule

@@ -9,6 +9,7 @@ optional. The same plan and context give the same manifest digest, which is the 
 from __future__ import annotations
 
 import shutil
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar, Self
@@ -36,6 +37,7 @@ from imagekit.build.oci import (
     base_facts,
     default_cache_root,
     ensure_base,
+    hold_bases,
     load_into_daemon,
     write_archive,
 )
@@ -69,6 +71,7 @@ class OciBackend:
         self.cache = LayerCache(root=self.cache_root / "oci", enabled=not no_cache)
         self.compression = compression
         self.base: OciBase | None = None
+        self._held = ExitStack()  # the base layouts in use, not pruned until `close`
 
     @classmethod
     def open(cls, *, no_cache: bool, outputs: Outputs) -> Self:
@@ -91,12 +94,15 @@ class OciBackend:
         return ""
 
     def close(self) -> None:
-        """Release the daemon connection, if `--load` opened one."""
+        """Release the base layouts' locks, and the daemon connection if `--load` opened one."""
+        self._held.close()
         if self.client is not None:
             self.client.close()
 
     def ensure_base(self, base: BaseImage, progress: Progress) -> str:
         """Build or reuse the base's layout; its manifest digest. Raises `OciError`."""
+        self._held.close()
+        self._held = hold_bases(base, self.cache_root)
         with progress_step(f"base {base.name} (unpacked)"):  # its layer's bytes, if built
             self.base = ensure_base(
                 base, cache_root=self.cache_root, log=progress, compression=self.compression

@@ -7,7 +7,7 @@ as an OCI image layout (`layout`) and, if asked, a docker-archive loaded into a 
 """
 
 from imagekit.build.oci.assemble import ModelBuild, assemble_image
-from imagekit.build.oci.base import OciBase, ensure_base
+from imagekit.build.oci.base import OciBase, ensure_base, hold_bases
 from imagekit.build.oci.cache import LayerCache, default_cache_root
 from imagekit.build.oci.rootfs import BaseFacts, base_facts
 from imagekit.build.oci.wheels import UnsafeWheelError, check_wheel, layer_tree
@@ -37,6 +37,7 @@ __all__ = [
     "check_wheel",
     "default_cache_root",
     "ensure_base",
+    "hold_bases",
     "layer_tree",
     "load_into_daemon",
     "read_archive",

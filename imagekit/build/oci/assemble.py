@@ -35,6 +35,7 @@ from imagekit.plan.model import PLAN_PATH_IN_IMAGE, BuildPlan, Layer, LayerKind
 from imagekit.workdir import owned_dir, write_problem
 
 Progress = Callable[[str], None]
+_WRITES = 3  # times a layer is written when a prune removes its blob before it is named
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -159,23 +160,31 @@ def _layer(build: ModelBuild, step: _Step, layout: Path, work: Path, stack: Exit
     key = None
     if step.key is not None:
         key = layer_key({**step.key, "epoch": build.epoch, "compression": build.compression})
-        cached = build.cache.get(key)
+        cached = build.cache.reuse(key, layout)
         if cached is not None:
             build.progress(f"layer {step.name}: reused {cached.descriptor.digest[:19]}")
-            link_blob(
-                build.cache.blobs / cached.descriptor.digest[7:], layout, cached.descriptor.digest
-            )
             return cached
     build.progress(f"layer {step.name}: writing")
     tree = step.make(work, stack)
-    blobs = build.cache.blobs if key is not None else layout / "blobs" / "sha256"
-    with progress.step(f"layer {step.name} (unpacked)"):
-        blob = write_layer(tree, blobs, mtime=build.epoch, compression=build.compression)
-    if key is not None:
-        build.cache.put(key, blob)
-        link_blob(blobs / blob.descriptor.digest[7:], layout, blob.descriptor.digest)
+    blob = _write(build, step, tree, layout, key)
     build.progress(f"layer {step.name}: {blob.descriptor.digest[:19]}")
     return blob
+
+
+def _write(build: ModelBuild, step: _Step, tree: Tree, layout: Path, key: str | None) -> LayerBlob:
+    """The layer written into the layout, or into the layer cache (named by `key`) and linked
+    from there. A prune may remove a cached blob before its key names it: it is written again."""
+    blobs = build.cache.blobs if key is not None else layout / "blobs" / "sha256"
+    for _ in range(_WRITES):
+        with progress.step(f"layer {step.name} (unpacked)"):
+            blob = write_layer(tree, blobs, mtime=build.epoch, compression=build.compression)
+        if key is None or build.cache.keep(key, blob, layout):
+            return blob
+    raise OciError(
+        f"{build.cache.blobs}: the layer {step.name} was removed from the cache {_WRITES} times "
+        "as it was written; run `imagekit cache prune` with a larger --max-size, or raise "
+        "$IMAGEKIT_CACHE_MAX_SIZE"
+    )
 
 
 def _config(build: ModelBuild, layers: list[LayerBlob], history: list[History]) -> ImageConfig:

@@ -31,6 +31,7 @@ from imagekit.build.bases.recipe import (
 )
 from imagekit.build.oci.wheels import layer_tree
 from imagekit.build.wheelhouse import fetch_wheels
+from imagekit.cache.lock import using
 from imagekit.daemon import DaemonUnavailableError, docker_client
 from imagekit.image.archive import save_from_daemon
 from imagekit.image.config import History, ImageConfig, rfc3339
@@ -143,6 +144,22 @@ class OciBaseBuilder:
             raise OciError(write_problem(layout, f"the base {base.name}", e)) from e
         self.log(f"{base.name}: built {layout}")
         return OciBase(layout=layout, image=read_layout(layout, base.local_tag))
+
+
+def hold_bases(base: BaseImage, cache_root: Path) -> ExitStack:
+    """Shared locks (`imagekit.cache.lock`) on the layouts of `base` and its parents, each
+    marked used, held until the returned stack is closed: `imagekit cache prune` removes none
+    of them while a build reads them. Raises `OSError` only for a lock it cannot make."""
+    bases, stack = cache_root / "bases", ExitStack()
+    chain: BaseImage | None = base
+    try:
+        while chain is not None:
+            stack.enter_context(using(bases, chain.recipe_hash, bases / chain.recipe_hash))
+            chain = chain.parent
+    except BaseException:
+        stack.close()
+        raise
+    return stack
 
 
 def ensure_base(

@@ -4,6 +4,11 @@ A layer's key is the sha256 of everything that decides its bytes (the builder re
 epoch, the compression, the plan layer and the exact wheels or files it holds); its blob lives
 in `<cache>/blobs/sha256/` and `<cache>/layers/<key>.json` names it. A build links the blob
 into its layout. An entry whose blob is gone or has another size is ignored.
+
+A build holds the blob's lock (`imagekit.cache.lock`, named by the blob's digest) shared from
+reading the key until the blob is linked into its layout, and from naming a new blob until it
+is linked, so `imagekit cache prune` never removes a blob between the two; reading a key marks it
+used (its mtime), which is the recency prune goes by.
 """
 
 from __future__ import annotations
@@ -14,11 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
+from imagekit.cache.lock import using
+from imagekit.cachedir import cache_root
 from imagekit.fsio import write_text
 from imagekit.image.compress import GZIP_LEVEL, ZSTD_LEVEL, ZSTD_MODE
 from imagekit.image.digest import parse_digest
+from imagekit.image.layout import link_blob
 from imagekit.image.model import Descriptor, LayerBlob, canonical_json
 
 # Bumped whenever the OCI assembler changes what a layer holds, so older layers are not reused.
@@ -26,8 +32,8 @@ BUILDER_REVISION = "1"
 
 
 def default_cache_root() -> Path:
-    """`<user cache dir>/imagekit`: bases/, oci/ (layers), facts/."""
-    return Path(platformdirs.user_cache_dir("imagekit"))
+    """`<user cache dir>/imagekit`: bases/, oci/ (layers), facts/ (`cachedir.cache_root`)."""
+    return cache_root()
 
 
 def layer_key(inputs: dict[str, Any]) -> str:
@@ -45,11 +51,39 @@ class LayerCache:
     def blobs(self) -> Path:
         return self.root / "blobs" / "sha256"
 
+    def _record(self, key: str) -> Path:
+        return self.root / "layers" / f"{key}.json"
+
+    def reuse(self, key: str, layout: Path) -> LayerBlob | None:
+        """The cached layer of `key`, its blob linked into `layout` and the key marked used;
+        None on a miss (also when a prune removed it meanwhile). Raises `OSError`."""
+        blob = self.get(key)
+        if blob is None:
+            return None
+        digest = blob.descriptor.digest
+        with using(self.root, digest.removeprefix("sha256:"), self._record(key)):
+            if self.get(key) != blob:
+                return None
+            link_blob(self.blobs / digest.removeprefix("sha256:"), layout, digest)
+        return blob
+
+    def keep(self, key: str, blob: LayerBlob, layout: Path) -> bool:
+        """Name the blob just written into `blobs` by `key` and link it into `layout`; False
+        when a prune removed it before it was named (write it again). Raises `OSError`."""
+        digest = blob.descriptor.digest
+        hexdigest = digest.removeprefix("sha256:")
+        with using(self.root, hexdigest, self._record(key)):
+            if not (self.blobs / hexdigest).is_file():
+                return False
+            self.put(key, blob)
+            link_blob(self.blobs / hexdigest, layout, digest)
+        return True
+
     def get(self, key: str) -> LayerBlob | None:
         if not self.enabled:
             return None
         try:
-            d = json.loads((self.root / "layers" / f"{key}.json").read_text(encoding="utf-8"))
+            d = json.loads(self._record(key).read_text(encoding="utf-8"))
             blob = LayerBlob(
                 descriptor=Descriptor.from_dict(d["descriptor"], key),
                 diff_id=parse_digest(d["diff_id"], key),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from imagekit.cache.lock import touch
 from imagekit.errors import InputError
 from imagekit.fsio import write_text
 from imagekit.image.compress import open_layer
@@ -130,6 +131,7 @@ def base_facts(layout: Path, image: Image, cache: Path) -> BaseFacts:
     try:
         data = load_json(path.read_bytes(), path)
         if data.get("revision") == FACTS_REVISION:
+            touch(path)  # the recency `imagekit cache prune` goes by
             return BaseFacts.from_dict(data)
     except (OSError, InputError, KeyError, AttributeError):
         pass  # absent or unreadable: read the layers again
