@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import docker.errors
-
 from imagekit.errors import ImagekitError
 
 if TYPE_CHECKING:
@@ -129,12 +127,12 @@ def build_image(
     Each output line goes to `log`. Raises `DockerBuildError` with the last output lines when
     a step fails, or when the daemon refuses the build or goes away during it.
     """
-    from docker.errors import DockerException  # noqa: PLC0415 - see docker_host
+    from docker.errors import APIError, DockerException  # noqa: PLC0415 - see docker_host
 
     stages: list[str] = []
     try:
         return _stream_build(client, context, log, options, stages)
-    except docker.errors.APIError as e:
+    except APIError as e:
         raise DockerBuildError(f"the Docker engine refused the build: {e.explanation}") from e
     except DockerException as e:
         raise DockerBuildError(f"lost the Docker engine during the build: {e}") from e

@@ -13,6 +13,8 @@ word like "GPL" or "same as Perl" is never turned into an id.
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -115,7 +117,29 @@ class TextMatch:
 
 def match_text(text: str) -> TextMatch:
     """The SPDX licences whose text or notice appears in `text` (no minimum coverage: a copyright
-    file is mostly names and years, and every region found is a whole licence match)."""
+    file is mostly names and years, and every region found is a whole licence match); each
+    text's answer is kept in the scan cache, by the text and the matcher's version."""
+    from imagekit.inventory.scancache import ScanCache  # noqa: PLC0415
+
+    scans, what = ScanCache.default(), f"licence matches, licenseclassifier {_matcher_version()}"
+    stored = scans.remembered(what, text.encode("utf-8", "surrogatepass"))
+    if isinstance(stored, dict):
+        ids, coverage = stored.get("ids"), stored.get("coverage")
+        strings = isinstance(ids, list) and all(isinstance(i, str) for i in ids)
+        if strings and isinstance(ids, list) and isinstance(coverage, float | int):
+            return TextMatch(ids=tuple(ids), coverage=float(coverage))
+    found = _match_text(text)
+    value = {"ids": list(found.ids), "coverage": found.coverage}
+    scans.remember(what, text.encode("utf-8", "surrogatepass"), value)
+    return found
+
+
+@functools.cache
+def _matcher_version() -> str:
+    return importlib.metadata.version("licenseclassifier")
+
+
+def _match_text(text: str) -> TextMatch:
     # Lazy: the matcher's compiled templates load on first use (tests/test_cli_startup.py).
     from licenseclassifier import identify_license  # noqa: PLC0415
 

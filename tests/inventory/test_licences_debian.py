@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from _inventory_helpers import DATA, file, layer, symlink, view_of
 
+from imagekit.inventory import licences
 from imagekit.inventory.dpkg import read_debs
-from imagekit.inventory.licences import match_text, spdx
+from imagekit.inventory.licences import TextMatch, match_text, spdx
 from imagekit.inventory.model import DebPackage
 from imagekit.sbom.components import deb_component
 
@@ -105,3 +109,25 @@ def test_an_unrecognised_reference_lowers_the_confidence() -> None:
     text = "See /usr/share/common-licenses/LGPL-3 and /usr/share/common-licenses/GFDL-1.2.\n"
     deb = _debs({"foo": text}, common)["foo"]
     assert (deb.licenses, deb.license_confidence) == (("LGPL-3.0",), 0.5)
+
+
+def test_a_texts_matches_are_kept_and_a_damaged_entry_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    text = _real("libc6")
+    first = match_text(text)
+    kept = list((tmp_path / "imagekit" / "scans").iterdir())
+    assert len(kept) == 1
+
+    def matcher(_: str) -> TextMatch:
+        raise AssertionError("the kept answer was not used")
+
+    monkeypatch.setattr(licences, "_match_text", matcher)
+    assert match_text(text) == first
+    kept[0].write_bytes(b"garbage")
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert match_text(text) == first  # made again, and kept again
+    match_text(text + "\n")  # another text is another entry
+    assert len(list((tmp_path / "imagekit" / "scans").iterdir())) == 2
