@@ -104,14 +104,18 @@ def naive_docker_build(project: Path, scratch: Path) -> tuple[Run, int]:
     (context / "wheels").mkdir(parents=True)
     for wheel in (scratch / "imagekit-context").glob("wheels/*/*.whl"):
         shutil.copy(wheel, context / "wheels" / wheel.name)
+    # The base's venv has no pip (images carry none): pip runs from its own wheel, as
+    # imagekit's Dockerfile runs it, and is not left in the image.
+    pip = prepared.plan.build_tools[0].filenames[0]
+    shutil.copy(scratch / "imagekit-context" / "tools" / pip, context / pip)
     shutil.copy(project / prepared.project.spec.lockfile, context / "requirements.lock")
     shutil.copytree(project / "src", context / "src")
     venv = prepared.plan.base.venv
     (context / "Dockerfile").write_text(
         f"FROM {BASE_TAG}\n"
-        "COPY wheels /wheels\nCOPY requirements.lock /requirements.lock\n"
-        f"RUN {venv}/bin/pip install --no-index --find-links /wheels -r /requirements.lock "
-        "&& rm -rf /wheels\n"
+        f"COPY wheels /wheels\nCOPY requirements.lock /requirements.lock\nCOPY {pip} /{pip}\n"
+        f"RUN {venv}/bin/python /{pip}/pip install --no-index --find-links /wheels "
+        f"-r /requirements.lock && rm -rf /wheels /{pip}\n"
         "COPY src /app/src\n"
     )
     timed = run(["docker", "build", "--no-cache", "-q", "-t", NAIVE_TAG, str(context)])
