@@ -115,8 +115,9 @@ class BuildahBackend:
         if self._given_storage is not None:
             return self._given_storage
         if self._temp_storage is None:
-            (self.cache_root / "buildah").mkdir(parents=True, exist_ok=True)
-            made = tempfile.mkdtemp(prefix="storage-", dir=self.cache_root / "buildah")
+            # A dot-name: a build's own work, which `imagekit cache` neither lists nor prunes.
+            (self.cache_root / ".buildah").mkdir(parents=True, exist_ok=True)
+            made = tempfile.mkdtemp(prefix="storage-", dir=self.cache_root / ".buildah")
             self._temp_storage = Path(made)
         return self._temp_storage
 
