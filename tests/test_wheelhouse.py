@@ -11,6 +11,7 @@ from packaging.tags import Tag
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from imagekit.build import wheelhouse
 from imagekit.build.wheelhouse import (
     FetchedWheel,
     WheelhouseError,
@@ -162,6 +163,35 @@ def test_a_corrupted_cache_entry_is_dropped_and_fetched_again(tmp_path: Path) ->
     (cache / "sha256" / digest / "tiny-1.0-py3-none-any.whl").write_bytes(b"tampered")
     with pytest.raises(WheelhouseError, match=r"^tiny==1\.0: no wheel for cp311 linux/amd64"):
         fetch_wheels([request("tiny", "1.0", digest)], AMD64, tmp_path / "wh", cache)
+    assert not (cache / "sha256" / digest).exists()
+
+
+@pytest.mark.usefixtures("offline")
+def test_a_verified_wheel_is_not_hashed_again_until_its_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    digest = seed_cache(cache, "tiny-1.0-py3-none-any.whl")
+    wheel = cache / "sha256" / digest / "tiny-1.0-py3-none-any.whl"
+    hashed: list[Path] = []
+    real = wheelhouse.sha256_file
+
+    def counting(path: Path) -> str:
+        hashed.append(path)
+        return real(path)
+
+    monkeypatch.setattr(wheelhouse, "sha256_file", counting)
+    for n in range(3):
+        fetch_wheels([request("tiny", "1.0", digest)], AMD64, tmp_path / f"wh{n}", cache)
+    assert hashed == [wheel]  # once; the two builds after it read the stamp
+    # Rewritten in place with other bytes of the same size: its mtime moves, so it is hashed,
+    # found wrong, dropped and (offline) missing.
+    size = wheel.stat().st_size
+    wheel.unlink()
+    wheel.write_bytes(b"x" * size)
+    with pytest.raises(WheelhouseError, match=r"^tiny==1\.0: no wheel for cp311 linux/amd64"):
+        fetch_wheels([request("tiny", "1.0", digest)], AMD64, tmp_path / "wh-bad", cache)
+    assert hashed == [wheel, wheel]
     assert not (cache / "sha256" / digest).exists()
 
 

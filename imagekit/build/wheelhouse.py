@@ -13,6 +13,7 @@ wheel file keeps its fixed one), so `imagekit cache prune` never removes it in b
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -31,7 +32,7 @@ from imagekit import progress
 from imagekit.cache.lock import using
 from imagekit.cachedir import wheel_cache
 from imagekit.errors import ImagekitError
-from imagekit.fsio import copy_file
+from imagekit.fsio import copy_file, write_text
 from imagekit.image.digest import sha256_file
 from imagekit.proc import Finished, run
 from imagekit.project.lockfile.interface import PinnedPackage
@@ -154,7 +155,8 @@ def _move_into(wheel: FetchedWheel, dest: Path) -> FetchedWheel:
 
 
 def _from_cache(request: PinnedPackage, target: Target, cache: Path) -> FetchedWheel | None:
-    """The best-ranked cached wheel with one of the request's hashes, re-verified; or None."""
+    """The best-ranked cached wheel with one of the request's hashes, verified (`_verified`);
+    or None."""
     found: list[tuple[int, Path, str]] = []
     for digest in sorted(request.sha256):
         for path in sorted((cache / "sha256" / digest).glob("*.whl")):
@@ -162,11 +164,35 @@ def _from_cache(request: PinnedPackage, target: Target, cache: Path) -> FetchedW
             if rank is not None and _wheel_is(path.name, request):
                 found.append((rank, path, digest))
     for _, path, digest in sorted(found):
-        if sha256_file(path) == digest:
+        if _verified(path, digest):
             return _fetched(request, path, digest)
         # A corrupted or tampered cache entry is dropped and fetched again.
         shutil.rmtree(path.parent, ignore_errors=True)
     return None
+
+
+def _verified(path: Path, digest: str) -> bool:
+    """`path` hashes to `digest`: hashed again only when the file changed since it last did.
+
+    A torch build's wheels are 3 GB; hashing them on every build was most of a rebuild. The
+    stamp beside the wheel (`.<wheel>.verified`) records its size, mtime and inode when it last
+    matched: a rewrite, a truncation or a replacement changes one of them. (Not its ctime: each
+    build hard-links the wheel into its context, which changes the ctime.)
+    """
+    stamp = path.with_name(f".{path.name}.verified")
+    try:
+        info = path.stat()
+    except OSError:
+        return False
+    mark = f"sha256:{digest} {info.st_size} {info.st_mtime_ns} {info.st_ino} {info.st_dev}\n"
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        if stamp.read_text(encoding="ascii") == mark:
+            return True
+    if sha256_file(path) != digest:
+        return False
+    with contextlib.suppress(OSError):
+        write_text(stamp, mark)
+    return True
 
 
 def _wheel_is(filename: str, request: PinnedPackage) -> bool:

@@ -103,6 +103,21 @@ def test_an_app_edit_changes_only_the_app_and_plan_layers(
     assert "layer python: reused" in "\n".join(lines)
 
 
+def test_a_rebuilds_sbom_is_the_sbom_made_from_scratch(first: BuildOutcome, tmp_path: Path) -> None:
+    # The rebuild's read-back takes the unchanged layers from their kept scans; `imagekit sbom`
+    # of the same layout reads every byte. Both must say the same, to the byte.
+    project = copy_project(EXAMPLE, tmp_path / "iris")
+    source = project / "src" / "iris_model" / "predict.py"
+    source.write_text(source.read_text() + "# edited again\n")
+    edited = build(project)
+    assert edited.sbom is not None
+    fresh = tmp_path / "fresh.cdx.json"
+    layout = project / ".imagekit" / "oci"
+    result = CliRunner().invoke(app, ["sbom", str(layout), "--reproducible", "-o", str(fresh)])
+    assert result.exit_code == 0, result.output
+    assert fresh.read_bytes() == edited.sbom.read_bytes()
+
+
 def test_an_interrupted_build_leaves_no_layout(oci_debian_base: OciBase, tmp_path: Path) -> None:
     project = copy_project(EXAMPLE, tmp_path / "iris")
 
