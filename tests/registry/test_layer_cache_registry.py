@@ -78,7 +78,7 @@ def _pushed(tmp_path: Path, repository: str, text: str) -> tuple[str, LayerBlob]
     return key, blob
 
 
-def _put_artifact(  # noqa: PLR0913, PLR0917  (each poisoned entry differs in one of them)
+def _put_artifact(  # noqa: PLR0917  (each poisoned entry differs in one of them)
     tmp_path: Path,
     repository: str,
     key: str,
@@ -198,7 +198,7 @@ def test_a_layer_of_another_size_is_refused(registry: str, tmp_path: Path) -> No
 
 def test_an_entry_of_another_artifact_type_is_refused(registry: str, tmp_path: Path) -> None:
     repository = _repository(registry)
-    key, blob = _pushed(tmp_path, repository, "four")
+    key, _ = _pushed(tmp_path, repository, "four")
     client = RegistryClient(cache_reference(repository), push=True)
     fetched = client.get_manifest(cache_tag(key))
     assert isinstance(fetched.parsed, Manifest)
