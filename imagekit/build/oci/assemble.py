@@ -199,7 +199,7 @@ def _layer(build: ModelBuild, step: _Step, layout: Path, work: Path, stack: Exit
     if step.key is not None:
         key = step_key(build, step.key)
         cached = build.cache.reuse(key, layout)
-        if cached is None and build.shared is not None and build.shared.take(key, build.cache):
+        if cached is None and _shared_has(build, key):
             cached = build.cache.reuse(key, layout)
         if cached is not None:
             build.progress(f"layer {step.name}: reused {cached.descriptor.digest[:19]}")
@@ -211,6 +211,12 @@ def _layer(build: ModelBuild, step: _Step, layout: Path, work: Path, stack: Exit
         build.shared.built(key, blob)
     build.progress(f"layer {step.name}: {blob.descriptor.digest[:19]}")
     return blob
+
+
+def _shared_has(build: ModelBuild, key: str) -> bool:
+    """Whether the registry's layer cache put the layer of `key` into the local cache."""
+    shared = build.shared
+    return shared is not None and build.cache.enabled and shared.take(key, build.cache)
 
 
 def _write(build: ModelBuild, step: _Step, tree: Tree, layout: Path, key: str | None) -> LayerBlob:
