@@ -56,13 +56,13 @@ def cache_tag(key: str) -> str:
 
 
 def cache_reference(text: str) -> Reference:
-    """The repository `--cache` names; raises `InvalidReferenceError` for a tag or digest (the
-    cache's tags are its own)."""
+    """The repository a cache names (`--cache`, `imagekit base push`); raises
+    `InvalidReferenceError` for a tag or digest (the cache's tags are its own)."""
     ref = parse_reference(text)
     if ref.digest or ref.tag != "latest" or text.endswith(":latest"):
         raise InvalidReferenceError(
-            f"--cache {text}: name a repository (such as {ref.registry}/{ref.repository}), "
-            "without a tag or digest: the cache tags each layer itself"
+            f"{text}: name a repository (such as {ref.registry}/{ref.repository}), "
+            "without a tag or digest: the cache tags each layer and base itself"
         )
     return Reference(registry=ref.registry, repository=ref.repository, tag=None, digest=None)
 

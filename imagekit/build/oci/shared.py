@@ -15,20 +15,24 @@ from dataclasses import replace
 from pathlib import Path
 
 from imagekit.build.oci.assemble import python_inputs, python_plan_inputs
-from imagekit.build.oci.base import OciBase
+from imagekit.build.oci.base import REVISION, REVISION_ANNOTATION, OciBase
 from imagekit.build.oci.cache import LayerCache, layer_key
 from imagekit.build.oci.regcache import CachedWheel, CacheRecord, RegistryCache
 from imagekit.errors import ImagekitError
+from imagekit.image.digest import Digest
+from imagekit.image.errors import OciError
 from imagekit.image.layout import publish, read_index, read_layout, write_entries
 from imagekit.image.model import REF_NAME, Compression
-from imagekit.plan.catalog import BaseImage
+from imagekit.plan.catalog import BaseImage, ImageSource
 from imagekit.plan.model import BuildPlan, Layer
+from imagekit.registry.client import ClientOptions
 from imagekit.registry.pull import pull_to_layout
 from imagekit.registry.push import push_layout
 from imagekit.registry.reference import Reference
 from imagekit.workdir import owned_dir
 
 BASE_TAG_PREFIX = "base-"
+TITLE = "org.opencontainers.image.title"
 _REQUIREMENT = re.compile(
     r"^(?P<name>[^=\s]+)==(?P<version>\S+) --hash=sha256:(?P<sha>[0-9a-f]{64})$"
 )
@@ -105,22 +109,41 @@ def _same(a: str, b: str) -> bool:
 def take_base(base: BaseImage, layout: Path, shared: RegistryCache) -> bool:
     """Pull the base published under its recipe hash into `layout` (absent now); whether it
     is there. A miss or a problem is said and the base is built instead."""
-    ref = _tagged(shared.reference, base_tag(base))
+    ref = base_reference(shared.reference, base)
     try:
-        if shared.client.find_manifest(ref.tag or "") is None:
+        if shared.client.find_manifest(base_tag(base)) is None:
             return False
-        layout.parent.mkdir(parents=True, exist_ok=True)
-        with owned_dir(layout.parent, ".pull-") as work:
-            pulled = work / "layout"
-            digest = pull_to_layout(ref, pulled)
-            _rename(pulled, base.local_tag)
-            read_layout(pulled, base.local_tag)
-            publish(pulled, layout)
+        digest = pull_base(base, ref, layout, options=shared.options)
     except (ImagekitError, OSError) as e:
         shared.say(f"cache: {ref}: {e}; building the base instead")
         return False
     shared.say(f"cache: base {base.name} taken from {ref}@{digest}")
     return True
+
+
+def pull_base(
+    base: BaseImage, ref: Reference, layout: Path, *, options: ClientOptions | None = None
+) -> Digest:
+    """Pull `ref` (a base published by `push_base`) into `layout`, named as a build names it,
+    and check it is that base (its title and revision); its manifest digest. Raises
+    `RegistryError`, `OciError` (not a base of this recipe, a damaged blob) or `OSError`;
+    on any of them `layout` is left as it was."""
+    layout.parent.mkdir(parents=True, exist_ok=True)
+    with owned_dir(layout.parent, ".pull-") as work:
+        pulled = work / "layout"
+        digest = pull_to_layout(ref, pulled, options=options)
+        _rename(pulled, base.local_tag)
+        annotations = dict(read_layout(pulled, base.local_tag).manifest.annotations)
+        made_here = not isinstance(base.source, ImageSource)  # a daemon's copy has neither
+        wanted = {TITLE: base.name, REVISION_ANNOTATION: REVISION}
+        if made_here and any(annotations.get(k) != v for k, v in wanted.items()):
+            raise OciError(
+                f"{ref}: holds {annotations.get(TITLE)!r} of revision "
+                f"{annotations.get(REVISION_ANNOTATION)!r}, not the base {base.name} of revision "
+                f"{REVISION}; push it again with `imagekit base push`"
+            )
+        publish(pulled, layout)
+    return digest
 
 
 def _rename(layout: Path, name: str) -> None:
@@ -130,16 +153,21 @@ def _rename(layout: Path, name: str) -> None:
 
 
 def share_base(base: BaseImage, built: OciBase, shared: RegistryCache) -> None:
-    """Push the base built here under its recipe hash; a failure is said."""
-    ref = _tagged(shared.reference, base_tag(base))
+    """Push the base built here under its recipe hash, unless it is there; a failure is said."""
+    ref = base_reference(shared.reference, base)
     try:
-        if shared.client.find_manifest(ref.tag or "") is not None:
+        if shared.client.find_manifest(base_tag(base)) is not None:
             return
         result = push_layout(built.layout, ref, options=shared.options)
     except (ImagekitError, OSError) as e:
         shared.say(f"cache: pushing the base {base.name} to {ref} failed: {e}")
         return
     shared.say(f"cache: base {base.name} pushed to {ref}@{result.digest}")
+
+
+def base_reference(repository: Reference, base: BaseImage) -> Reference:
+    """Where `base` is published in `repository`: the tag of its recipe hash."""
+    return _tagged(repository, base_tag(base))
 
 
 def _tagged(ref: Reference, tag: str) -> Reference:
