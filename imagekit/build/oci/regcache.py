@@ -170,15 +170,14 @@ class RegistryCache:
             fetched = self.client.find_manifest(tag)
             if fetched is None:
                 return None
-            layer = _checked_manifest(fetched.parsed, key, f"{self.reference}:{tag}")
-            record = self._record(fetched.parsed, key, f"{self.reference}:{tag}")
+            manifest = _checked_manifest(fetched.parsed, key, f"{self.reference}:{tag}")
+            record = self._record(manifest.config, key, f"{self.reference}:{tag}")
         except (ImagekitError, OSError) as e:
             self.say(f"cache: {self.reference}:{tag}: {e}; building the layer instead")
             return None
-        return _Found(record=record, layer=layer)
+        return _Found(record=record, layer=manifest.layers[0])
 
-    def _record(self, manifest: Manifest | Any, key: str, where: str) -> CacheRecord:
-        config: Descriptor = manifest.config
+    def _record(self, config: Descriptor, key: str, where: str) -> CacheRecord:
         with tempfile.TemporaryDirectory(prefix="imagekit-cache-") as tmp:
             path = Path(tmp) / "record.json"
             self.client.get_blob(config, path)
@@ -291,8 +290,9 @@ class RegistryCache:
         client.put_manifest(canonical_json(manifest.to_dict()), MANIFEST_MEDIA_TYPE, cache_tag(key))
 
 
-def _checked_manifest(manifest: object, key: str, where: str) -> Descriptor:
-    """The one layer of the layer-cache artifact `manifest` for `key`; raises `ManifestError`."""
+def _checked_manifest(manifest: object, key: str, where: str) -> Manifest:
+    """`manifest`, if it is the layer-cache artifact of `key` with one layer; raises
+    `ManifestError` saying what it is instead."""
     if not isinstance(manifest, Manifest) or manifest.media_type != MANIFEST_MEDIA_TYPE:
         raise ManifestError(f"{where}: not an OCI image manifest; refused")
     if manifest.artifact_type != LAYER_CACHE_TYPE:
@@ -306,4 +306,4 @@ def _checked_manifest(manifest: object, key: str, where: str) -> Descriptor:
         )
     if len(manifest.layers) != 1 or manifest.layers[0].media_type not in LAYER_MEDIA_TYPES:
         raise ManifestError(f"{where}: must hold exactly one gzip or zstd layer; refused")
-    return manifest.layers[0]
+    return manifest
