@@ -56,6 +56,7 @@ bench: setup
 	$(BIN)/python benchmarks/conflict_speed.py
 	$(BIN)/python benchmarks/build_speed.py $(EXAMPLE)
 	$(BIN)/python benchmarks/daemonless_speed.py
+	$(BIN)/python benchmarks/registry_cache.py
 	$(BIN)/python benchmarks/syft_recall.py
 
 # Installs what is missing (apt: docker.io, mmdebstrap), starts a private Docker daemon when

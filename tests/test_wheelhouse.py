@@ -11,13 +11,13 @@ from packaging.tags import Tag
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from imagekit.build import wheelhouse
 from imagekit.build.wheelhouse import (
     FetchedWheel,
     WheelhouseError,
     fetch_wheels,
 )
 from imagekit.cachedir import wheel_cache
+from imagekit.image.digest import sha256_file
 from imagekit.project.lockfile import PinnedPackage
 from imagekit.project.target import Target, TargetError
 
@@ -174,13 +174,13 @@ def test_a_verified_wheel_is_not_hashed_again_until_its_file_changes(
     digest = seed_cache(cache, "tiny-1.0-py3-none-any.whl")
     wheel = cache / "sha256" / digest / "tiny-1.0-py3-none-any.whl"
     hashed: list[Path] = []
-    real = wheelhouse.sha256_file
+    real = sha256_file
 
     def counting(path: Path) -> str:
         hashed.append(path)
         return real(path)
 
-    monkeypatch.setattr(wheelhouse, "sha256_file", counting)
+    monkeypatch.setattr("imagekit.build.wheelhouse.sha256_file", counting)
     for n in range(3):
         fetch_wheels([request("tiny", "1.0", digest)], AMD64, tmp_path / f"wh{n}", cache)
     assert hashed == [wheel]  # once; the two builds after it read the stamp

@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from imagekit.build.debs import DebRequest, fetch_debs
@@ -156,30 +158,75 @@ def wheel_target(plan: BuildPlan) -> Target:
     )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PrefetchedLayer:
+    """A Python layer the backend already holds (a registry's layer cache): its wheelhouse
+    gets the requirements.txt it was made from, and none of its wheels is fetched."""
+
+    requirements: str
+    wheels: tuple[tuple[str, str, str, str], ...]  # name, version, filename, sha256
+
+
+def _prefetched(layer: PrefetchedLayer, dest: Path) -> tuple[FetchedWheel, ...]:
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / "requirements.txt").write_text(layer.requirements, encoding="utf-8")
+    return tuple(
+        FetchedWheel(
+            name=canonicalize_name(name),
+            version=Version(version),
+            path=dest / filename,
+            sha256=sha256,
+            filename=filename,
+        )
+        for name, version, filename, sha256 in layer.wheels
+    )
+
+
 def assemble(
-    plan: BuildPlan, project: Path, context: Path, *, cache_dir: Path | None = None
+    plan: BuildPlan,
+    project: Path,
+    context: Path,
+    *,
+    cache_dir: Path | None = None,
+    tools: bool = True,
+    prefetched: Mapping[str, PrefetchedLayer] | None = None,
 ) -> tuple[FetchedWheel, ...]:
     """Write the whole build context of `plan` into the empty folder `context`.
+
+    `tools`: fetch the build tools (pip) too, for a backend that runs them. `prefetched`:
+    Python layers, by name, whose wheels are not fetched (the backend has the layer).
 
     Raises `WheelhouseError` (fetch, hash or platform problems), `DebError` (system packages)
     or `ContextError` (a model artifact or application file that changed after the checks, or
     a write that failed, such as on a full disk).
     """
     try:
-        return _assemble(plan, project, context, cache_dir)
+        return _assemble(
+            plan, project, context, cache_dir, tools=tools, prefetched=prefetched or {}
+        )
     except OSError as e:
         where = Path(e.filename) if isinstance(e.filename, str) else context
         raise ContextError(write_problem(where, "the build context", e)) from e
 
 
 def _assemble(
-    plan: BuildPlan, project: Path, context: Path, cache_dir: Path | None
+    plan: BuildPlan,
+    project: Path,
+    context: Path,
+    cache_dir: Path | None,
+    *,
+    tools: bool,
+    prefetched: Mapping[str, PrefetchedLayer],
 ) -> tuple[FetchedWheel, ...]:
     target = wheel_target(plan)
-    tools = fetch_wheels(plan.build_tools, target, context / "tools", cache_dir)
-    fetched: list[FetchedWheel] = list(tools)
+    fetched: list[FetchedWheel] = []
+    if tools:
+        fetched.extend(fetch_wheels(plan.build_tools, target, context / "tools", cache_dir))
     for layer in plan.python_layers:
         dest = context / "wheels" / layer.name
+        if layer.name in prefetched:
+            fetched.extend(_prefetched(prefetched[layer.name], dest))
+            continue
         wheels = fetch_wheels(layer.packages, target, dest, cache_dir)
         (dest / "requirements.txt").write_text(_requirements(wheels), encoding="utf-8")
         fetched.extend(wheels)

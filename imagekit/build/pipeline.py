@@ -84,9 +84,11 @@ def build_project(
         out_dir = output or project / ".imagekit"
         out_dir.mkdir(parents=True, exist_ok=True)
         with owned_dir(out_dir, "context-") as context:  # swept by the next build if killed
-            count = sum(len(x.packages) for x in plan.python_layers)
+            taken = engine.cached_layers(plan, progress)
+            count = sum(len(x.packages) for x in plan.python_layers if x.name not in taken)
             progress(f"fetching wheels for {count} packages")
-            wheels = assemble(plan, project, context, cache_dir=cache_dir)
+            wheels = assemble(plan, project, context, cache_dir=cache_dir, prefetched=taken,
+                              tools=engine.capabilities.build_tools)  # fmt: skip
             result = engine.build(plan, context, tag or plan.image_ref, progress)
         progress("reading the image back: inventory, SBOM, licences")
         sbom = document_image(

@@ -70,3 +70,67 @@ def build_base_command(
         client.close()
     state = "reused" if result.reused else "built"
     out(f"{state} {result.tag}  {result.image_id}  (imagekit build takes it from the daemon)")
+
+
+RepositoryArgument = Annotated[
+    str, typer.Argument(metavar="REGISTRY/REPOSITORY", help="The repository, without a tag.")
+]
+NameArgument = Annotated[str, typer.Argument(help="Catalog name of the base image.")]
+
+
+@app.command("push")
+@handle_errors
+def push_base_command(
+    reference: RepositoryArgument,
+    name: NameArgument,
+    catalog: CatalogOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Publish a catalog base, built without a daemon (or reused), under the tag
+    base-<recipe sha256>: `imagekit base pull` and `imagekit build --cache` take it."""
+    from imagekit.build.oci import ensure_base, hold_bases
+    from imagekit.build.oci.regcache import cache_reference
+    from imagekit.build.oci.shared import base_reference
+    from imagekit.cachedir import cache_root
+    from imagekit.plan.catalog import Catalog
+    from imagekit.registry import push_layout
+
+    base = Catalog.load(catalog).get(name)
+    ref = base_reference(cache_reference(reference), base)
+    lines = ProgressLines(quiet)
+    with progress.shown(progress.Display(quiet=quiet)), hold_bases(base, cache_root()):
+        built = ensure_base(base, cache_root=cache_root(), log=lines)
+        result = push_layout(built.layout, ref)
+    out(f"pushed {base.name} {ref}@{result.digest}  ({len(result.uploaded)} blob(s) uploaded, "
+        f"{len(result.existing) + len(result.mounted)} there already)")  # fmt: skip
+
+
+@app.command("pull")
+@handle_errors
+def pull_base_command(
+    reference: RepositoryArgument,
+    name: NameArgument,
+    catalog: CatalogOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Take a catalog base published with `imagekit base push` into the local cache, every blob
+    verified; a base already there (from the same recipe) is kept."""
+    from imagekit.build.oci import hold_bases
+    from imagekit.build.oci.base import OciBaseBuilder
+    from imagekit.build.oci.regcache import cache_reference
+    from imagekit.build.oci.shared import base_reference, pull_base
+    from imagekit.cachedir import cache_root
+    from imagekit.plan.catalog import Catalog
+
+    base = Catalog.load(catalog).get(name)
+    ref = base_reference(cache_reference(reference), base)
+    builder = OciBaseBuilder(cache_root=cache_root(), log=ProgressLines(quiet))
+    layout = cache_root() / "bases" / base.recipe_hash
+    with progress.shown(progress.Display(quiet=quiet)), hold_bases(base, cache_root()):
+        found = builder.reusable(base)
+        if found is not None:
+            out(f"have {base.name} {found.image.manifest_digest}  ({layout})")
+            return
+        digest = pull_base(base, ref, layout)
+        builder.reusable(base)  # every blob hashed again, as a build reuses it
+    out(f"pulled {base.name} {ref}@{digest}  ({layout})")

@@ -135,13 +135,23 @@ def build(
             "registries and engines that take it (Docker Engine 23.0 and later).",
         ),
     ] = Compression.GZIP,
+    cache: Annotated[
+        str | None,
+        typer.Option(
+            "--cache",
+            metavar="REGISTRY/REPOSITORY",
+            help="oci backend: share layers and bases through this registry repository: take "
+            "the ones it has (no wheel fetched, no layer compressed), push the ones built here.",
+        ),
+    ] = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Check, plan and build the image; write its build record."""
     if reproducible or all_models:
         given = {"--output": output, "--oci-dir": oci_dir, "--archive": archive, "--load": load,
-                 "--compression zstd": compression is Compression.ZSTD}  # fmt: skip
+                 "--compression zstd": compression is Compression.ZSTD,
+                 "--cache": cache}  # fmt: skip
         _refuse(given, "--check-reproducible" if reproducible else "--all")
     with progress.shown(progress.Display(quiet=quiet, verbose=verbose)):
         if reproducible:
@@ -158,7 +168,11 @@ def build(
                 output=output,
                 no_cache=no_cache,
                 outputs=Outputs(
-                    oci_dir=oci_dir, archive=archive, load=load, compression=compression
+                    oci_dir=oci_dir,
+                    archive=archive,
+                    load=load,
+                    compression=compression,
+                    cache=cache,
                 ),
                 allow_incompatible=_reason(allow_incompatible),
             )
@@ -182,6 +196,11 @@ def _build_one(
     kind = backend or choose_backend(lines)
     if outputs.compression is Compression.ZSTD and kind is not BackendKind.OCI:
         raise UsageError(f"--compression zstd needs --backend oci; {kind.value} writes gzip layers")
+    if outputs.cache and not capabilities(kind).layer_cache:
+        raise UsageError(
+            f"--cache needs --backend oci; {kind.value} makes its layers from the Dockerfile "
+            "and cannot take them from a registry"
+        )
     outcome = build_project(
         project,
         progress=lines,

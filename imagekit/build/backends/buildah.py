@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar, Self
 
@@ -29,7 +29,7 @@ from imagekit.build.backends.interface import (
     Progress,
 )
 from imagekit.build.backends.oci import export_layout, layout_result, withdraw_layout
-from imagekit.build.context import source_date_epoch
+from imagekit.build.context import PrefetchedLayer, source_date_epoch
 from imagekit.build.oci import (
     Image,
     OciBase,
@@ -149,6 +149,10 @@ class BuildahBackend:
             what=f"copying the base {base.local_tag} into buildah's storage",
         )  # fmt: skip
         return self.base.image.manifest_digest
+
+    def cached_layers(self, plan: BuildPlan, progress: Progress) -> Mapping[str, PrefetchedLayer]:
+        """None: its engine makes every layer from the Dockerfile (no registry layer cache)."""
+        return {}
 
     def build(self, plan: BuildPlan, context: Path, tag: str, progress: Progress) -> BuildResult:
         """`buildah bud` the context, then push the image to an OCI layout (and archive / load

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -28,6 +29,7 @@ from imagekit.build.backends.interface import (
     Progress,
 )
 from imagekit.build.baseimage import build_base
+from imagekit.build.context import PrefetchedLayer
 from imagekit.daemon import (
     BuildOptions,
     DaemonUnavailableError,
@@ -113,6 +115,10 @@ class DockerBackend:
         """Build or reuse the base in the daemon; raises `BaseBuildError`."""
         with progress_step(f"base {base.name}"):
             return build_base(base, self.client, log=progress).image_id
+
+    def cached_layers(self, plan: BuildPlan, progress: Progress) -> Mapping[str, PrefetchedLayer]:
+        """None: its engine makes every layer from the Dockerfile (no registry layer cache)."""
+        return {}
 
     def build(self, plan: BuildPlan, context: Path, tag: str, progress: Progress) -> BuildResult:
         """Build the context; raises `BuildError` with the engine's message on failure."""

@@ -4,7 +4,7 @@ what it can do (`Capabilities`) so that callers ask it instead of matching on it
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol, Self
@@ -13,6 +13,7 @@ from imagekit.errors import ImagekitError
 from imagekit.image.model import Compression
 
 if TYPE_CHECKING:
+    from imagekit.build.context import PrefetchedLayer
     from imagekit.plan.catalog import BaseImage
     from imagekit.plan.model import BuildPlan
 
@@ -46,6 +47,8 @@ class Capabilities:
     parallel: bool  # several models may build at once (`build --all --jobs`)
     # Why two builds of the same inputs give different digests; empty when they do not.
     unreproducible: str = ""
+    build_tools: bool = True  # it runs the plan's build tools (pip): the context holds them
+    layer_cache: bool = False  # it shares layers through a registry (`build --cache REF`)
 
     @property
     def reproducible(self) -> bool:
@@ -60,6 +63,7 @@ class Outputs:
     archive: Path | None = None  # also a docker-archive (`docker load` reads it)
     load: bool = False  # also load it into the Docker daemon at DOCKER_HOST
     compression: Compression = Compression.GZIP  # of the layers the oci backend writes
+    cache: str | None = None  # a registry repository sharing layers and bases (--cache REF)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,6 +99,11 @@ class BuildBackend(Protocol):
 
     def ensure_base(self, base: BaseImage, progress: Progress) -> str:
         """Make the base available to this backend (building it if needed); its image id."""
+        ...
+
+    def cached_layers(self, plan: BuildPlan, progress: Progress) -> Mapping[str, PrefetchedLayer]:
+        """The Python layers of `plan` the backend holds already (from `outputs.cache`), by
+        name: their wheels need not be fetched. Never raises for a cache problem."""
         ...
 
     def build(self, plan: BuildPlan, context: Path, tag: str, progress: Progress) -> BuildResult:

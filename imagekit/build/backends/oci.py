@@ -9,7 +9,9 @@ optional. The same plan and context give the same manifest digest, which is the 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from contextlib import ExitStack
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar, Self
@@ -25,7 +27,7 @@ from imagekit.build.backends.interface import (
     Outputs,
     Progress,
 )
-from imagekit.build.context import context_created, source_date_epoch
+from imagekit.build.context import PrefetchedLayer, context_created, source_date_epoch
 from imagekit.build.oci import (
     Compression,
     Image,
@@ -41,6 +43,13 @@ from imagekit.build.oci import (
     load_into_daemon,
     write_archive,
 )
+from imagekit.build.oci.regcache import RegistryCache, cache_reference
+from imagekit.build.oci.shared import (
+    share_base,
+    share_python_layers,
+    take_base,
+    take_python_layers,
+)
 from imagekit.build.oci.targets import check_loadable, daemon_version
 from imagekit.daemon import docker_client
 from imagekit.plan.catalog import BaseImage
@@ -53,7 +62,10 @@ class OciBackend:
     kind: ClassVar[BackendKind] = BackendKind.OCI
     # Threads share the base and wheel caches safely: both are written under a lock and
     # replaced whole. The same plan and context give the same manifest digest.
-    capabilities: ClassVar[Capabilities] = Capabilities(home=ImageHome.LAYOUT, parallel=True)
+    # It installs wheels with `installer`, never pip; it shares layers through a registry.
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        home=ImageHome.LAYOUT, parallel=True, build_tools=False, layer_cache=True
+    )
 
     def __init__(
         self,
@@ -72,6 +84,15 @@ class OciBackend:
         self.compression = compression
         self.base: OciBase | None = None
         self._held = ExitStack()  # the base layouts in use, not pruned until `close`
+        # --cache REF: checked now, so a bad reference stops the build before any work
+        self._shared_ref = cache_reference(self.outputs.cache) if self.outputs.cache else None
+        self._shared: RegistryCache | None = None
+
+    def _registry_cache(self, progress: Progress) -> RegistryCache | None:
+        """The registry's layer cache (`outputs.cache`), made on first use; None without."""
+        if self._shared is None and self._shared_ref is not None:
+            self._shared = RegistryCache(reference=self._shared_ref, say=progress)
+        return self._shared
 
     @classmethod
     def open(cls, *, no_cache: bool, outputs: Outputs) -> Self:
@@ -103,11 +124,31 @@ class OciBackend:
         """Build or reuse the base's layout; its manifest digest. Raises `OciError`."""
         self._held.close()
         self._held = hold_bases(base, self.cache_root)
+        shared = self._registry_cache(progress)
+        layout = self.cache_root / "bases" / base.recipe_hash
+        taken = shared is not None and not layout.exists() and take_base(base, layout, shared)
         with progress_step(f"base {base.name} (unpacked)"):  # its layer's bytes, if built
             self.base = ensure_base(
                 base, cache_root=self.cache_root, log=progress, compression=self.compression
             )
+        if shared is not None and not taken:
+            share_base(base, self.base, shared)
         return self.base.image.manifest_digest
+
+    def cached_layers(self, plan: BuildPlan, progress: Progress) -> Mapping[str, PrefetchedLayer]:
+        """The Python layers the registry's layer cache holds, now in the local one."""
+        shared = self._registry_cache(progress)
+        if shared is None:
+            return {}
+        records = take_python_layers(plan, shared, self.cache, epoch=source_date_epoch(),
+                                     compression=self.compression)  # fmt: skip
+        return {
+            name: PrefetchedLayer(
+                requirements=r.requirements or "",
+                wheels=tuple((w.name, w.version, w.filename, w.sha256) for w in r.wheels),
+            )
+            for name, r in records.items()
+        }
 
     def build(self, plan: BuildPlan, context: Path, tag: str, progress: Progress) -> BuildResult:
         """Assemble the image as an OCI layout (and archive / load it if asked).
@@ -128,7 +169,16 @@ class OciBackend:
             created=context_created(context) or _base_created(self.base),
             progress=progress,
         )
+        shared = self._registry_cache(progress)
+        if shared is not None:
+            share_python_layers(plan, shared, context, epoch=build.epoch,
+                                compression=self.compression)  # fmt: skip
+            build = replace(build, shared=shared)
         image = assemble_image(build, dest, tag)
+        if shared is not None:
+            shared.share(self.cache)
+            progress(f"cache {shared.reference}: {len(shared.found)} layer(s) found, "
+                     f"{len(shared.pushed)} pushed")  # fmt: skip
         self._export(dest, image, tag, progress)
         return layout_result(dest, image, tag)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 from packaging.version import Version
 
@@ -35,6 +35,20 @@ from imagekit.plan.model import PLAN_PATH_IN_IMAGE, BuildPlan, Layer, LayerKind
 from imagekit.workdir import owned_dir, write_problem
 
 Progress = Callable[[str], None]
+
+
+class SharedLayers(Protocol):
+    """Layers shared beyond this machine (`imagekit.build.oci.regcache`), asked on a local miss."""
+
+    def take(self, key: str, cache: LayerCache) -> bool:
+        """Whether the layer of `key` is now in `cache` (fetched and verified); never raises."""
+        ...
+
+    def built(self, key: str, blob: LayerBlob) -> None:
+        """Note a layer this build wrote, to share once the build is done."""
+        ...
+
+
 _WRITES = 3  # times a layer is written when a prune removes its blob before it is named
 
 
@@ -51,6 +65,7 @@ class ModelBuild:
     epoch: int  # every file's mtime
     created: int  # the config's `created` (`context.image_created`)
     progress: Progress
+    shared: SharedLayers | None = None  # a registry's layer cache (`build --cache REF`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,19 +96,42 @@ def _users(build: ModelBuild) -> _Step:
     )
 
 
+def python_inputs(plan: BuildPlan, layer: Layer, requirements: str) -> dict[str, Any]:
+    """What decides a Python layer's bytes: its wheels (the wheelhouse's requirements.txt,
+    names, versions and sha256s), where and by which Python they are installed."""
+    bytecode = compiles_bytecode(Version(plan.base.python_version))
+    return {
+        "kind": layer.kind.value,
+        "name": layer.name,
+        "venv": plan.base.venv,
+        "python": plan.base.python_version,
+        "requirements": requirements,
+        "bytecode": sys.version if bytecode else None,
+    }
+
+
+def python_plan_inputs(plan: BuildPlan, layer: Layer) -> dict[str, Any]:
+    """A Python layer's inputs known before any wheel is fetched: the locked packages with
+    every hash the lock allows and the target the wheels are chosen for (the registry cache's
+    key, so a runner that finds it fetches no wheel)."""
+    inputs = python_inputs(plan, layer, "")
+    del inputs["requirements"]
+    packages = [p.to_dict() for p in layer.packages]
+    return {**inputs, "packages": packages, "platform": plan.platform, "glibc": plan.base.glibc}
+
+
+def step_key(build: ModelBuild, inputs: dict[str, Any]) -> str:
+    """The layer cache key of a step's inputs in this build (its epoch and compression)."""
+    return layer_key({**inputs, "epoch": build.epoch, "compression": build.compression})
+
+
 def _python(build: ModelBuild, layer: Layer) -> _Step:
     plan = build.plan
     wheelhouse = build.context / "wheels" / layer.name
     python = Version(plan.base.python_version)
     bytecode = compiles_bytecode(python)
-    key = {
-        "kind": layer.kind.value,
-        "name": layer.name,
-        "venv": plan.base.venv,
-        "python": plan.base.python_version,
-        "requirements": (wheelhouse / "requirements.txt").read_text(encoding="utf-8"),
-        "bytecode": sys.version if bytecode else None,
-    }
+    requirements = (wheelhouse / "requirements.txt").read_text(encoding="utf-8")
+    key = python_inputs(plan, layer, requirements)
 
     def make(_: Path, stack: ExitStack) -> Tree:
         wheels = sorted(wheelhouse.glob("*.whl"))
@@ -159,16 +197,26 @@ def _steps(build: ModelBuild) -> list[_Step]:
 def _layer(build: ModelBuild, step: _Step, layout: Path, work: Path, stack: ExitStack) -> LayerBlob:
     key = None
     if step.key is not None:
-        key = layer_key({**step.key, "epoch": build.epoch, "compression": build.compression})
+        key = step_key(build, step.key)
         cached = build.cache.reuse(key, layout)
+        if cached is None and _shared_has(build, key):
+            cached = build.cache.reuse(key, layout)
         if cached is not None:
             build.progress(f"layer {step.name}: reused {cached.descriptor.digest[:19]}")
             return cached
     build.progress(f"layer {step.name}: writing")
     tree = step.make(work, stack)
     blob = _write(build, step, tree, layout, key)
+    if key is not None and build.shared is not None:
+        build.shared.built(key, blob)
     build.progress(f"layer {step.name}: {blob.descriptor.digest[:19]}")
     return blob
+
+
+def _shared_has(build: ModelBuild, key: str) -> bool:
+    """Whether the registry's layer cache put the layer of `key` into the local cache."""
+    shared = build.shared
+    return shared is not None and build.cache.enabled and shared.take(key, build.cache)
 
 
 def _write(build: ModelBuild, step: _Step, tree: Tree, layout: Path, key: str | None) -> LayerBlob:
