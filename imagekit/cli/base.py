@@ -86,8 +86,10 @@ def push_base_command(
     catalog: CatalogOption = None,
     quiet: QuietOption = False,
 ) -> None:
-    """Publish a catalog base, built without a daemon (or reused), under the tag
-    base-<recipe sha256>: `imagekit base pull` and `imagekit build --cache` take it."""
+    """Publish a catalog base to a registry by its recipe hash.
+
+    Built without a daemon (or reused), under the tag base-<recipe sha256>: `imagekit base
+    pull` and `imagekit build --cache` take it."""
     from imagekit.build.oci import ensure_base, hold_bases
     from imagekit.build.oci.regcache import cache_reference
     from imagekit.build.oci.shared import base_reference
@@ -113,8 +115,9 @@ def pull_base_command(
     catalog: CatalogOption = None,
     quiet: QuietOption = False,
 ) -> None:
-    """Take a catalog base published with `imagekit base push` into the local cache, every blob
-    verified; a base already there (from the same recipe) is kept."""
+    """Take a base published with `imagekit base push` into the local cache.
+
+    Every blob is verified; a base already there (from the same recipe) is kept."""
     from imagekit.build.oci import hold_bases
     from imagekit.build.oci.base import OciBaseBuilder
     from imagekit.build.oci.regcache import cache_reference

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from imagekit.cache import Entry, Pruned, Scan
 
 app = typer.Typer(
-    help="The local caches: wheels, debs, base layouts, layers, layer scans.",
+    help="The local caches: what they hold, and pruning them.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
