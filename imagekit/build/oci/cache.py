@@ -22,7 +22,7 @@ from typing import Any
 from imagekit.cache.lock import using
 from imagekit.cachedir import cache_root
 from imagekit.fsio import write_text
-from imagekit.image.compress import GZIP_LEVEL, ZSTD_LEVEL, ZSTD_MODE
+from imagekit.image.compress import GZIP_ENGINE, GZIP_LEVEL, ZSTD_LEVEL, ZSTD_MODE
 from imagekit.image.digest import parse_digest
 from imagekit.image.layout import link_blob
 from imagekit.image.model import Descriptor, LayerBlob, canonical_json
@@ -37,7 +37,8 @@ def default_cache_root() -> Path:
 
 
 def layer_key(inputs: dict[str, Any]) -> str:
-    levels = {"gzip": GZIP_LEVEL, "zstd": ZSTD_LEVEL, "zstd-mode": ZSTD_MODE}
+    levels = {"gzip": GZIP_LEVEL, "gzip-engine": GZIP_ENGINE, "zstd": ZSTD_LEVEL,
+              "zstd-mode": ZSTD_MODE}  # fmt: skip
     key = {"builder": BUILDER_REVISION, "levels": levels, **inputs}
     return hashlib.sha256(canonical_json(key)).hexdigest()
 
