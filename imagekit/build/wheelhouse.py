@@ -33,7 +33,7 @@ from imagekit.cache.lock import using
 from imagekit.cachedir import wheel_cache
 from imagekit.errors import ImagekitError
 from imagekit.fsio import copy_file, write_text
-from imagekit.image.digest import sha256_file
+from imagekit.image.digest import file_state, sha256_file
 from imagekit.proc import Finished, run
 from imagekit.project.lockfile.interface import PinnedPackage
 from imagekit.project.target import Target
@@ -175,16 +175,13 @@ def _verified(path: Path, digest: str) -> bool:
     """`path` hashes to `digest`: hashed again only when the file changed since it last did.
 
     A torch build's wheels are 3 GB; hashing them on every build was most of a rebuild. The
-    stamp beside the wheel (`.<wheel>.verified`) records its size, mtime and inode when it last
-    matched: a rewrite, a truncation or a replacement changes one of them. (Not its ctime: each
-    build hard-links the wheel into its context, which changes the ctime.)
+    stamp beside the wheel (`.<wheel>.verified`) records its `file_state` when it last matched.
     """
     stamp = path.with_name(f".{path.name}.verified")
     try:
-        info = path.stat()
+        mark = f"sha256:{digest} {file_state(path)}\n"
     except OSError:
         return False
-    mark = f"sha256:{digest} {info.st_size} {info.st_mtime_ns} {info.st_ino} {info.st_dev}\n"
     with contextlib.suppress(OSError, UnicodeDecodeError):
         if stamp.read_text(encoding="ascii") == mark:
             return True

@@ -66,3 +66,12 @@ def sha256_file(path: Path) -> str:
 def file_digest(path: Path) -> Digest:
     """The sha256 digest of the file at `path`; raises `OSError` when it cannot be read."""
     return Digest(f"sha256:{sha256_file(path)}")
+
+
+def file_state(path: Path) -> str:
+    """What changes when a file is rewritten, truncated or replaced: its size, mtime and
+    inode, as text (`"<size> <mtime ns> <inode> <device>"`). Not its ctime: a hard link to the
+    file, which every build makes of a cached wheel, moves it. A file whose state is what it was
+    when it last hashed to its digest need not be hashed again. Raises `OSError`."""
+    info = path.stat()
+    return f"{info.st_size} {info.st_mtime_ns} {info.st_ino} {info.st_dev}"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from imagekit.build.oci.base import _verify_layers
 from imagekit.build.oci.rootfs import base_facts, read_facts
 from imagekit.image.archive import read_archive, write_archive
 from imagekit.image.config import History, ImageConfig
@@ -99,6 +100,30 @@ def test_a_tampered_blob_fails_its_digest(tmp_path: Path) -> None:
     blob_path(tmp_path, descriptor.digest).write_bytes(b"tampered")
     with pytest.raises(OciError, match=r"layer does not match its digest sha256:"):
         verify_blob(tmp_path, descriptor)
+
+
+def test_a_cached_base_is_hashed_again_only_when_a_blob_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = _tiny(tmp_path)
+    checked: list[str] = []
+
+    def counting(layout: Path, descriptor: Descriptor) -> None:
+        checked.append(descriptor.digest)
+        verify_blob(layout, descriptor)
+
+    monkeypatch.setattr("imagekit.build.oci.base.verify_blob", counting)
+    for _ in range(3):
+        _verify_layers(tmp_path, image)
+    digest = image.layers[0].descriptor.digest
+    assert checked == [digest]  # once: the stamp says the blob is as it was
+    blob = blob_path(tmp_path, digest)
+    size = blob.stat().st_size
+    blob.unlink()
+    blob.write_bytes(b"\0" * size)  # replaced: another inode and mtime
+    with pytest.raises(OciError, match=r"layer does not match its digest sha256:"):
+        _verify_layers(tmp_path, image)
+    assert checked == [digest, digest]
 
 
 def test_an_interrupted_write_leaves_no_layout(tmp_path: Path) -> None:

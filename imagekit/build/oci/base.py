@@ -12,6 +12,8 @@ module's revision) is unchanged; its blobs are re-hashed on every reuse.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import platform
 import tarfile
 from contextlib import ExitStack
@@ -33,8 +35,10 @@ from imagekit.build.oci.wheels import layer_tree
 from imagekit.build.wheelhouse import fetch_wheels
 from imagekit.cache.lock import using
 from imagekit.daemon import DaemonUnavailableError, docker_client
+from imagekit.fsio import write_json
 from imagekit.image.archive import save_from_daemon
 from imagekit.image.config import History, ImageConfig, rfc3339
+from imagekit.image.digest import file_state
 from imagekit.image.errors import OciError
 from imagekit.image.layout import (
     blob_path,
@@ -91,9 +95,36 @@ def _reusable(layout: Path, base: BaseImage) -> Image | None:
     revision = dict(image.manifest.annotations).get(REVISION_ANNOTATION)
     if revision != REVISION and not isinstance(base.source, ImageSource):
         return None
-    for layer in image.layers:
-        verify_blob(layout, layer.descriptor)
+    _verify_layers(layout, image)
     return image
+
+
+_VERIFIED = ".verified.json"  # beside blobs/: each layer's `file_state` when it last matched
+
+
+def _verify_layers(layout: Path, image: Image) -> None:
+    """Each layer blob of a cached base matches its digest: hashed again only when its file
+    changed since it last did (a CUDA base's layers are gigabytes, read on every build)."""
+    stamp = layout / _VERIFIED
+    try:
+        known = json.loads(stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    if not isinstance(known, dict):
+        known = {}
+    states: dict[str, str] = {}
+    for layer in image.layers:
+        digest = layer.descriptor.digest
+        try:
+            state = file_state(blob_path(layout, digest))
+        except OSError:
+            state = ""
+        if not state or known.get(digest) != state:
+            verify_blob(layout, layer.descriptor)
+        states[digest] = state or file_state(blob_path(layout, digest))
+    if states != known:
+        with contextlib.suppress(OSError):
+            write_json(stamp, states)
 
 
 class OciBaseBuilder:
