@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from imagekit.errors import ImagekitError
-from imagekit.limits import shown
+from imagekit.limits import MAX_ECHO, shown
 
 # stdout is the result a caller parses (a marshalled bytecode batch, a config listing): whole
 # or refused. stderr is only ever shown as a tail.
@@ -65,10 +65,21 @@ class Finished:
 
 
 def last_lines(lines: Sequence[str], count: int = _TAIL_LINES) -> str:
-    """The last `count` non-blank lines, each made safe to print (`shown`), joined with " | ";
-    "no output" if none."""
-    kept = [shown(line.strip()) for line in lines if line.strip()]
+    """The last `count` non-blank lines, each made safe to print (`tool_line`), joined with
+    " | "; "no output" if none."""
+    kept = [tool_line(line.strip()) for line in lines if line.strip()]
     return " | ".join(kept[-count:]) or "no output"
+
+
+def tool_line(line: str) -> str:
+    """A line a tool printed, safe to print (`shown`); a long one keeps its start and its end,
+    where tools put the cause ("Error: committing container for step {…700 characters…}: …:
+    no space left on device")."""
+    safe = shown(line, limit=len(line) * 10 + 10)  # escaped, not cut
+    if len(safe) <= MAX_ECHO:
+        return safe
+    half = MAX_ECHO // 2
+    return f"{safe[:half]}… ({len(line)} characters) …{safe[-half:]}"
 
 
 def run(

@@ -9,7 +9,7 @@ import pytest
 
 from imagekit import proc
 from imagekit.errors import ImagekitError
-from imagekit.proc import ToolError, run, stream
+from imagekit.proc import ToolError, last_lines, run, stream
 
 PY = sys.executable
 
@@ -99,3 +99,15 @@ def test_stream_passes_its_environment() -> None:
     stream(script(code), what="py", timeout=60, on_line=lines.append,
            env={"SOURCE_DATE_EPOCH": "1700000000"})  # fmt: skip
     assert lines == ["1700000000"]
+
+
+def test_a_long_tool_line_keeps_its_cause_at_the_end() -> None:
+    # buildah's commit error: a 700-character struct, then why.
+    line = (
+        "Error: committing container for step {" + "Env:[X=1] " * 70 + "}: no space left on device"
+    )
+    kept = last_lines(["first", line])
+    assert kept.startswith("first | Error: committing container for step {Env:[X=1]")
+    assert kept.endswith("}: no space left on device")
+    assert f"… ({len(line)} characters) …" in kept
+    assert len(kept) < 260
