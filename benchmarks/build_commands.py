@@ -69,6 +69,7 @@ def main() -> None:
         edit_app(project, 2)
         docker_edit = build(project, "docker")
         naive, _ = naive_docker_build(project, scratch)
+        same = built_sbom == fresh.read_bytes()
         subprocess.run(["docker", "rmi", "-f", f"{TAG}:docker"], capture_output=True, check=False)
     print(f"     naive docker build {naive.seconds:.1f} s; oci cold {oci_cold:.1f} s, docker cold "
           f"{docker_cold:.1f} s")  # fmt: skip
@@ -76,7 +77,6 @@ def main() -> None:
     goal("docker cold / naive", docker_cold / naive.seconds, 1.0, f"{docker_cold:.1f} s")
     goal("oci rebuild after an app edit (s)", oci_edit, 1.0, "whole command")
     goal("docker rebuild after an app edit (s)", docker_edit, 2.0, "whole command")
-    same = built_sbom == fresh.read_bytes()
     print(f"{'ok ' if same else 'MISS'} the rebuild's SBOM is imagekit sbom's from scratch: {same}")
 
 
