@@ -91,7 +91,15 @@ def test_one_model_builds_and_the_broken_one_fails(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1, result.output
     rows = {line.split()[0]: line for line in result.output.splitlines() if line.strip()}
-    assert rows["MODEL"].split() == ["MODEL", "IMAGE", "ID", "SIZE", "TIME", "STATUS"]
+    assert rows["MODEL"].split() == [
+        "MODEL",
+        "IMAGE",
+        "ID",
+        "SIZE",
+        "(COMPRESSED)",
+        "TIME",
+        "STATUS",
+    ]
     assert rows["iris"].endswith("  ok")
     assert "iris-classifier:1.0.0" in rows["iris"]
     assert "FAILED: " in rows["iris-broken"] and "sha256" in rows["iris-broken"]
