@@ -74,9 +74,12 @@ def build(project: Path, cache: Path | None = None) -> BuildOutcome:
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int, str]]:
-    """Mode, mtime (ns) and sha256 of every file under `folder`."""
+    """Mode, mtime (ns) and sha256 of every file under `folder`, less imagekit's own dot-named
+    bookkeeping (locks, the stamps that say a wheel was verified)."""
     out: dict[str, tuple[int, int, str]] = {}
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    files = (p for p in folder.rglob("*") if p.is_file())
+    for path in sorted(p for p in files if not p.relative_to(folder).as_posix().startswith(".")
+                       and not p.name.startswith(".")):  # fmt: skip
         st = path.stat()
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         out[path.relative_to(folder).as_posix()] = (st.st_mode, st.st_mtime_ns, digest)
@@ -95,6 +98,8 @@ def test_a_build_leaves_the_wheel_cache_as_it_was(oci_base: OciBase, tmp_path: P
     second = build(tiny_project(tmp_path / "b"), cache)
     assert snapshot(cache) == before
     assert second.result.image_id == first.result.image_id
+    # Hashed again (their mtime moved) and stamped, so a third build need not hash them.
+    assert all(w.with_name(f".{w.name}.verified").is_file() for w in wheels)
 
 
 def _start(project: Path) -> tuple[subprocess.Popen[str], list[str]]:
