@@ -122,7 +122,8 @@ def match_text(text: str) -> TextMatch:
     from imagekit.inventory.scancache import ScanCache  # noqa: PLC0415
 
     scans, what = ScanCache.default(), f"licence matches, licenseclassifier {_matcher_version()}"
-    stored = scans.remembered(what, text.encode("utf-8", "surrogatepass"))
+    inputs = text.encode("utf-8", "surrogatepass")
+    stored = scans.remembered(what, inputs)
     if isinstance(stored, dict):
         ids, coverage = stored.get("ids"), stored.get("coverage")
         strings = isinstance(ids, list) and all(isinstance(i, str) for i in ids)
@@ -130,7 +131,7 @@ def match_text(text: str) -> TextMatch:
             return TextMatch(ids=tuple(ids), coverage=float(coverage))
     found = _match_text(text)
     value = {"ids": list(found.ids), "coverage": found.coverage}
-    scans.remember(what, text.encode("utf-8", "surrogatepass"), value)
+    scans.remember(what, inputs, value)
     return found
 
 

@@ -58,46 +58,48 @@ class ScanCache:
     def default(cls) -> ScanCache:
         return cls(cache_root() / "scans")
 
-    def _path(self, digest: str, rule: str) -> Path:
-        key = f"{SCAN_REVISION}\0{__version__}\0{rule}\0{digest}"
-        return self.root / f"{hashlib.sha256(key.encode()).hexdigest()}.json.gz"
+    def _file(self, name: str, inputs: bytes) -> Path:
+        """Where what is found of `inputs` under `name` (a keep rule, a finding) is kept."""
+        key = hashlib.sha256(f"{SCAN_REVISION}\0{__version__}\0{name}\0".encode() + inputs)
+        return self.root / f"{key.hexdigest()}.json.gz"
+
+    def _load(self, path: Path) -> Any:
+        """The JSON value kept in `path`, marked used (for `imagekit cache prune`); None if it
+        cannot be read."""
+        try:
+            value = json.loads(gzip.decompress(path.read_bytes()))
+        except (OSError, EOFError, zlib.error, ValueError):
+            return None
+        touch(path)
+        return value
+
+    def _store(self, path: Path, value: Any) -> None:
+        """Keep `value` (JSON) in `path`; a failure to write costs a later build the work."""
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            write_bytes(path, gzip.compress(text, compresslevel=1, mtime=0))
+        except OSError:
+            pass
 
     def get(self, digest: str, rule: str) -> CachedScan | None:
         """The scan stored for the blob `digest` under the keep rule named `rule`, or None
         (none, or not readable exactly)."""
-        path = self._path(digest, rule)
+        data = self._load(self._file(rule, digest.encode()))
         try:
-            data = json.loads(gzip.decompress(path.read_bytes()))
             if (data["revision"], data["blob"], data["rule"]) != (SCAN_REVISION, digest, rule):
                 return None
-            cached = _cached(data)
-        except (OSError, EOFError, zlib.error, ValueError, KeyError, TypeError, IndexError):
+            return _cached(data)
+        except (ValueError, KeyError, TypeError, IndexError):
             return None
-        touch(path)  # its last use, for `imagekit cache prune`
-        return cached
 
     def remembered(self, what: str, inputs: bytes) -> Any:
         """The JSON value stored for `what` of `inputs` (`remember`), or None."""
-        try:
-            data = json.loads(gzip.decompress(self._memo(what, inputs).read_bytes()))
-        except (OSError, EOFError, zlib.error, ValueError):
-            return None
-        touch(self._memo(what, inputs))
-        return data
+        return self._load(self._file(what, inputs))
 
     def remember(self, what: str, inputs: bytes, value: Any) -> None:
         """Store `value` (JSON) as what `what` of `inputs` is; a failure to write is ignored."""
-        text = json.dumps(value, separators=(",", ":")).encode()
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            write_bytes(self._memo(what, inputs), gzip.compress(text, compresslevel=1, mtime=0))
-        except OSError:
-            pass
-
-    def _memo(self, what: str, inputs: bytes) -> Path:
-        digest = hashlib.sha256(f"{SCAN_REVISION}\0{__version__}\0{what}\0".encode())
-        digest.update(inputs)
-        return self.root / f"{digest.hexdigest()}.json.gz"
+        self._store(self._file(what, inputs), value)
 
     def put(self, digest: str, rule: str, scan: LayerScan, *, unpacked: int, kept: int) -> None:
         """Store the scan of the blob `digest` (read whole and matched) under the keep rule
@@ -117,12 +119,7 @@ class ScanCache:
             "hardlinks": [list(pair) for pair in scan.hardlinks],
             "warnings": list(scan.warnings),
         }
-        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            write_bytes(self._path(digest, rule), gzip.compress(text, compresslevel=1, mtime=0))
-        except OSError:
-            pass
+        self._store(self._file(rule, digest.encode()), data)
 
 
 def _entry_row(entry: Entry) -> list[Any]:
