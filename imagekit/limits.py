@@ -39,16 +39,18 @@ def shown(text: object, limit: int = MAX_ECHO) -> str:
     `\\xNN`/`\\uNNNN` form; a longer text is cut with "… (N characters)" so the reader knows.
     """
     value = str(text)
-    out: list[str] = []
-    for ch in value:
-        if ch == "\\" or not _printable(ch):
-            out.append(ch.encode("unicode_escape").decode("ascii"))
-        else:
-            out.append(ch)
-    safe = "".join(out)
+    safe = escaped(value)
     if len(safe) > limit:
         return f"{safe[:limit]}… ({len(value)} characters)"
     return safe
+
+
+def escaped(text: str) -> str:
+    """`text` with backslashes and control characters escaped (`shown`'s form), not cut."""
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii") if ch == "\\" or not _printable(ch) else ch
+        for ch in text
+    )
 
 
 def _printable(ch: str) -> bool:

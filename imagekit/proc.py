@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from imagekit.errors import ImagekitError
-from imagekit.limits import MAX_ECHO, shown
+from imagekit.limits import MAX_ECHO, escaped
 
 # stdout is the result a caller parses (a marshalled bytecode batch, a config listing): whole
 # or refused. stderr is only ever shown as a tail.
@@ -75,7 +75,7 @@ def tool_line(line: str) -> str:
     """A line a tool printed, safe to print (`shown`); a long one keeps its start and its end,
     where tools put the cause ("Error: committing container for step {…700 characters…}: …:
     no space left on device")."""
-    safe = shown(line, limit=len(line) * 10 + 10)  # escaped, not cut
+    safe = escaped(line)
     if len(safe) <= MAX_ECHO:
         return safe
     half = MAX_ECHO // 2
