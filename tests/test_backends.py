@@ -32,11 +32,13 @@ def test_every_backend_declares_its_capabilities(kind: BackendKind) -> None:
     assert isinstance(declared.home, ImageHome)
     assert isinstance(declared.parallel, bool)
     # check_reproducible compares two OCI layouts: a reproducible backend must leave one
-    assert not declared.reproducible or declared.home is ImageHome.LAYOUT
+    assert not declared.reproducible or declared.layout
+    assert declared.layout or declared.home is ImageHome.DAEMON
 
 
-def test_only_the_oci_backend_claims_reproducible_images() -> None:
-    assert [k for k in BackendKind if capabilities(k).reproducible] == [BackendKind.OCI]
+def test_the_backends_of_imagekits_own_layers_claim_reproducible_images() -> None:
+    reproducible = [k for k in BackendKind if capabilities(k).reproducible]
+    assert reproducible == [BackendKind.DOCKER, BackendKind.OCI]
 
 
 @pytest.mark.parametrize("kind", list(BackendKind))
@@ -67,6 +69,6 @@ def test_without_a_daemon_the_oci_backend_is_chosen(
     assert lines == [f"no Docker daemon at unix://{tmp_path}/no.sock: building with --backend oci"]
 
 
-def test_docker_gives_no_oci_layout(tmp_path: Path) -> None:
-    with pytest.raises(BuildError, match=r"--oci-dir and --archive need --backend oci"):
-        get_backend(BackendKind.DOCKER, outputs=Outputs(archive=tmp_path / "x.tar"))
+def test_dockerfile_gives_no_oci_layout(tmp_path: Path) -> None:
+    with pytest.raises(BuildError, match=r"--oci-dir and --archive need --backend oci or docker"):
+        get_backend(BackendKind.DOCKERFILE, outputs=Outputs(archive=tmp_path / "x.tar"))

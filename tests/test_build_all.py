@@ -32,10 +32,11 @@ def test_every_backend_has_a_job_count(kind: BackendKind) -> None:
     assert effective_jobs(kind, 3) in {1, 3}
 
 
-def test_only_the_oci_backend_builds_in_parallel() -> None:
+def test_the_backends_that_assemble_layers_build_in_parallel() -> None:
     assert effective_jobs(BackendKind.OCI, None) == 2
     assert effective_jobs(BackendKind.OCI, 4) == 4
-    assert effective_jobs(BackendKind.DOCKER, 4) == 1
+    assert effective_jobs(BackendKind.DOCKER, 4) == 4
+    assert effective_jobs(BackendKind.DOCKERFILE, 4) == 1
 
 
 def test_a_folder_without_models_is_an_input_error(tmp_path: Path) -> None:

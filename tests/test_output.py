@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from _projects import EXAMPLE
 from typer.testing import CliRunner
 
 from imagekit.build.backends import BuildResult, ImageHome, Outputs
-from imagekit.build.backends.docker import _Summary
+from imagekit.build.backends.dockerfile import _Summary
 from imagekit.build.context import image_created
 from imagekit.cli import app
 from imagekit.cli.build import size_label, where_to
@@ -116,7 +117,17 @@ def test_an_oci_build_says_where_the_image_went_and_how_to_run_it() -> None:
     assert "run    docker run --rm iris-classifier:1.0.0" in loaded
 
 
-def test_a_docker_build_says_its_image_is_in_the_daemon() -> None:
+def test_a_docker_build_says_its_image_is_in_the_daemon_and_the_layout() -> None:
+    result = replace(_result(ImageHome.DAEMON, "sha256:" + "ab" * 32), layout="/m/.imagekit/oci")
+    assert where_to(result, Outputs()) == [
+        "image  in the Docker daemon as iris-classifier:1.0.0",
+        "       and the same image as the OCI layout /m/.imagekit/oci",
+        "run    docker run --rm iris-classifier:1.0.0",
+        "push   imagekit push /m/.imagekit/oci REGISTRY/REPOSITORY:TAG",
+    ]
+
+
+def test_a_dockerfile_build_says_its_image_is_in_the_daemon() -> None:
     result = _result(ImageHome.DAEMON, "sha256:" + "ab" * 32)
     assert where_to(result, Outputs()) == [
         "image  in the Docker daemon as iris-classifier:1.0.0",

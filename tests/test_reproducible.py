@@ -150,17 +150,17 @@ def test_a_corrupt_layer_is_an_oci_error(tmp_path: Path) -> None:
         compare_layouts(a, b)
 
 
-def test_the_docker_backend_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(NotReproducibleCheckableError, match="needs the oci backend"):
-        check_reproducible(tmp_path, progress=print, backend=BackendKind.DOCKER)
+def test_the_dockerfile_backend_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(NotReproducibleCheckableError, match="needs the docker or oci backend"):
+        check_reproducible(tmp_path, progress=print, backend=BackendKind.DOCKERFILE)
 
 
-def test_the_cli_refuses_the_docker_backend(tmp_path: Path) -> None:
+def test_the_cli_refuses_the_dockerfile_backend(tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        app, ["build", "--check-reproducible", "--backend", "docker", str(tmp_path)]
+        app, ["build", "--check-reproducible", "--backend", "dockerfile", str(tmp_path)]
     )
     assert result.exit_code == 2, result.output
-    assert "--check-reproducible needs the oci backend" in result.output
+    assert "--check-reproducible needs the docker or oci backend" in result.output
 
 
 @pytest.mark.network

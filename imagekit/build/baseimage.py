@@ -80,7 +80,7 @@ class DockerBaseBuilder:
         self.client, self.cache_dir, self.log = client, cache_dir, log
 
     def reusable(self, base: BaseImage) -> BaseBuildResult | None:
-        image_id = _reusable(base, self.client)
+        image_id = reusable_id(base, self.client)
         if image_id is None:
             return None
         self.log(f"{base.name}: reusing {base.local_tag}")
@@ -117,7 +117,7 @@ def build_base(
     return ensure(DockerBaseBuilder(client, cache_dir=cache_dir, log=log), base)
 
 
-def _reusable(base: BaseImage, client: docker.DockerClient) -> str | None:
+def reusable_id(base: BaseImage, client: docker.DockerClient) -> str | None:
     """The ID of an image tagged `base.local_tag` built from this very recipe, or None."""
     try:
         image = client.images.get(base.local_tag)

@@ -92,7 +92,7 @@ def build_project(
             result = engine.build(plan, context, tag or plan.image_ref, progress)
         progress("reading the image back: inventory, SBOM, licences")
         sbom = document_image(
-            result.location, checked.spec, out_dir, withdraw=lambda: engine.withdraw(result)
+            result.readable, checked.spec, out_dir, withdraw=lambda: engine.withdraw(result)
         )
     finally:
         engine.close()

@@ -91,7 +91,7 @@ def check_reproducible(
     """Build `project` twice from clean state and compare the two layouts.
 
     Raises `NotReproducibleCheckableError` for a backend that does not claim reproducible
-    images (only oci does), and whatever
+    images (docker and oci do), and whatever
     `build_project` raises.
     """
     unreproducible = capabilities(backend).unreproducible

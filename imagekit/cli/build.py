@@ -35,6 +35,11 @@ if TYPE_CHECKING:
     from imagekit.gpu import CompatReport
 
 
+def _able(capability: str) -> str:
+    """The backends that have `capability` (a `Capabilities` flag), as `--backend` takes them."""
+    return " or ".join(k.value for k in BackendKind if getattr(capabilities(k), capability))
+
+
 def size_label(n: int, home: ImageHome) -> str:
     """`n` bytes, said as what they count: a layout's blobs are compressed, a daemon's image
     unpacked (the engine's `Size`)."""
@@ -194,12 +199,14 @@ def _build_one(
     from imagekit.build.pipeline import build_project
 
     kind = backend or choose_backend(lines)
-    if outputs.compression is Compression.ZSTD and kind is not BackendKind.OCI:
-        raise UsageError(f"--compression zstd needs --backend oci; {kind.value} writes gzip layers")
+    if outputs.compression is Compression.ZSTD and not capabilities(kind).zstd:
+        raise UsageError(
+            f"--compression zstd needs --backend {_able('zstd')}; {kind.value} writes gzip layers"
+        )
     if outputs.cache and not capabilities(kind).layer_cache:
         raise UsageError(
-            f"--cache needs --backend oci; {kind.value} makes its layers from the Dockerfile "
-            "and cannot take them from a registry"
+            f"--cache needs --backend {_able('layer_cache')}; {kind.value} makes its layers "
+            "from the Dockerfile and cannot take them from a registry"
         )
     outcome = build_project(
         project,
@@ -230,19 +237,22 @@ def _build_one(
 
 def where_to(result: BuildResult, outputs: Outputs) -> list[str]:
     """Where the image is, and the commands that run and push it from there."""
+    layout = result.layout or (result.location if result.home is ImageHome.LAYOUT else "")
     if result.home is ImageHome.DAEMON:
         lines = [f"image  in the Docker daemon as {result.tag}"]
+        if layout:
+            lines.append(f"       and the same image as the OCI layout {layout}")
     else:
-        lines = [f"image  OCI layout {result.location} (ref {result.tag})"]
-        if outputs.archive is not None:
-            archive = outputs.archive
-            lines.append(f"       docker-archive {archive}: docker load -i {archive}")
+        lines = [f"image  OCI layout {layout} (ref {result.tag})"]
+    if outputs.archive is not None:
+        archive = outputs.archive
+        lines.append(f"       docker-archive {archive}: docker load -i {archive}")
     if result.home is ImageHome.DAEMON or outputs.load:
         lines.append(f"run    docker run --rm {result.tag}")
     else:
-        lines.append(f"run    podman run --rm oci:{result.location}:{result.tag}")
-    source = result.tag if result.home is ImageHome.DAEMON else result.location
-    lines.append(f"push   imagekit push {source} REGISTRY/REPOSITORY:TAG")
+        lines.append(f"run    podman run --rm oci:{layout}:{result.tag}")
+    # a layout's blobs are compressed already: pushing from it compresses nothing again
+    lines.append(f"push   imagekit push {layout or result.tag} REGISTRY/REPOSITORY:TAG")
     return lines
 
 

@@ -13,10 +13,12 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import shutil
+import threading
 import zlib
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, cast
 
 import docker
 import docker.errors
@@ -52,12 +54,18 @@ def _file_entry(path: Path, name: str, mtime: int) -> Entry:
     )
 
 
-def archive_tree(layout: Path, image: Image, tag: str, *, mtime: int) -> Tree:
-    """The entries of the docker-archive of `image` (whose blobs are in `layout`)."""
+def archive_tree(layout: Path, image: Image, tag: str, *, mtime: int, present: int = 0) -> Tree:
+    """The entries of the docker-archive of `image` (whose blobs are in `layout`).
+
+    `present`: how many of the image's first layers the daemon that loads it holds already.
+    Their blobs are left out: Docker's loader (20.10 and newer, with its own layer store)
+    opens a layer's file only when it lacks the layer's chain, so an archive of the new
+    layers loads the whole image; a loader that needs every blob refuses it.
+    """
     tree = Tree()
     blobs = [image.manifest_digest, image.manifest.config.digest]
-    blobs += [layer.descriptor.digest for layer in image.layers]
-    for digest in blobs:
+    blobs += [layer.descriptor.digest for layer in image.layers[present:]]
+    for digest in dict.fromkeys(blobs):
         path = blob_path(layout, digest)
         tree.add(_file_entry(path, path.relative_to(layout).as_posix(), mtime))
     for name in ("oci-layout", "index.json"):
@@ -91,8 +99,82 @@ def load_into_daemon(client: docker.DockerClient, archive: Path) -> None:
     try:
         with archive.open("rb") as f:
             client.images.load(f)
-    except docker.errors.APIError as e:
-        raise OciError(f"the Docker daemon refused {archive}: {e.explanation}") from e
+    except docker.errors.DockerException as e:
+        raise OciError(f"the Docker daemon refused {archive}: {_explained(e)}") from e
+
+
+def stream_into_daemon(client: docker.DockerClient, tree: Tree, *, mtime: int) -> None:
+    """`docker load` the docker-archive `tree` as it is written: no archive file on disk.
+
+    Raises `OciError` with the daemon's message, or with what stopped the archive's writing
+    (a blob that cannot be read).
+    """
+    read_end, write_end = os.pipe()
+    failed: list[BaseException] = []
+
+    def produce() -> None:
+        try:
+            with _PipeEnd(write_end) as out:  # a raw stream: what tarfile calls, it has
+                write_tar(tree, cast(IO[bytes], out), mtime=mtime)
+        except BrokenPipeError:
+            pass  # the daemon stopped reading: its own error says why
+        except BaseException as e:  # reported by the loading thread below
+            failed.append(e)
+
+    writer = threading.Thread(target=produce, name="docker-load", daemon=True)
+    writer.start()
+    refused: docker.errors.DockerException | None = None
+    try:
+        with os.fdopen(read_end, "rb") as source:
+            # sent in chunks as it is read (no length known); the daemon's answer read to its
+            # end, so that a refusal leaves no connection open
+            answer = client.api.load_image(source)  # type: ignore[no-untyped-call]
+            said = [x["errorDetail"]["message"] for x in answer if "errorDetail" in x]
+        if said:
+            refused = docker.errors.ImageLoadError(said[0])
+    except docker.errors.DockerException as e:
+        refused = e
+    finally:
+        writer.join()
+    if failed:  # the daemon's complaint about a cut archive would hide the cause
+        raise OciError(f"writing the image for the Docker daemon failed: {failed[0]}")
+    if refused is not None:
+        raise OciError(f"the Docker daemon refused the image: {_explained(refused)}") from refused
+
+
+class _PipeEnd(io.RawIOBase):
+    """A pipe's write end that counts what it was given: tarfile asks where it is (`tell`),
+    which a pipe cannot say."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self.fd = fd
+        self.position = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        done = 0
+        while done < len(view):
+            done += os.write(self.fd, view[done:])
+        self.position += done
+        return done
+
+    def tell(self) -> int:
+        return self.position
+
+    def close(self) -> None:
+        if not self.closed:
+            os.close(self.fd)
+        super().close()
+
+
+def _explained(e: docker.errors.DockerException) -> str:
+    if isinstance(e, docker.errors.APIError):
+        return str(e.explanation)
+    return str(e)
 
 
 class _LayerStore:

@@ -104,7 +104,7 @@ def test_a_package_whose_postinst_does_more_is_refused(tmp_path: Path) -> None:
         pytest.raises(
             OciError,
             match=r"demo-daemon_1\.0-1_amd64\.deb: its postinst runs `adduser --system demo`, and "
-            r"the oci backend does not run maintainer scripts; build this model with --backend docker",
+            r"imagekit's own layers \(--backend oci or docker\) run no maintainer scripts; build this model with --backend dockerfile or buildah",
         ),
     ):
         system_tree([deb], FACTS, tmp_path, stack, mtime=0)

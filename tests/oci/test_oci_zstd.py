@@ -34,11 +34,11 @@ def test_docker_20_10_cannot_load_zstd() -> None:
 def test_zstd_needs_the_oci_backend(tmp_path: Path) -> None:
     project = copy_project(EXAMPLE, tmp_path / "iris")
     result = CliRunner().invoke(
-        app, ["build", str(project), "--backend", "docker", "--compression", "zstd"]
+        app, ["build", str(project), "--backend", "dockerfile", "--compression", "zstd"]
     )
     assert result.exit_code == 2, result.output
     assert result.stderr.strip().endswith(
-        "--compression zstd needs --backend oci; docker writes gzip layers"
+        "--compression zstd needs --backend docker or oci; dockerfile writes gzip layers"
     )
     assert not (project / ".imagekit").exists()
 

@@ -44,6 +44,7 @@ _REGISTERED = (
     "imagekit.build.backends.docker:DockerBackend",
     "imagekit.build.backends.oci:OciBackend",
     "imagekit.build.backends.buildah:BuildahBackend",
+    "imagekit.build.backends.dockerfile:DockerfileBackend",
 )
 
 

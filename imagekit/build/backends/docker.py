@@ -1,23 +1,23 @@
-"""Build with a real Docker engine through the docker SDK (API 1.41, Docker 20.10 and newer).
+"""Build into a Docker engine: imagekit assembles the image, the daemon receives its layers.
 
-The image is built untagged with networking disabled, and tagged only once the engine reports
-success, so a failed or interrupted build never leaves a tag. The image lives in the daemon.
+The layers are the oci backend's (wheels streamed into deterministic layers, each cached by
+its inputs), written to an OCI layout beside the build record; the daemon then receives only
+the layers it lacks (`daemonload`). So the daemon's image is the oci backend's byte for byte:
+the same inputs give the same image id (the config digest), a rebuild after an app edit sends
+the daemon a few kilobytes, and nothing runs inside a container. The base is loaded once
+under its local tag, where `docker run` and a hand-written `FROM` find it.
 
-The classic builder's log (every line pip prints, its "not on PATH" warnings among them) is
-summarised to one line per Dockerfile step, a stage starting with its FROM step; the whole log
-is passed on with `--verbose` (`progress.verbose()`), and replayed when the build fails.
+`--backend dockerfile` builds the rendered Dockerfile with the engine's own builder instead.
 """
 
 from __future__ import annotations
 
-import re
-from collections import deque
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import docker
-import docker.errors
 
 from imagekit.build.backends.interface import (
     BackendKind,
@@ -28,76 +28,54 @@ from imagekit.build.backends.interface import (
     Outputs,
     Progress,
 )
-from imagekit.build.baseimage import build_base
-from imagekit.build.context import PrefetchedLayer
-from imagekit.daemon import (
-    BuildOptions,
-    DaemonUnavailableError,
-    DockerBuildError,
-    build_image,
-    docker_client,
-)
+from imagekit.build.backends.oci import OciBackend, withdraw_layout
+from imagekit.build.baseimage import reusable_id
+from imagekit.build.context import PrefetchedLayer, source_date_epoch
+from imagekit.build.oci import read_layout
+from imagekit.build.oci.daemonload import load_image
+from imagekit.build.oci.targets import check_loadable, daemon_version
+from imagekit.daemon import DaemonUnavailableError, docker_client
+from imagekit.image.errors import OciError
 from imagekit.plan.catalog import BaseImage
 from imagekit.plan.model import BuildPlan
-from imagekit.progress import step as progress_step
-from imagekit.progress import verbose
 
 # A ping that waits this long is a daemon that is not there, for choosing a backend.
 _PROBE_TIMEOUT_S = 10
-_STEP = re.compile(r"^Step \d+/\d+ : ")
-# A step's line is cut here: a RUN line holds a whole shell script.
-_STEP_WIDTH = 100
-# The log kept for a failure: the pip install of a large lock is a few thousand lines.
-_KEPT_LINES = 20_000
-
-
-class _Summary:
-    """The classic builder's log for a person: its `Step 3/9 : RUN ...` lines, the rest kept."""
-
-    def __init__(self, progress: Progress, *, verbose: bool) -> None:
-        self.progress = progress
-        self.verbose = verbose
-        self.log: deque[str] = deque(maxlen=_KEPT_LINES)
-
-    def __call__(self, line: str) -> None:
-        self.log.append(line)
-        if self.verbose:
-            self.progress(line)
-        elif _STEP.match(line):
-            text = " ".join(line.split())
-            self.progress(text if len(text) <= _STEP_WIDTH else text[: _STEP_WIDTH - 3] + "...")
-
-    def replay(self) -> None:
-        """The whole log, after a failure, unless it was shown as it came (`verbose`)."""
-        if self.verbose:
-            return
-        self.progress(f"docker build log ({len(self.log)} lines):")
-        for line in self.log:
-            self.progress(line)
 
 
 class DockerBackend:
     kind: ClassVar[BackendKind] = BackendKind.DOCKER
+    # The assembler is the oci backend's, which threads share safely; the daemon takes
+    # several loads at once. The image is the oci backend's, hence reproducible.
     capabilities: ClassVar[Capabilities] = Capabilities(
-        home=ImageHome.DAEMON,
-        parallel=False,  # the legacy builder runs one build at a time anyway
-        unreproducible="the docker builder stamps the build time into every layer and the config",
+        home=ImageHome.DAEMON, parallel=True, build_tools=False, layer_cache=True, zstd=True
     )
 
-    def __init__(self, client: docker.DockerClient, *, no_cache: bool = False) -> None:
+    def __init__(self, client: docker.DockerClient, assembler: OciBackend) -> None:
         self.client = client
-        self.no_cache = no_cache
+        self.assembler = assembler
+        self.base_tag = ""
 
     @classmethod
     def open(cls, *, no_cache: bool, outputs: Outputs) -> Self:
-        """Connected to the daemon at DOCKER_HOST. Raises `BuildError` for an OCI layout or an
-        archive (the image stays in the daemon), `DaemonUnavailableError` without a daemon."""
-        if outputs.oci_dir or outputs.archive:
-            raise BuildError(
-                "--oci-dir and --archive need --backend oci; the docker backend leaves "
-                "its image in the daemon (docker save it from there)"
+        """Connected to the daemon at DOCKER_HOST. Raises `DaemonUnavailableError` without a
+        daemon, `OciError` for a daemon that cannot load the layers' compression."""
+        client = docker_client()
+        try:
+            check_loadable(
+                outputs.compression,
+                daemon_version(client),
+                asked="--backend docker",
+                instead="build with --backend oci and push the image",
             )
-        return cls(docker_client(), no_cache=no_cache)
+        except OciError:
+            client.close()
+            raise
+        # The daemon is this backend's output: the assembler loads nothing itself.
+        assembler = OciBackend(
+            no_cache=no_cache, outputs=replace(outputs, load=False), compression=outputs.compression
+        )
+        return cls(client, assembler)
 
     @classmethod
     def unavailable(cls) -> str:
@@ -109,41 +87,60 @@ class DockerBackend:
         return ""
 
     def close(self) -> None:
+        self.assembler.close()
         self.client.close()
 
     def ensure_base(self, base: BaseImage, progress: Progress) -> str:
-        """Build or reuse the base in the daemon; raises `BaseBuildError`."""
-        with progress_step(f"base {base.name}"):
-            return build_base(base, self.client, log=progress).image_id
+        """The base's layout (built or reused), loaded into the daemon as `base.local_tag`
+        unless that tag holds an image of the same recipe already; its manifest digest.
+        Raises `OciError`."""
+        digest = self.assembler.ensure_base(base, progress)
+        built = self.assembler.base
+        if built is None:  # ensure_base returns only once it is made
+            raise BuildError(f"the base {base.name} was not made")
+        self.base_tag = base.local_tag
+        if not _holds_recipe(self.client, base):
+            load_image(self.client, built.layout, built.image, base.local_tag,
+                       mtime=source_date_epoch(), progress=progress)  # fmt: skip
+        return digest
 
     def cached_layers(self, plan: BuildPlan, progress: Progress) -> Mapping[str, PrefetchedLayer]:
-        """None: its engine makes every layer from the Dockerfile (no registry layer cache)."""
-        return {}
+        """The Python layers the registry's layer cache holds (`--cache REF`)."""
+        return self.assembler.cached_layers(plan, progress)
 
     def build(self, plan: BuildPlan, context: Path, tag: str, progress: Progress) -> BuildResult:
-        """Build the context; raises `BuildError` with the engine's message on failure."""
-        options = BuildOptions(no_cache=self.no_cache, platform=plan.platform)
-        summary = _Summary(progress, verbose=verbose())
+        """Assemble the image as an OCI layout, then load what the daemon lacks and tag it.
+
+        Raises `OciError` or `BuildError`; an interrupted build leaves no tag.
+        """
+        assembled = self.assembler.build(plan, context, tag, progress)
+        layout = Path(assembled.location)
+        image = read_layout(layout, tag)
         try:
-            image_id = build_image(self.client, context, log=summary, options=options)
-        except DockerBuildError as e:
-            summary.replay()
+            loaded = load_image(self.client, layout, image, tag, mtime=source_date_epoch(),
+                                known=(self.base_tag,), progress=progress)  # fmt: skip
+        except OciError as e:
+            withdraw_layout(assembled)
             raise BuildError(str(e)) from e
-        repository, _, version = tag.rpartition(":")
-        try:
-            self.client.api.tag(image_id, repository, version)
-            attrs: dict[str, Any] = self.client.images.get(image_id).attrs
-        except docker.errors.APIError as e:
-            raise BuildError(f"tagging {tag} failed: {e.explanation}") from e
         return BuildResult(
-            image_id=image_id,
+            image_id=loaded.image_id,
             tag=tag,
-            size=int(attrs.get("Size", 0)),
-            layers=tuple(attrs.get("RootFS", {}).get("Layers", [])),
+            size=loaded.size,
+            layers=assembled.layers,
             home=ImageHome.DAEMON,
-            location=image_id,
+            location=loaded.image_id,
+            layout=str(layout),
         )
 
     def withdraw(self, result: BuildResult) -> None:
-        """Untag the image; the daemon removes it when no other tag holds it."""
+        """Untag the image (the daemon removes it when no other tag holds it) and remove
+        its layout."""
         self.client.images.remove(result.tag, noprune=False)
+        if result.layout:
+            withdraw_layout(replace(result, location=result.layout))
+
+
+def _holds_recipe(client: docker.DockerClient, base: BaseImage) -> bool:
+    """Whether the daemon's `base.local_tag` is an image of this recipe (loaded here, or
+    built by the dockerfile backend's base builder): it is left as it is."""
+    return reusable_id(base, client) is not None

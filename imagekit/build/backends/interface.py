@@ -21,9 +21,10 @@ Progress = Callable[[str], None]
 
 
 class BackendKind(enum.StrEnum):
-    DOCKER = "docker"
+    DOCKER = "docker"  # imagekit's layers (as oci builds them) loaded into a Docker daemon
     OCI = "oci"  # daemonless: an OCI layout assembled in-process, no container is run
     BUILDAH = "buildah"  # daemonless: the Dockerfile built by buildah (vfs, chroot isolation)
+    DOCKERFILE = "dockerfile"  # the Dockerfile built by a Docker daemon's classic builder
 
 
 class ImageHome(enum.StrEnum):
@@ -49,6 +50,8 @@ class Capabilities:
     unreproducible: str = ""
     build_tools: bool = True  # it runs the plan's build tools (pip): the context holds them
     layer_cache: bool = False  # it shares layers through a registry (`build --cache REF`)
+    zstd: bool = False  # it can write zstd layers (`build --compression zstd`)
+    layout: bool = True  # it leaves an OCI layout of the image (`--oci-dir`, `--archive`)
 
     @property
     def reproducible(self) -> bool:
@@ -75,7 +78,15 @@ class BuildResult:
     size: int  # bytes, as the engine reports it (a layout: compressed layers and config)
     layers: tuple[str, ...]  # diff ids, base first
     home: ImageHome
-    location: str  # what reads it back: the daemon's image id, or the layout's folder
+    location: str  # where it lives: the daemon's image id, or the layout's folder
+    # An OCI layout holding the very same image (the same config digest), read back instead
+    # of the daemon's copy; empty when the image lives only in `location`.
+    layout: str = ""
+
+    @property
+    def readable(self) -> str:
+        """What the read-back reads: the layout when there is one, else `location`."""
+        return self.layout or self.location
 
 
 class BuildBackend(Protocol):

@@ -43,6 +43,7 @@ from imagekit.build.oci import (
     load_into_daemon,
     write_archive,
 )
+from imagekit.build.oci.daemonload import load_image
 from imagekit.build.oci.regcache import RegistryCache, cache_reference
 from imagekit.build.oci.shared import (
     share_base,
@@ -55,7 +56,7 @@ from imagekit.daemon import docker_client
 from imagekit.plan.catalog import BaseImage
 from imagekit.plan.model import BuildPlan
 from imagekit.progress import step as progress_step
-from imagekit.workdir import owned_dir, write_problem
+from imagekit.workdir import write_problem
 
 
 class OciBackend:
@@ -64,7 +65,7 @@ class OciBackend:
     # replaced whole. The same plan and context give the same manifest digest.
     # It installs wheels with `installer`, never pip; it shares layers through a registry.
     capabilities: ClassVar[Capabilities] = Capabilities(
-        home=ImageHome.LAYOUT, parallel=True, build_tools=False, layer_cache=True
+        home=ImageHome.LAYOUT, parallel=True, build_tools=False, layer_cache=True, zstd=True
     )
 
     def __init__(
@@ -239,14 +240,11 @@ def export_layout(
     if not outputs.load:
         return client
     client = client or docker_client()
-    progress(f"loading {tag} into the Docker daemon")
     if outputs.archive is not None:
+        progress(f"loading {tag} into the Docker daemon")
         load_into_daemon(client, outputs.archive)
         return client
-    with owned_dir(layout.parent, ".load-") as tmp:
-        archive = tmp / "image.tar"
-        _write_archive(layout, image, tag, archive, epoch)
-        load_into_daemon(client, archive)
+    load_image(client, layout, image, tag, mtime=epoch, progress=progress)
     return client
 
 

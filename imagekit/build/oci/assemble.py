@@ -267,7 +267,7 @@ def _check_platform(build: ModelBuild) -> None:
         raise OciError(
             f"the plan is for {build.plan.platform} but the base was built for "
             f"linux/{arch}; build on a {build.plan.platform} machine or use "
-            "--backend docker"
+            "--backend dockerfile"
         )
 
 

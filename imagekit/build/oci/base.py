@@ -302,7 +302,8 @@ def _packages_layer(job: _Job) -> LayerBlob:
 def _from_daemon(base: BaseImage, layout: Path, log: Log) -> Image:
     """A registry base, saved from the daemon that `imagekit base build` made it in."""
     fix = (
-        f"build it once with a daemon (`imagekit base build {base.name}`), or use --backend docker"
+        f"build it once with a daemon (`imagekit base build {base.name}`), or use "
+        "--backend dockerfile"
     )
     try:
         client = docker_client()

@@ -6,9 +6,10 @@ become a stanza of a copy of the base's var/lib/dpkg/status (`Status: install ok
 and its control files become var/lib/dpkg/info/<package>.* beside a .list of its paths.
 
 Maintainer scripts are NOT run. A package whose preinst or postinst does anything but call
-ldconfig (or plain shell control flow around it) is refused, naming the docker backend, which
-installs with dpkg. ld.so.cache is not regenerated: libraries in the multiarch directories
-(/usr/lib/<triplet>) load from the default search path; those in other directories do not.
+ldconfig (or plain shell control flow around it) is refused, naming the dockerfile and buildah
+backends, which install with dpkg. ld.so.cache is not regenerated: libraries in the multiarch
+directories (/usr/lib/<triplet>) load from the default search path; those in other directories
+do not.
 """
 
 from __future__ import annotations
@@ -79,8 +80,9 @@ def check_scripts(deb: Path, control: dict[str, tuple[bytes, int]]) -> None:
             code = line.split("#", 1)[0].strip() if not line.startswith("#!") else ""
             if code and not _HARMLESS.match(code):
                 raise OciError(
-                    f"{deb.name}: its {script} runs `{code[:60]}`, and the oci backend does not "
-                    "run maintainer scripts; build this model with --backend docker"
+                    f"{deb.name}: its {script} runs `{code[:60]}`, and imagekit's own layers "
+                    "(--backend oci or docker) run no maintainer scripts; build this model "
+                    "with --backend dockerfile or buildah"
                 )
 
 
@@ -182,7 +184,7 @@ def system_tree(
     if debs and shutil.which("dpkg-deb") is None:
         raise OciError(
             "system packages need dpkg-deb on this machine to unpack them (apt-get install "
-            "dpkg), or build with --backend docker"
+            "dpkg), or build with --backend dockerfile"
         )
     packages = _Packages(facts, stack, workdir, mtime)
     for deb in sorted(debs):

@@ -25,8 +25,15 @@ def daemon_version(client: docker.DockerClient) -> str:
     return str(client.version().get("Version", ""))
 
 
-def check_loadable(compression: Compression, version: str) -> None:
-    """Raise `OciError` when a Docker Engine of `version` cannot load `compression` layers."""
+def check_loadable(
+    compression: Compression,
+    version: str,
+    *,
+    asked: str = "--load",
+    instead: str = "leave out --load and push the image instead",
+) -> None:
+    """Raise `OciError` when a Docker Engine of `version` cannot load `compression` layers;
+    the message names the option that `asked` for the load and what to do `instead`."""
     if compression is Compression.GZIP:
         return
     try:  # "20.10.24+dfsg1" (Debian's), "27.3.1", "28.0.0-rc.1": the release is enough
@@ -35,7 +42,7 @@ def check_loadable(compression: Compression, version: str) -> None:
         return  # a version this cannot read: let the daemon answer for itself
     if release < ZSTD_DOCKER:
         raise OciError(
-            f"--compression {compression.value} --load: the Docker daemon is {version}, which "
+            f"--compression {compression.value} {asked}: the Docker daemon is {version}, which "
             f"cannot load {compression.value} layers (Docker Engine {ZSTD_DOCKER} and later "
-            "can); use the default gzip, or leave out --load and push the image instead"
+            f"can); use the default gzip, or {instead}"
         )
