@@ -133,8 +133,9 @@ def document_image(
     """Write the SBOM of the built image beside it, read from the image's own files, and apply
     the project's licence policy; a denied licence withdraws the image (no tag is left) and
     raises `FindingsError` naming the package, its licence and the policy entry."""
-    inventory = read_inventory(image, scans=ScanCache.default())
-    sbom = write_sbom(inventory, out_dir / SBOM_NAME, reproducible=True)
+    scans = ScanCache.default()
+    inventory = read_inventory(image, scans=scans)
+    sbom = write_sbom(inventory, out_dir / SBOM_NAME, reproducible=True, memo=scans)
     if spec.license_policy is not None:
         report = evaluate(
             components_from_inventory(inventory), LicensePolicy.load(spec.license_policy)

@@ -78,7 +78,10 @@ def build(
     project: Annotated[Path, typer.Argument(help="The model folder.")] = Path(),
     backend: Annotated[
         BackendKind | None,
-        typer.Option(help="Build engine (default: docker if a daemon answers, else oci)."),
+        typer.Option(
+            help="Build engine (default: docker if a daemon answers, else oci); docker and oci "
+            "make the same image, buildah and dockerfile build the rendered Dockerfile."
+        ),
     ] = None,
     tag: Annotated[
         str | None, typer.Option(metavar="NAME:TAG", help="Image tag (default: name:version).")
@@ -95,11 +98,11 @@ def build(
     ] = False,
     oci_dir: Annotated[
         Path | None,
-        typer.Option("--oci-dir", help="oci backend: the OCI layout (default: <output>/oci)."),
+        typer.Option("--oci-dir", help="oci, docker: the OCI layout (default: <output>/oci)."),
     ] = None,
     archive: Annotated[
         Path | None,
-        typer.Option("--archive", help="oci backend: also write a docker-archive tarball here."),
+        typer.Option("--archive", help="oci, docker: also write a docker-archive tarball here."),
     ] = None,
     load: Annotated[
         bool,
@@ -129,14 +132,17 @@ def build(
     jobs: Annotated[
         int | None,
         typer.Option(
-            "--jobs", min=1, metavar="N", help="--all with the oci backend: models built at once."
+            "--jobs",
+            min=1,
+            metavar="N",
+            help="--all with the oci or docker backend: models built at once.",
         ),
     ] = None,
     compression: Annotated[
         Compression,
         typer.Option(
             "--compression",
-            help="oci backend: layer compression; zstd is smaller and faster to unpack, for "
+            help="oci, docker: layer compression; zstd is smaller and faster to unpack, for "
             "registries and engines that take it (Docker Engine 23.0 and later).",
         ),
     ] = Compression.GZIP,
@@ -145,7 +151,7 @@ def build(
         typer.Option(
             "--cache",
             metavar="REGISTRY/REPOSITORY",
-            help="oci backend: share layers and bases through this registry repository: take "
+            help="oci, docker: share layers and bases through this registry repository: take "
             "the ones it has (no wheel fetched, no layer compressed), push the ones built here.",
         ),
     ] = None,

@@ -9,7 +9,7 @@ format the same make -> serialise -> validate -> write path.
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from imagekit.errors import ImagekitError
 
@@ -36,6 +36,15 @@ class SbomError(ImagekitError):
     """The SBOM could not be made, validated or written; nothing was written."""
 
 
+class Memo(Protocol):
+    """Where a writer keeps what it found of some bytes, for the next document (the scan
+    cache's `remembered`/`remember`)."""
+
+    def remembered(self, what: str, inputs: bytes) -> Any: ...
+
+    def remember(self, what: str, inputs: bytes, value: Any) -> None: ...
+
+
 class SbomWriter(Protocol):
     """Turns an Inventory into the text of one SBOM format, and checks that text."""
 
@@ -53,7 +62,10 @@ class SbomWriter(Protocol):
         hold. `reproducible` leaves out what changes from run to run (serial, timestamp)."""
         ...
 
-    def validate(self, text: str, *, spec: SpecVersion, subject: str) -> None:
+    def validate(
+        self, text: str, *, spec: SpecVersion, subject: str, memo: Memo | None = None
+    ) -> None:
         """Check `text` against the format's schema; raises `SbomError` naming `subject` and
-        the first problem."""
+        the first problem. `memo`: parts found valid before may be taken as valid again (the
+        same bytes against the same schema)."""
         ...

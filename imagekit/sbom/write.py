@@ -11,7 +11,7 @@ from pathlib import Path
 from imagekit.fsio import write_text
 from imagekit.inventory.model import Inventory
 from imagekit.sbom.formats import writer
-from imagekit.sbom.interface import SbomError, SbomFormat, SpecVersion
+from imagekit.sbom.interface import Memo, SbomError, SbomFormat, SpecVersion
 
 
 def render_sbom(
@@ -20,11 +20,13 @@ def render_sbom(
     fmt: SbomFormat = SbomFormat.CYCLONEDX_JSON,
     spec: SpecVersion = SpecVersion.V1_6,
     reproducible: bool = False,
+    memo: Memo | None = None,
 ) -> str:
-    """The validated SBOM text of an Inventory in `fmt`; raises `SbomError`."""
+    """The validated SBOM text of an Inventory in `fmt`; raises `SbomError`. `memo`: what
+    passed the schema before (a build's rebuild), not checked again."""
     chosen = writer(fmt)
     text = chosen.serialise(inventory, spec=spec, reproducible=reproducible)
-    chosen.validate(text, spec=spec, subject=inventory.image.reference)
+    chosen.validate(text, spec=spec, subject=inventory.image.reference, memo=memo)
     return text
 
 
@@ -46,7 +48,8 @@ def write_sbom(
     fmt: SbomFormat = SbomFormat.CYCLONEDX_JSON,
     spec: SpecVersion = SpecVersion.V1_6,
     reproducible: bool = False,
+    memo: Memo | None = None,
 ) -> Path:
     """Render, validate, then write atomically; on any error nothing is written."""
-    text = render_sbom(inventory, fmt=fmt, spec=spec, reproducible=reproducible)
+    text = render_sbom(inventory, fmt=fmt, spec=spec, reproducible=reproducible, memo=memo)
     return write_text_atomically(path, text)

@@ -39,28 +39,26 @@ __all__ = [
 
 # In order of preference: `choose_backend` takes the first one that can build here. Each is
 # `module:class`, imported when first asked for: this package (whose `BackendKind` the CLI
-# offers as a choice) loads no engine, docker SDK or assembler by itself.
-_REGISTERED = (
-    "imagekit.build.backends.docker:DockerBackend",
-    "imagekit.build.backends.oci:OciBackend",
-    "imagekit.build.backends.buildah:BuildahBackend",
-    "imagekit.build.backends.dockerfile:DockerfileBackend",
-)
+# offers as a choice) loads no engine, docker SDK or assembler by itself, and a build loads
+# only its own backend.
+_REGISTERED = {
+    BackendKind.DOCKER: "imagekit.build.backends.docker:DockerBackend",
+    BackendKind.OCI: "imagekit.build.backends.oci:OciBackend",
+    BackendKind.BUILDAH: "imagekit.build.backends.buildah:BuildahBackend",
+    BackendKind.DOCKERFILE: "imagekit.build.backends.dockerfile:DockerfileBackend",
+}
 
 
 @functools.cache
-def _ordered() -> tuple[type[BuildBackend], ...]:
-    found = []
-    for entry in _REGISTERED:
-        module, name = entry.split(":")
-        backend: type[BuildBackend] = getattr(importlib.import_module(module), name)
-        found.append(backend)
-    return tuple(found)
+def _backend(kind: BackendKind) -> type[BuildBackend]:
+    module, name = _REGISTERED[kind].split(":")
+    backend: type[BuildBackend] = getattr(importlib.import_module(module), name)
+    return backend
 
 
 def backends() -> Mapping[BackendKind, type[BuildBackend]]:
-    """Every registered backend by its kind, in order of preference."""
-    return MappingProxyType({backend.kind: backend for backend in _ordered()})
+    """Every registered backend by its kind, in order of preference (each one imported)."""
+    return MappingProxyType({kind: _backend(kind) for kind in _REGISTERED})
 
 
 def get_backend(
@@ -70,12 +68,12 @@ def get_backend(
     running, `BuildError` for outputs it cannot give (an OCI layout or archive from the docker
     backend) or for the buildah backend's missing tools.
     """
-    return backends()[kind].open(no_cache=no_cache, outputs=outputs or Outputs())
+    return _backend(kind).open(no_cache=no_cache, outputs=outputs or Outputs())
 
 
 def capabilities(kind: BackendKind) -> Capabilities:
     """What the backend of `kind` can do, without opening it."""
-    return backends()[kind].capabilities
+    return _backend(kind).capabilities
 
 
 def choose_backend(progress: Progress) -> BackendKind:
@@ -85,7 +83,8 @@ def choose_backend(progress: Progress) -> BackendKind:
     Raises `BuildError` when none can (the oci backend always can).
     """
     passed: list[str] = []
-    for backend in _ordered():
+    for kind in _REGISTERED:
+        backend = _backend(kind)
         reason = backend.unavailable()
         if not reason:
             if passed:

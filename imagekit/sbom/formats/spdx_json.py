@@ -38,7 +38,7 @@ from imagekit.inventory.model import Inventory
 from imagekit.inventory.spdx import COMPONENT_TYPE
 from imagekit.sbom._jsonschema import import_jsonschema
 from imagekit.sbom.document import build_bom
-from imagekit.sbom.interface import SbomError, SbomFormat, SpecVersion
+from imagekit.sbom.interface import Memo, SbomError, SbomFormat, SpecVersion
 
 SPDX_VERSION = "SPDX-2.3"
 DOCUMENT_ID = "SPDXRef-DOCUMENT"
@@ -273,7 +273,9 @@ class SpdxJsonWriter:
     def serialise(self, inventory: Inventory, *, spec: SpecVersion, reproducible: bool) -> str:
         return _dump(spdx_document(inventory, reproducible=reproducible))
 
-    def validate(self, text: str, *, spec: SpecVersion, subject: str) -> None:
+    def validate(
+        self, text: str, *, spec: SpecVersion, subject: str, memo: Memo | None = None
+    ) -> None:
         import_jsonschema()
         from jsonschema import Draft7Validator  # noqa: PLC0415
 
