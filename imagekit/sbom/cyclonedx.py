@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 from dataclasses import dataclass
-from typing import assert_never
+from typing import Any, assert_never
 
 from cyclonedx.exception import CycloneDxException
 from cyclonedx.output import make_outputter
@@ -65,41 +65,49 @@ class CycloneDxWriter:
             checked.passed()
 
 
-# What the memo keeps: a component's canonical JSON passed the schema of these versions.
-_PASSED = "cyclonedx-component-passed"
+# What the memo keeps: an item of a top-level list (a component, a dependency) in canonical
+# JSON passed the schema of these versions.
+_PASSED = "cyclonedx-item-passed"
+# The top-level lists whose items the schema checks one by one (`items` a `$ref`, and
+# `uniqueItems`), hence whose items can be taken as checked.
+_LISTS = ("components", "dependencies")
 
 
 class _Checked:
-    """A CycloneDX JSON document less the components that passed the same schema before.
+    """A CycloneDX JSON document less the components and dependencies that passed the same
+    schema before.
 
-    A document is valid when what is left is, and every component left out passed before:
-    each item of `components` is checked against `#/definitions/component` alone, whatever
-    the rest of the document holds. `components` must also hold no item twice
-    (`uniqueItems`); a document with one twice keeps all of them, for the schema to say so.
-    A rebuilt image's SBOM differs from the last one in a few components (the application
-    files), so most of its schema check is the check of those.
+    A document is valid when what is left is, and every item left out passed before: each
+    item of `components` is checked against `#/definitions/component` alone (of
+    `dependencies`, `#/definitions/dependency`), whatever the rest of the document holds. Each
+    list must also hold no item twice (`uniqueItems`); a list with one twice keeps all of
+    them, for the schema to say so. A rebuilt image's SBOM differs from the last one in a few
+    components (the application files), so most of its schema check is the check of those.
     """
 
     def __init__(self, text: str, spec: SpecVersion, memo: Memo) -> None:
         self.memo = memo
-        self.rest = text
         self.fresh: list[bytes] = []
         document = json.loads(text)
-        components = document.get("components") if isinstance(document, dict) else None
-        if not isinstance(components, list):
-            return
-        canonical = [_canonical(c) for c in components]
-        if len(set(canonical)) != len(canonical):
-            return
         versions = f"{spec}\0{_version('cyclonedx-python-lib')}\0{_version('jsonschema')}\0"
-        keys = [versions.encode() + c for c in canonical]
-        left = [i for i, key in enumerate(keys) if memo.remembered(_PASSED, key) is None]
-        self.fresh = [keys[i] for i in left]
-        document["components"] = [components[i] for i in left]
-        self.rest = json.dumps(document)
+        if isinstance(document, dict):
+            for name in _LISTS:
+                self._leave_out(document, name, f"{versions}{name}\0".encode())
+        self.rest = json.dumps(document) if isinstance(document, dict) else text
+
+    def _leave_out(self, document: dict[str, Any], name: str, prefix: bytes) -> None:
+        items = document.get(name)
+        if not isinstance(items, list):
+            return
+        keys = [prefix + _canonical(x) for x in items]
+        if len(set(keys)) != len(keys):
+            return
+        left = [i for i, key in enumerate(keys) if self.memo.remembered(_PASSED, key) is None]
+        self.fresh += [keys[i] for i in left]
+        document[name] = [items[i] for i in left]
 
     def passed(self) -> None:
-        """Keep every component that was checked now, as passed."""
+        """Keep every item that was checked now, as passed."""
         for key in self.fresh:
             self.memo.remember(_PASSED, key, True)
 

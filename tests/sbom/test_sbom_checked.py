@@ -47,21 +47,23 @@ def check(text: str, memo: CountingMemo) -> None:
 
 def test_a_second_check_keeps_nothing_new(text: str, tmp_path: Path) -> None:
     memo = CountingMemo(tmp_path)
-    components = len(json.loads(text)["components"])
+    document = json.loads(text)
+    items = len(document["components"]) + len(document["dependencies"])
     check(text, memo)
-    assert (memo.asked, memo.kept) == (components, components)
+    assert (memo.asked, memo.kept) == (items, items)
     again = CountingMemo(tmp_path)
     check(text, again)
-    assert (again.asked, again.kept) == (components, 0)
+    assert (again.asked, again.kept) == (items, 0)
 
 
 def test_a_changed_component_is_checked_and_kept(text: str, tmp_path: Path) -> None:
     check(text, CountingMemo(tmp_path))
     document = json.loads(text)
     document["components"][0]["version"] = "9.9.9"
+    document["dependencies"][0]["dependsOn"] = []
     memo = CountingMemo(tmp_path)
     check(json.dumps(document), memo)
-    assert memo.kept == 1
+    assert memo.kept == 2
 
 
 def test_a_bad_component_is_refused_after_good_ones_passed(text: str, tmp_path: Path) -> None:
@@ -76,10 +78,13 @@ def test_a_bad_component_is_refused_after_good_ones_passed(text: str, tmp_path: 
         check(json.dumps(document), CountingMemo(tmp_path))
 
 
-def test_a_component_twice_is_refused_even_when_it_passed_before(text: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["components", "dependencies"])
+def test_an_item_twice_is_refused_even_when_it_passed_before(
+    text: str, tmp_path: Path, name: str
+) -> None:
     check(text, CountingMemo(tmp_path))
     document = json.loads(text)
-    document["components"].append(document["components"][0])
+    document[name].append(document[name][0])
     with pytest.raises(SbomError, match="non-unique elements"):
         check(json.dumps(document), CountingMemo(tmp_path))
 
