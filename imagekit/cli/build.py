@@ -17,13 +17,19 @@ from imagekit.build.backends import (
     choose_backend,
 )
 from imagekit.cli._faults import ExitCode
-from imagekit.cli._options import CatalogOption, QuietOption, VerboseOption, load_catalog
+from imagekit.cli._options import (
+    CatalogOption,
+    QuietOption,
+    VerboseOption,
+    load_catalog,
+)
 from imagekit.cli._output import (
     ProgressLines,
     UsageError,
     fail_if,
     handle_errors,
     out,
+    out_json,
     print_findings,
     table,
 )
@@ -31,7 +37,8 @@ from imagekit.image.model import Compression
 
 if TYPE_CHECKING:
     from imagekit.build.backends import BuildResult
-    from imagekit.build.many import ModelBuild
+    from imagekit.build.fleet import FleetReport
+    from imagekit.build.many import Fleet, ModelBuild
     from imagekit.gpu import CompatReport
 
 
@@ -144,10 +151,15 @@ def build(
             "the ones it has (no wheel fetched, no layer compressed), push the ones built here.",
         ),
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="--all: print the builds and the fleet report as JSON.")
+    ] = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Check, plan and build the image; write its build record."""
+    if as_json and not all_models:
+        raise UsageError("--json needs --all")
     if reproducible or all_models:
         given = {"--output": output, "--oci-dir": oci_dir, "--archive": archive, "--load": load,
                  "--compression zstd": compression is Compression.ZSTD,
@@ -157,7 +169,8 @@ def build(
         if reproducible:
             _check(project, backend or BackendKind.OCI, tag, catalog, quiet)
         elif all_models:
-            _build_all(project, backend, jobs, catalog, tag, quiet)
+            _build_all(project, backend, jobs, catalog, tag, quiet=quiet, no_cache=no_cache,
+                       as_json=as_json)  # fmt: skip
         else:
             _build_one(
                 project,
@@ -279,8 +292,12 @@ def _build_all(
     jobs: int | None,
     catalog: Path | None,
     tag: str | None,
+    *,
     quiet: bool,
+    no_cache: bool,
+    as_json: bool,
 ) -> None:
+    from imagekit.build.fleet import fleet_report
     from imagekit.build.many import build_all, effective_jobs
 
     if tag is not None:
@@ -289,16 +306,47 @@ def _build_all(
     kind = backend or choose_backend(lines)
     if jobs is not None and effective_jobs(kind, jobs) != jobs:
         lines(f"--jobs {jobs}: the {kind.value} backend builds one model at a time")
-    builds = build_all(
-        root,
-        backend=kind,
-        jobs=jobs,
-        progress=lines,
-        catalog=load_catalog(catalog),
-    )
-    for line in summary_table(builds, capabilities(kind).home):
-        out(line)
-    fail_if(not all(b.ok for b in builds))
+    fleet = build_all(root, backend=kind, jobs=jobs, progress=lines,
+                      catalog=load_catalog(catalog), no_cache=no_cache)  # fmt: skip
+    report = fleet_report({b.name: b.layers for b in fleet.builds if b.layers})
+    if as_json:
+        out_json(fleet_json(fleet, report))
+    else:
+        for line in summary_table(fleet.builds, capabilities(kind).home):
+            out(line)
+        if report.models:
+            out()
+            for line in layers_table(report):
+                out(line)
+            out(report.summary(_size))
+    fail_if(not all(b.ok for b in fleet.builds))
+
+
+def fleet_json(fleet: Fleet, report: FleetReport) -> dict[str, object]:
+    """`build --all --json`: every model's build, the fleet plan and the layer report."""
+    builds = [
+        {"model": b.name, "image": b.image or None, "image_id": b.image_id or None,
+         "size": b.size, "seconds": round(b.seconds, 3), "error": b.error or None}
+        for b in fleet.builds
+    ]  # fmt: skip
+    plan = {"distinct": len(fleet.plan.distinct), "common": len(fleet.plan.common)}
+    return {"builds": builds, "plan": plan, "layers": report.to_dict()}
+
+
+def layers_table(report: FleetReport) -> list[str]:
+    """Per model: the layers it wrote, those it took (from another model of the run, the
+    layer cache or the registry) and the bytes of its layers other models share."""
+    rows = [("MODEL", "BUILT", "SHARED IN RUN", "FROM CACHE", "SHARED BYTES")]
+    for m in report.models:
+        fleet = [u.layer for u in m.taken if u.source.value == "fleet"]
+        cached = [u.layer for u in m.taken if u.source.value != "fleet"]
+        built = f"{len(m.built)} ({_size(m.built_bytes)})"
+        rows.append((m.model, built, _names(fleet), _names(cached), _size(m.shared_bytes)))
+    return table(rows)
+
+
+def _names(layers: list[str]) -> str:
+    return f"{len(layers)}: {', '.join(layers)}" if layers else "0"
 
 
 def summary_table(builds: tuple[ModelBuild, ...], home: ImageHome) -> list[str]:

@@ -168,6 +168,7 @@ class OciBackend:
             epoch=source_date_epoch(),
             created=context_created(context) or _base_created(self.base),
             progress=progress,
+            fleet=self.outputs.fleet,
         )
         shared = self._registry_cache(progress)
         if shared is not None:
