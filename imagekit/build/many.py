@@ -1,9 +1,11 @@
 """`imagekit build --all DIR`: build every model folder under a directory.
 
-Every model is attempted; one that fails is recorded with its one-line error and the others go
-on. A backend whose capabilities allow it (oci) builds in a thread pool (`jobs`, default 2):
-the first model is built alone so that the shared caches (the base layout, the wheels) are
-filled once, not raced for. The others (docker, buildah) build one model at a time.
+Every model is planned first (`imagekit.build.fleetplan`: the layers they have in common), then
+attempted; one that fails is recorded with its one-line error and the others go on. A backend
+whose capabilities allow it (oci) builds in a thread pool (`jobs`, default 2): the first model
+is built alone so that the shared caches (the base layout, the wheels) are filled once, not
+raced for, and each distinct layer is made once across the models (`imagekit.build.fleet`).
+The others (docker, buildah) build one model at a time.
 """
 
 from __future__ import annotations
@@ -70,13 +72,15 @@ def build_all(
     progress: Progress,
     catalog: Catalog | None = None,
     no_cache: bool = False,
+    cache: str | None = None,
 ) -> Fleet:
     """Build every model folder under `root`, in the order `find_models` gives.
 
     Every model is planned first and the layers they share are said (`FleetPlan`); with a
     backend that has a layer cache (oci) each distinct layer is then made once across the
     models, and each build records which layers it made and which it shared. `no_cache`:
-    nothing is reused from before this run (layers are still shared within it).
+    nothing is reused from before this run (layers are still shared within it). `cache`: the
+    registry repository every model shares layers and bases through (`build --cache REF`).
     Each progress line is prefixed with the model's name. Raises `InputError` when `root`
     holds no model folder; a model's own failure is in its `ModelBuild.error`.
     """
@@ -84,7 +88,7 @@ def build_all(
     fleet_plan = plan_fleet(_plans(folders, catalog))
     progress(fleet_plan.summary())
     layers = FleetLayers() if capabilities(backend).layer_cache else None
-    outputs = Outputs(fleet=layers)
+    outputs = Outputs(fleet=layers, cache=cache)
     lock = threading.Lock()
 
     def one(folder: Path) -> ModelBuild:

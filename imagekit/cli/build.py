@@ -163,14 +163,14 @@ def build(
     if reproducible or all_models:
         given = {"--output": output, "--oci-dir": oci_dir, "--archive": archive, "--load": load,
                  "--compression zstd": compression is Compression.ZSTD,
-                 "--cache": cache}  # fmt: skip
+                 "--cache": cache and reproducible}  # fmt: skip
         _refuse(given, "--check-reproducible" if reproducible else "--all")
     with progress.shown(progress.Display(quiet=quiet, verbose=verbose)):
         if reproducible:
             _check(project, backend or BackendKind.OCI, tag, catalog, quiet)
         elif all_models:
             _build_all(project, backend, jobs, catalog, tag, quiet=quiet, no_cache=no_cache,
-                       as_json=as_json)  # fmt: skip
+                       as_json=as_json, cache=cache)  # fmt: skip
         else:
             _build_one(
                 project,
@@ -209,11 +209,7 @@ def _build_one(
     kind = backend or choose_backend(lines)
     if outputs.compression is Compression.ZSTD and kind is not BackendKind.OCI:
         raise UsageError(f"--compression zstd needs --backend oci; {kind.value} writes gzip layers")
-    if outputs.cache and not capabilities(kind).layer_cache:
-        raise UsageError(
-            f"--cache needs --backend oci; {kind.value} makes its layers from the Dockerfile "
-            "and cannot take them from a registry"
-        )
+    _check_cache(outputs.cache, kind)
     outcome = build_project(
         project,
         progress=lines,
@@ -239,6 +235,14 @@ def _build_one(
         out(f"sbom   {outcome.sbom}  (imagekit scan / imagekit licenses read it)")
     if outcome.provenance is not None:
         out(f"provenance {outcome.provenance}  (imagekit attach REF FILE puts it in a registry)")
+
+
+def _check_cache(cache: str | None, kind: BackendKind) -> None:
+    if cache and not capabilities(kind).layer_cache:
+        raise UsageError(
+            f"--cache needs --backend oci; {kind.value} makes its layers from the Dockerfile "
+            "and cannot take them from a registry"
+        )
 
 
 def where_to(result: BuildResult, outputs: Outputs) -> list[str]:
@@ -296,6 +300,7 @@ def _build_all(
     quiet: bool,
     no_cache: bool,
     as_json: bool,
+    cache: str | None,
 ) -> None:
     from imagekit.build.fleet import fleet_report
     from imagekit.build.many import build_all, effective_jobs
@@ -306,7 +311,8 @@ def _build_all(
     kind = backend or choose_backend(lines)
     if jobs is not None and effective_jobs(kind, jobs) != jobs:
         lines(f"--jobs {jobs}: the {kind.value} backend builds one model at a time")
-    fleet = build_all(root, backend=kind, jobs=jobs, progress=lines,
+    _check_cache(cache, kind)
+    fleet = build_all(root, backend=kind, jobs=jobs, progress=lines, cache=cache,
                       catalog=load_catalog(catalog), no_cache=no_cache)  # fmt: skip
     report = fleet_report({b.name: b.layers for b in fleet.builds if b.layers})
     if as_json:
@@ -335,7 +341,7 @@ def fleet_json(fleet: Fleet, report: FleetReport) -> dict[str, object]:
 
 def layers_table(report: FleetReport) -> list[str]:
     """Per model: the layers it wrote, those it took (from another model of the run, the
-    layer cache or the registry) and the bytes of its layers other models share."""
+    layer cache or the registry's) and the bytes of its layers other models share."""
     rows = [("MODEL", "BUILT", "SHARED IN RUN", "FROM CACHE", "SHARED BYTES")]
     for m in report.models:
         fleet = [u.layer for u in m.taken if u.source.value == "fleet"]

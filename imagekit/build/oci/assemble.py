@@ -71,6 +71,7 @@ class ModelBuild:
     progress: Progress
     shared: SharedLayers | None = None  # a registry's layer cache (`build --cache REF`)
     fleet: FleetLayers | None = None  # the layers of a `build --all` run, each made once
+    from_registry: frozenset[str] = frozenset()  # layers `shared` put in the cache before the build
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -225,7 +226,7 @@ def _keyed(
     """The layer of cache key `key`: reused from the layer cache (or the registry's), else made."""
     layout = where[0]
     cached = build.cache.reuse(key, layout)
-    source = LayerSource.CACHE
+    source = LayerSource.REGISTRY if step.name in build.from_registry else LayerSource.CACHE
     if cached is None and _shared_has(build, key):
         cached, source = build.cache.reuse(key, layout), LayerSource.REGISTRY
     if cached is not None:
