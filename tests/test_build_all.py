@@ -3,14 +3,13 @@ failure. The oci backend needs no daemon; the real build fetches wheels (cached)
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from _projects import EXAMPLE, copy_project, edit_spec
+from _projects import ARTIFACT_SHA, EXAMPLE, copy_project, edit_spec, fleet_of_three
 from typer.testing import CliRunner
 
 from imagekit.build.backends import BackendKind, ImageHome
@@ -19,8 +18,6 @@ from imagekit.build.many import ModelBuild, build_all, effective_jobs
 from imagekit.cli import app
 from imagekit.cli.build import layers_table, summary_table
 from imagekit.errors import InputError
-
-ARTIFACT_SHA = "2bc8aa3e027bcbcf014ac20f0f3b23556979458677ac80a18dfd8e0554897ee9"
 
 
 def broken_copy(dest: Path) -> Path:
@@ -112,17 +109,6 @@ def test_one_model_builds_and_the_broken_one_fails(tmp_path: Path) -> None:
     assert "FAILED: " in rows["iris-broken"] and "sha256" in rows["iris-broken"]
     assert (tmp_path / "models" / "iris" / ".imagekit" / "oci" / "index.json").is_file()
     assert any(line.startswith("iris: ") for line in result.output.splitlines())
-
-
-def fleet_of_three(root: Path) -> None:
-    """Three copies of the example on one base: a and b alike but for their names, c with an
-    artifact of its own; every Python layer is common to the three."""
-    for name in ("a", "b", "c"):
-        project = copy_project(EXAMPLE, root / name)
-        edit_spec(project, 'name = "iris-classifier"', f'name = "iris-{name}"')
-    artifact = root / "c" / "model" / "iris.joblib"
-    artifact.write_bytes(artifact.read_bytes() + b"\0")  # still read whole by its checks
-    edit_spec(root / "c", ARTIFACT_SHA, hashlib.sha256(artifact.read_bytes()).hexdigest())
 
 
 @pytest.mark.network
