@@ -135,3 +135,16 @@ def test_bake_contexts_build(
         assert b"onnxruntime 1.20.1" in output
     finally:
         docker_client.images.remove(tag, force=True)
+
+
+def test_a_name_buildx_refuses_as_a_target_is_sanitised(models: Path) -> None:
+    edit_spec(models / "iris", 'name = "iris-classifier"', 'name = "iris.v2"')
+    out = models / "docker-bake.json"
+    write_bake(models, out)
+    doc = json.loads(out.read_text())
+    assert doc["group"]["default"]["targets"] == ["iris_v2", "layers"]
+    assert doc["target"]["iris_v2"]["tags"] == ["iris.v2:1.0.0"]
+    copy_project(models / "iris", models / "iris-again")
+    edit_spec(models / "iris-again", 'name = "iris.v2"', 'name = "iris_v2"')
+    with pytest.raises(InputError, match="the bake target 'iris_v2' is also another model's"):
+        write_bake(models, out)
