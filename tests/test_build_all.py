@@ -135,6 +135,7 @@ def test_a_fleet_builds_each_distinct_layer_once(tmp_path: Path) -> None:
     assert writes["artifacts"] == 2  # a's (shared with b) and c's own
     assert writes["app"] == 3  # each model's own
     shared_in_run = [u for u in uses if u.source is LayerSource.FLEET]
+    assert {u.built_by for u in shared_in_run} == {"a"}  # the model built alone first
     assert len(shared_in_run) == len([u for u in uses if u.key]) - len(keyed)
     # the same blob in every image that holds the layer
     digests = {k: {u.digest for u in uses if u.key == k} for k in keyed}

@@ -41,7 +41,7 @@ class LayerSource(enum.StrEnum):
 class LayerUse:
     """One layer of one model's image, and where it came from."""
 
-    model: str  # the plan's image name
+    model: str  # the model's name in the run (its folder under the root)
     layer: str
     key: str | None  # the layer cache key; None for a layer of the model's own (never shared)
     digest: str
@@ -102,6 +102,28 @@ class FleetLayers:
         """The layers `model` used, in the order it used them."""
         with self._lock:
             return tuple(u for u in self._uses if u.model == model)
+
+    def member(self, model: str) -> FleetMember:
+        """The fleet as one model's build sees it: what it records is under `model` (its
+        folder's name in the run, unique even when two models' plans give one image name)."""
+        return FleetMember(fleet=self, model=model)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FleetMember:
+    """One model of a fleet: `FleetLayers`, its records named after the model."""
+
+    fleet: FleetLayers
+    model: str
+
+    def once(self, key: str) -> contextlib.AbstractContextManager[Made | None]:
+        return self.fleet.once(key)
+
+    def made(self, key: str, blob: LayerBlob) -> None:
+        self.fleet.made(key, blob, self.model)
+
+    def used(self, use: LayerUse) -> None:
+        self.fleet.used(use)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

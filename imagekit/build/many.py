@@ -40,7 +40,6 @@ class ModelBuild:
     image_id: str = ""  # the manifest digest (oci) or the daemon's image id (docker)
     size: int = 0
     error: str = ""  # one line; empty when the build succeeded
-    plan_name: str = ""  # the image name its plan gave
     layers: tuple[LayerUse, ...] = ()  # the oci backend's layers, and where each came from
 
     @property
@@ -88,7 +87,6 @@ def build_all(
     fleet_plan = plan_fleet(_plans(folders, catalog))
     progress(fleet_plan.summary())
     layers = FleetLayers() if capabilities(backend).layer_cache else None
-    outputs = Outputs(fleet=layers, cache=cache)
     lock = threading.Lock()
 
     def one(folder: Path) -> ModelBuild:
@@ -98,11 +96,12 @@ def build_all(
             with lock:  # one line at a time from the pool's threads
                 progress(f"{name}: {line}")
 
+        outputs = Outputs(fleet=layers.member(name) if layers else None, cache=cache)
         build = _build_one(folder, name, backend=backend, catalog=catalog, progress=say,
                            outputs=outputs, no_cache=no_cache)  # fmt: skip
         if layers is None or not build.ok:
             return build
-        return replace(build, layers=layers.uses(build.plan_name))
+        return replace(build, layers=layers.uses(name))
 
     workers = effective_jobs(backend, jobs)
     if workers == 1 or len(folders) == 1:
@@ -159,7 +158,6 @@ def _build_one(
         image=result.tag,
         image_id=result.image_id,
         size=result.size,
-        plan_name=outcome.plan.name,
     )
 
 

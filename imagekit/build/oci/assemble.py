@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from packaging.version import Version
 
 from imagekit import progress
-from imagekit.build.fleet import FleetLayers, LayerSource, LayerUse
+from imagekit.build.fleet import FleetMember, LayerSource, LayerUse
 from imagekit.build.oci.base import OciBase
 from imagekit.build.oci.cache import LayerCache, layer_key
 from imagekit.build.oci.pyc import compiles_bytecode
@@ -70,7 +70,7 @@ class ModelBuild:
     created: int  # the config's `created` (`context.image_created`)
     progress: Progress
     shared: SharedLayers | None = None  # a registry's layer cache (`build --cache REF`)
-    fleet: FleetLayers | None = None  # the layers of a `build --all` run, each made once
+    fleet: FleetMember | None = None  # this model in a `build --all` run: layers made once
     from_registry: frozenset[str] = frozenset()  # layers `shared` put in the cache before the build
 
 
@@ -215,7 +215,7 @@ def _layer(build: ModelBuild, step: _Step, layout: Path, work: Path, stack: Exit
             _used(build, step, key, earlier.blob, LayerSource.FLEET, built_by=earlier.model)
             return earlier.blob
         blob, source = _keyed(build, step, key, (layout, work, stack))
-        fleet.made(key, blob, build.plan.name)
+        fleet.made(key, blob)
     _used(build, step, key, blob, source)
     return blob
 
@@ -258,7 +258,7 @@ def _used(
     """Record in the fleet (if any) that this model's image holds the layer, and whence."""
     if build.fleet is None:
         return
-    name = build.plan.name
+    name = build.fleet.model
     build.fleet.used(LayerUse(model=name, layer=step.name, key=key, source=source,
                               digest=blob.descriptor.digest, size=blob.descriptor.size,
                               built_by=built_by or (name if source.written else "")))  # fmt: skip
