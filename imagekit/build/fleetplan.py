@@ -27,7 +27,7 @@ class PlannedLayer:
 class FleetPlan:
     """The layers every planned model will have, and which are common to several."""
 
-    models: dict[str, tuple[PlannedLayer, ...]]  # by image name
+    models: dict[str, tuple[PlannedLayer, ...]]  # by the model's name in the run
 
     @property
     def distinct(self) -> frozenset[str]:
@@ -67,5 +67,5 @@ def planned_layers(plan: BuildPlan) -> tuple[PlannedLayer, ...]:
 
 
 def plan_fleet(plans: dict[str, BuildPlan]) -> FleetPlan:
-    """The fleet plan of the models' plans, by image name."""
+    """The fleet plan of the models' plans, by the models' names in the run."""
     return FleetPlan(models={name: planned_layers(plan) for name, plan in sorted(plans.items())})

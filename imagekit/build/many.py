@@ -84,7 +84,7 @@ def build_all(
     holds no model folder; a model's own failure is in its `ModelBuild.error`.
     """
     folders = find_models(root)
-    fleet_plan = plan_fleet(_plans(folders, catalog))
+    fleet_plan = plan_fleet(_plans(root, folders, catalog))
     progress(fleet_plan.summary())
     layers = FleetLayers() if capabilities(backend).layer_cache else None
     lock = threading.Lock()
@@ -111,16 +111,15 @@ def build_all(
         return Fleet(builds=(first, *pool.map(one, folders[1:])), plan=fleet_plan)
 
 
-def _plans(folders: tuple[Path, ...], catalog: Catalog | None) -> dict[str, BuildPlan]:
-    """The plans of the models whose checks pass, by image name; a model that fails them is
-    left out here and fails its build with the same findings."""
+def _plans(root: Path, folders: tuple[Path, ...], catalog: Catalog | None) -> dict[str, BuildPlan]:
+    """The plans of the models whose checks pass, by the model's name in the run; a model that
+    fails them is left out here and fails its build with the same findings."""
     plans: dict[str, BuildPlan] = {}
     for folder in folders:
         try:
             result = check_project(folder, catalog)
             if result.ok:
-                plan = prepared(result).plan
-                plans[plan.name] = plan
+                plans[_name(root, folder)] = prepared(result).plan
         except ImagekitError:
             continue  # said by its build, which every model gets
     return plans
