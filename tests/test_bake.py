@@ -11,6 +11,7 @@ from _projects import DATA, EXAMPLE, copy_project, edit_spec
 from typer.testing import CliRunner
 
 from imagekit.build.bake import write_bake
+from imagekit.build.bakefile import validate_bake
 from imagekit.build.baseimage import BaseBuildResult
 from imagekit.cli import app
 from imagekit.errors import FindingsError, InputError
@@ -64,6 +65,36 @@ def test_bake_file(models: Path) -> None:
         "wheels",
     ]
     assert "bases needed: imagekit-base/debian-bookworm-py311:" in result.stdout
+    assert "cache-from" not in iris and "attest" not in iris  # only when asked
+    validate_bake(doc, out)
+
+
+def test_bake_file_with_cache_and_attestations(models: Path) -> None:
+    out = models / "docker-bake.json"
+    args = ["bake", str(models), "-o", str(out), "--cache", "registry.example:5000/ml/cache",
+            "--attest"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    validate_bake(doc, out)
+    cache = "registry.example:5000/ml/cache"
+    iris, layers = doc["target"]["iris-classifier"], doc["target"]["layers"]
+    # its own tag first, then the other target on the same base
+    assert iris["cache-from"] == [
+        f"type=registry,ref={cache}:bake-iris-classifier",
+        f"type=registry,ref={cache}:bake-layers",
+    ]
+    assert iris["cache-to"] == [f"type=registry,ref={cache}:bake-iris-classifier,mode=max"]
+    assert layers["cache-from"][0] == f"type=registry,ref={cache}:bake-layers"
+    assert iris["attest"] == [{"type": "provenance", "mode": "max"}, {"type": "sbom"}]
+
+
+def test_a_cache_with_a_tag_is_refused_before_any_work(models: Path) -> None:
+    out = models / "docker-bake.json"
+    result = CliRunner().invoke(app, ["bake", str(models), "-o", str(out), "--cache", "r/c:x"])
+    assert result.exit_code != 0
+    assert "without a tag or digest" in result.output
+    assert not out.exists() and not (models / "iris" / ".imagekit").exists()
 
 
 def test_every_model_is_checked_first(models: Path) -> None:
@@ -104,3 +135,16 @@ def test_bake_contexts_build(
         assert b"onnxruntime 1.20.1" in output
     finally:
         docker_client.images.remove(tag, force=True)
+
+
+def test_a_name_buildx_refuses_as_a_target_is_sanitised(models: Path) -> None:
+    edit_spec(models / "iris", 'name = "iris-classifier"', 'name = "iris.v2"')
+    out = models / "docker-bake.json"
+    write_bake(models, out)
+    doc = json.loads(out.read_text())
+    assert doc["group"]["default"]["targets"] == ["iris_v2", "layers"]
+    assert doc["target"]["iris_v2"]["tags"] == ["iris.v2:1.0.0"]
+    copy_project(models / "iris", models / "iris-again")
+    edit_spec(models / "iris-again", 'name = "iris.v2"', 'name = "iris_v2"')
+    with pytest.raises(InputError, match="the bake target 'iris_v2' is also another model's"):
+        write_bake(models, out)

@@ -17,13 +17,19 @@ from imagekit.build.backends import (
     choose_backend,
 )
 from imagekit.cli._faults import ExitCode
-from imagekit.cli._options import CatalogOption, QuietOption, VerboseOption, load_catalog
+from imagekit.cli._options import (
+    CatalogOption,
+    QuietOption,
+    VerboseOption,
+    load_catalog,
+)
 from imagekit.cli._output import (
     ProgressLines,
     UsageError,
     fail_if,
     handle_errors,
     out,
+    out_json,
     print_findings,
     table,
 )
@@ -31,7 +37,8 @@ from imagekit.image.model import Compression
 
 if TYPE_CHECKING:
     from imagekit.build.backends import BuildResult
-    from imagekit.build.many import ModelBuild
+    from imagekit.build.fleet import FleetReport
+    from imagekit.build.many import Fleet, ModelBuild
     from imagekit.gpu import CompatReport
 
 
@@ -155,20 +162,26 @@ def build(
             "the ones it has (no wheel fetched, no layer compressed), push the ones built here.",
         ),
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="--all: print the builds and the fleet report as JSON.")
+    ] = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Check, plan and build the image; write its build record."""
+    if as_json and not all_models:
+        raise UsageError("--json needs --all")
     if reproducible or all_models:
         given = {"--output": output, "--oci-dir": oci_dir, "--archive": archive, "--load": load,
                  "--compression zstd": compression is Compression.ZSTD,
-                 "--cache": cache}  # fmt: skip
+                 "--cache": cache and reproducible}  # fmt: skip
         _refuse(given, "--check-reproducible" if reproducible else "--all")
     with progress.shown(progress.Display(quiet=quiet, verbose=verbose)):
         if reproducible:
             _check(project, backend or BackendKind.OCI, tag, catalog, quiet)
         elif all_models:
-            _build_all(project, backend, jobs, catalog, tag, quiet)
+            _build_all(project, backend, jobs, catalog, tag, quiet=quiet, no_cache=no_cache,
+                       as_json=as_json, cache=cache)  # fmt: skip
         else:
             _build_one(
                 project,
@@ -209,11 +222,7 @@ def _build_one(
         raise UsageError(
             f"--compression zstd needs --backend {_able('zstd')}; {kind.value} writes gzip layers"
         )
-    if outputs.cache and not capabilities(kind).layer_cache:
-        raise UsageError(
-            f"--cache needs --backend {_able('layer_cache')}; {kind.value} makes its layers "
-            "from the Dockerfile and cannot take them from a registry"
-        )
+    _check_cache(outputs.cache, kind)
     outcome = build_project(
         project,
         progress=lines,
@@ -239,6 +248,14 @@ def _build_one(
         out(f"sbom   {outcome.sbom}  (imagekit scan / imagekit licenses read it)")
     if outcome.provenance is not None:
         out(f"provenance {outcome.provenance}  (imagekit attach REF FILE puts it in a registry)")
+
+
+def _check_cache(cache: str | None, kind: BackendKind) -> None:
+    if cache and not capabilities(kind).layer_cache:
+        raise UsageError(
+            f"--cache needs --backend {_able('layer_cache')}; {kind.value} makes its layers "
+            "from the Dockerfile and cannot take them from a registry"
+        )
 
 
 def where_to(result: BuildResult, outputs: Outputs) -> list[str]:
@@ -295,8 +312,13 @@ def _build_all(
     jobs: int | None,
     catalog: Path | None,
     tag: str | None,
+    *,
     quiet: bool,
+    no_cache: bool,
+    as_json: bool,
+    cache: str | None,
 ) -> None:
+    from imagekit.build.fleet import fleet_report
     from imagekit.build.many import build_all, effective_jobs
 
     if tag is not None:
@@ -305,16 +327,48 @@ def _build_all(
     kind = backend or choose_backend(lines)
     if jobs is not None and effective_jobs(kind, jobs) != jobs:
         lines(f"--jobs {jobs}: the {kind.value} backend builds one model at a time")
-    builds = build_all(
-        root,
-        backend=kind,
-        jobs=jobs,
-        progress=lines,
-        catalog=load_catalog(catalog),
-    )
-    for line in summary_table(builds, capabilities(kind).home):
-        out(line)
-    fail_if(not all(b.ok for b in builds))
+    _check_cache(cache, kind)
+    fleet = build_all(root, backend=kind, jobs=jobs, progress=lines, cache=cache,
+                      catalog=load_catalog(catalog), no_cache=no_cache)  # fmt: skip
+    report = fleet_report({b.name: b.layers for b in fleet.builds if b.layers})
+    if as_json:
+        out_json(fleet_json(fleet, report))
+    else:
+        for line in summary_table(fleet.builds, capabilities(kind).home):
+            out(line)
+        if report.models:
+            out()
+            for line in layers_table(report):
+                out(line)
+            out(report.summary(_size))
+    fail_if(not all(b.ok for b in fleet.builds))
+
+
+def fleet_json(fleet: Fleet, report: FleetReport) -> dict[str, object]:
+    """`build --all --json`: every model's build, the fleet plan and the layer report."""
+    builds = [
+        {"model": b.name, "image": b.image or None, "image_id": b.image_id or None,
+         "size": b.size, "seconds": round(b.seconds, 3), "error": b.error or None}
+        for b in fleet.builds
+    ]  # fmt: skip
+    plan = {"distinct": len(fleet.plan.distinct), "common": len(fleet.plan.common)}
+    return {"builds": builds, "plan": plan, "layers": report.to_dict()}
+
+
+def layers_table(report: FleetReport) -> list[str]:
+    """Per model: the layers it wrote, those it took (from another model of the run, the
+    layer cache or the registry's) and the bytes of its layers other models share."""
+    rows = [("MODEL", "BUILT", "SHARED IN RUN", "FROM CACHE", "SHARED BYTES")]
+    for m in report.models:
+        fleet = [u.layer for u in m.taken if u.source.value == "fleet"]
+        cached = [u.layer for u in m.taken if u.source.value != "fleet"]
+        built = f"{len(m.built)} ({_size(m.built_bytes)})"
+        rows.append((m.model, built, _names(fleet), _names(cached), _size(m.shared_bytes)))
+    return table(rows)
+
+
+def _names(layers: list[str]) -> str:
+    return f"{len(layers)}: {', '.join(layers)}" if layers else "0"
 
 
 def summary_table(builds: tuple[ModelBuild, ...], home: ImageHome) -> list[str]:

@@ -14,6 +14,7 @@ from imagekit.image.model import Compression
 
 if TYPE_CHECKING:
     from imagekit.build.context import PrefetchedLayer
+    from imagekit.build.fleet import FleetMember
     from imagekit.plan.catalog import BaseImage
     from imagekit.plan.model import BuildPlan
 
@@ -67,6 +68,8 @@ class Outputs:
     load: bool = False  # also load it into the Docker daemon at DOCKER_HOST
     compression: Compression = Compression.GZIP  # of the layers the oci backend writes
     cache: str | None = None  # a registry repository sharing layers and bases (--cache REF)
+    # This model in a `build --all` run: each distinct layer made once across its models.
+    fleet: FleetMember | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -88,6 +88,7 @@ class OciBackend:
         # --cache REF: checked now, so a bad reference stops the build before any work
         self._shared_ref = cache_reference(self.outputs.cache) if self.outputs.cache else None
         self._shared: RegistryCache | None = None
+        self._from_registry: frozenset[str] = frozenset()  # Python layers taken before a build
 
     def _registry_cache(self, progress: Progress) -> RegistryCache | None:
         """The registry's layer cache (`outputs.cache`), made on first use; None without."""
@@ -143,6 +144,7 @@ class OciBackend:
             return {}
         records = take_python_layers(plan, shared, self.cache, epoch=source_date_epoch(),
                                      compression=self.compression)  # fmt: skip
+        self._from_registry = frozenset(records)
         return {
             name: PrefetchedLayer(
                 requirements=r.requirements or "",
@@ -169,6 +171,8 @@ class OciBackend:
             epoch=source_date_epoch(),
             created=context_created(context) or _base_created(self.base),
             progress=progress,
+            fleet=self.outputs.fleet,
+            from_registry=self._from_registry,
         )
         shared = self._registry_cache(progress)
         if shared is not None:

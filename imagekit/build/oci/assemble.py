@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from packaging.version import Version
 
 from imagekit import progress
+from imagekit.build.fleet import FleetMember, LayerSource, LayerUse
 from imagekit.build.oci.base import OciBase
 from imagekit.build.oci.cache import LayerCache, layer_key
 from imagekit.build.oci.pyc import compiles_bytecode
@@ -49,6 +50,9 @@ class SharedLayers(Protocol):
         ...
 
 
+# Where a step's layer is made: the layout it is linked into, a scratch folder, the open files.
+_Where = tuple[Path, Path, ExitStack]
+
 _WRITES = 3  # times a layer is written when a prune removes its blob before it is named
 
 
@@ -66,6 +70,8 @@ class ModelBuild:
     created: int  # the config's `created` (`context.image_created`)
     progress: Progress
     shared: SharedLayers | None = None  # a registry's layer cache (`build --cache REF`)
+    fleet: FleetMember | None = None  # this model in a `build --all` run: layers made once
+    from_registry: frozenset[str] = frozenset()  # layers `shared` put in the cache before the build
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -195,22 +201,67 @@ def _steps(build: ModelBuild) -> list[_Step]:
 
 
 def _layer(build: ModelBuild, step: _Step, layout: Path, work: Path, stack: ExitStack) -> LayerBlob:
-    key = None
-    if step.key is not None:
-        key = step_key(build, step.key)
-        cached = build.cache.reuse(key, layout)
-        if cached is None and _shared_has(build, key):
-            cached = build.cache.reuse(key, layout)
-        if cached is not None:
-            build.progress(f"layer {step.name}: reused {cached.descriptor.digest[:19]}")
-            return cached
-    build.progress(f"layer {step.name}: writing")
-    tree = step.make(work, stack)
-    blob = _write(build, step, tree, layout, key)
-    if key is not None and build.shared is not None:
+    if step.key is None:  # the model's own layer: always made, never shared
+        blob = _make(build, step, (layout, work, stack), None)
+        _used(build, step, None, blob, LayerSource.BUILT)
+        return blob
+    key = step_key(build, step.key)
+    fleet = build.fleet
+    if fleet is None:
+        return _keyed(build, step, key, (layout, work, stack))[0]
+    with fleet.once(key) as earlier:  # another model of the run making it: wait, then link
+        if earlier is not None and build.cache.link(key, earlier.blob, layout):
+            build.progress(f"layer {step.name}: shared with {earlier.model}")
+            _used(build, step, key, earlier.blob, LayerSource.FLEET, built_by=earlier.model)
+            return earlier.blob
+        blob, source = _keyed(build, step, key, (layout, work, stack))
+        fleet.made(key, blob)
+    _used(build, step, key, blob, source)
+    return blob
+
+
+def _keyed(
+    build: ModelBuild, step: _Step, key: str, where: _Where
+) -> tuple[LayerBlob, LayerSource]:
+    """The layer of cache key `key`: reused from the layer cache (or the registry's), else made."""
+    layout = where[0]
+    cached = build.cache.reuse(key, layout)
+    source = LayerSource.REGISTRY if step.name in build.from_registry else LayerSource.CACHE
+    if cached is None and _shared_has(build, key):
+        cached, source = build.cache.reuse(key, layout), LayerSource.REGISTRY
+    if cached is not None:
+        build.progress(f"layer {step.name}: reused {cached.descriptor.digest[:19]}")
+        return cached, source
+    blob = _make(build, step, where, key)
+    if build.shared is not None:
         build.shared.built(key, blob)
+    return blob, LayerSource.BUILT
+
+
+def _make(build: ModelBuild, step: _Step, where: _Where, key: str | None) -> LayerBlob:
+    layout, work, stack = where
+    build.progress(f"layer {step.name}: writing")
+    blob = _write(build, step, step.make(work, stack), layout, key)
     build.progress(f"layer {step.name}: {blob.descriptor.digest[:19]}")
     return blob
+
+
+def _used(
+    build: ModelBuild,
+    step: _Step,
+    key: str | None,
+    blob: LayerBlob,
+    source: LayerSource,
+    *,
+    built_by: str = "",
+) -> None:
+    """Record in the fleet (if any) that this model's image holds the layer, and whence."""
+    if build.fleet is None:
+        return
+    name = build.fleet.model
+    build.fleet.used(LayerUse(model=name, layer=step.name, key=key, source=source,
+                              digest=blob.descriptor.digest, size=blob.descriptor.size,
+                              built_by=built_by or (name if source.written else "")))  # fmt: skip
 
 
 def _shared_has(build: ModelBuild, key: str) -> bool:

@@ -68,6 +68,19 @@ class LayerCache:
             link_blob(self.blobs / digest.removeprefix("sha256:"), layout, digest)
         return blob
 
+    def link(self, key: str, blob: LayerBlob, layout: Path) -> bool:
+        """Link the blob of `key` this run wrote into the cache into `layout` (also with the cache
+        disabled: `--no-cache` reuses nothing from before the run, not its own layers); False
+        when it is gone (a prune removed it). Raises `OSError`."""
+        digest = blob.descriptor.digest
+        hexdigest = digest.removeprefix("sha256:")
+        with using(self.root, hexdigest, self._record(key)):
+            path = self.blobs / hexdigest
+            if not path.is_file() or path.stat().st_size != blob.descriptor.size:
+                return False
+            link_blob(path, layout, digest)
+        return True
+
     def keep(self, key: str, blob: LayerBlob, layout: Path) -> bool:
         """Name the blob just written into `blobs` by `key` and link it into `layout`; False
         when a prune removed it before it was named (write it again). Raises `OSError`."""
