@@ -23,7 +23,7 @@ Progress = Callable[[str], None]
 class BackendKind(enum.StrEnum):
     DOCKER = "docker"
     OCI = "oci"  # daemonless: an OCI layout assembled in-process, no container is run
-    BUILDAH = "buildah"  # daemonless: the Dockerfile built by buildah (vfs, chroot isolation)
+    BUILDAH = "buildah"  # daemonless: the Dockerfile built by buildah (chroot isolation)
 
 
 class ImageHome(enum.StrEnum):
