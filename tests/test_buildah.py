@@ -5,7 +5,10 @@ from the package index."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +17,7 @@ import pytest
 from _projects import EXAMPLE, copy_project
 
 from imagekit.build.backends import BackendKind, BuildError, Outputs, get_backend
-from imagekit.build.backends.buildah import BuildahBackend
+from imagekit.build.backends.buildah import BuildahBackend, StorageDriver, mounts_under
 from imagekit.build.oci import load_into_daemon, read_layout, write_archive
 from imagekit.build.pipeline import BuildOutcome, build_project
 from imagekit.plan.catalog import BaseImage
@@ -24,6 +27,7 @@ NO_BUILDAH = "buildah or skopeo not installed (apt-get install buildah skopeo; C
 needs_buildah = pytest.mark.skipif(
     shutil.which("buildah") is None or shutil.which("skopeo") is None, reason=NO_BUILDAH
 )
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="mounts file systems: run as root")
 TAG = "imagekit-test/iris-buildah:1"
 
 
@@ -158,3 +162,131 @@ def test_a_failing_step_is_reported_and_leaves_no_layout(tmp_path: Path) -> None
     finally:
         backend.close()
     assert not (tmp_path / "oci").exists()
+
+
+def disk_use(folder: Path) -> int:
+    """Bytes of disk the files under `folder` take, each inode once, mounts not entered."""
+    seen: set[int] = set()
+    total = 0
+    for top, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not Path(top, d).is_mount()]
+        for name in [*dirs, *files]:
+            info = Path(top, name).lstat()
+            if info.st_ino not in seen:
+                seen.add(info.st_ino)
+                total += info.st_blocks * 512
+    return total
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SmallBuild:
+    """Two one-file steps on the iris example's base, built in a storage under `cache_root`."""
+
+    driver: StorageDriver | None
+    lines: list[str]
+    base_use: int  # bytes of the storage once it holds the base
+    build_use: int  # once the image is built too
+    storage: Path
+
+
+def small_build(cache_root: Path, out: Path) -> SmallBuild:
+    checked = prepare(EXAMPLE)
+    context = out / "context"
+    context.mkdir(parents=True)
+    (context / "Dockerfile").write_text(
+        f"FROM {checked.plan.base.reference}\nRUN echo one > /one\nRUN echo two > /two\n",
+        encoding="utf-8",
+    )
+    lines: list[str] = []
+    backend = BuildahBackend(cache_root=cache_root, outputs=Outputs(oci_dir=out / "oci"))
+    try:
+        backend.ensure_base(checked.base, lines.append)
+        base_use = disk_use(backend.storage)
+        backend.build(checked.plan, context, TAG, lines.append)
+        return SmallBuild(driver=backend.driver, lines=lines, base_use=base_use,
+                          build_use=disk_use(backend.storage), storage=backend.storage)  # fmt: skip
+    finally:
+        backend.close()
+
+
+@pytest.fixture
+def overlayfs_folder(tmp_path: Path) -> Iterator[Path]:
+    """A folder on an overlayfs mount, as inside a container whose root is one."""
+    for name in ("lower", "upper", "work", "merged"):
+        (tmp_path / name).mkdir()
+    layers = ",".join(f"{kind}dir={tmp_path / kind}" for kind in ("lower", "upper", "work"))
+    subprocess.run(["mount", "-t", "overlay", "overlay", "-o", layers, str(tmp_path / "merged")],
+                   check=True)  # fmt: skip
+    try:
+        yield tmp_path / "merged"
+    finally:
+        subprocess.run(["umount", str(tmp_path / "merged")], check=True)
+
+
+@needs_buildah
+@needs_root
+@pytest.mark.slow
+def test_a_step_costs_its_own_changes_where_overlay_mounts(tmp_path: Path) -> None:
+    if _is_overlayfs(tmp_path):
+        pytest.skip(f"{tmp_path} is on overlayfs, where buildah cannot mount overlays")
+    built = small_build(tmp_path / "cache", tmp_path / "out")
+    # vfs would hold the base again for each of the two steps' layers
+    assert built.build_use - built.base_use < built.base_use // 4, built
+    assert built.driver is StorageDriver.OVERLAY
+    assert not built.storage.exists()
+    assert not mounts_under(tmp_path)
+
+
+@needs_buildah
+@needs_root
+@pytest.mark.slow
+def test_on_overlayfs_the_storage_falls_back_to_vfs_and_says_why(overlayfs_folder: Path) -> None:
+    built = small_build(overlayfs_folder / "cache", overlayfs_folder / "out")
+    assert built.driver is StorageDriver.VFS
+    said = [line for line in built.lines if line.startswith("buildah storage: vfs")]
+    assert len(said) == 1
+    assert "'overlay' is not supported over overlayfs" in said[0], said
+    image = read_layout(overlayfs_folder / "out" / "oci", TAG)
+    assert len(image.layers) >= 3  # the base's, then one per step
+    assert not built.storage.exists()
+
+
+@needs_buildah
+@pytest.mark.slow
+def test_close_unmounts_what_a_killed_build_left_and_removes_the_storage(tmp_path: Path) -> None:
+    checked = prepare(EXAMPLE)
+    backend = BuildahBackend(cache_root=tmp_path)
+    try:
+        backend.ensure_base(checked.base, print)
+        store = ["buildah", "--storage-driver", str(backend.driver), "--root",
+                 str(backend.storage / "root"), "--runroot", str(backend.storage / "run")]  # fmt: skip
+        env = {**os.environ, "CONTAINERS_STORAGE_CONF": str(backend.storage / "storage.conf")}
+        container = subprocess.run([*store, "from", "--pull=never", checked.plan.base.reference],
+                                   check=True, capture_output=True, text=True, env=env)  # fmt: skip
+        subprocess.run([*store, "mount", container.stdout.strip()], check=True, env=env)
+        left = mounts_under(backend.storage)
+        if backend.driver is StorageDriver.OVERLAY:
+            assert left, "the overlay storage mounts the container's root"
+    finally:
+        storage = backend.storage
+        backend.close()
+    assert not mounts_under(tmp_path)
+    assert not storage.exists()
+
+
+@needs_root
+def test_mount_points_are_found_by_their_real_names(tmp_path: Path) -> None:
+    odd = tmp_path / "a b\tc"
+    odd.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(odd)], check=True)
+    try:
+        assert mounts_under(tmp_path) == [odd]
+        assert mounts_under(tmp_path / "a") == []
+    finally:
+        subprocess.run(["umount", str(odd)], check=True)
+
+
+def _is_overlayfs(folder: Path) -> bool:
+    found = subprocess.run(["stat", "-f", "-c", "%T", str(folder)], check=True,
+                           capture_output=True, text=True)  # fmt: skip
+    return found.stdout.strip() == "overlayfs"

@@ -24,7 +24,7 @@ Progress = Callable[[str], None]
 class BackendKind(enum.StrEnum):
     DOCKER = "docker"  # imagekit's layers (as oci builds them) loaded into a Docker daemon
     OCI = "oci"  # daemonless: an OCI layout assembled in-process, no container is run
-    BUILDAH = "buildah"  # daemonless: the Dockerfile built by buildah (vfs, chroot isolation)
+    BUILDAH = "buildah"  # daemonless: the Dockerfile built by buildah (chroot isolation)
     DOCKERFILE = "dockerfile"  # the Dockerfile built by a Docker daemon's classic builder
 
 
