@@ -1,7 +1,9 @@
 """Build backends behind one interface, registered by their kind.
 
-A new backend is one module with a class that meets `BuildBackend` (its kind, its
-capabilities, how it opens, builds and withdraws) and one line in `_REGISTERED`.
+A new backend is one module named after its kind (`BackendKind.DOCKER` ->
+`backends/docker.py`) whose `BACKEND` is a class that meets `BuildBackend` (its kind, its
+capabilities, how it opens, builds and withdraws), and one line in `BackendKind`, whose order
+is the order of preference.
 """
 
 from __future__ import annotations
@@ -37,28 +39,20 @@ __all__ = [
     "get_backend",
 ]
 
-# In order of preference: `choose_backend` takes the first one that can build here. Each is
-# `module:class`, imported when first asked for: this package (whose `BackendKind` the CLI
-# offers as a choice) loads no engine, docker SDK or assembler by itself, and a build loads
-# only its own backend.
-_REGISTERED = {
-    BackendKind.DOCKER: "imagekit.build.backends.docker:DockerBackend",
-    BackendKind.OCI: "imagekit.build.backends.oci:OciBackend",
-    BackendKind.BUILDAH: "imagekit.build.backends.buildah:BuildahBackend",
-    BackendKind.DOCKERFILE: "imagekit.build.backends.dockerfile:DockerfileBackend",
-}
 
-
+# Each module is imported when its backend is first asked for: this package (whose
+# `BackendKind` the CLI offers as a choice) loads no engine, docker SDK or assembler by itself,
+# and a build loads only its own backend.
 @functools.cache
 def _backend(kind: BackendKind) -> type[BuildBackend]:
-    module, name = _REGISTERED[kind].split(":")
-    backend: type[BuildBackend] = getattr(importlib.import_module(module), name)
+    module = importlib.import_module(f"{__name__}.{kind.value}")
+    backend: type[BuildBackend] = module.BACKEND
     return backend
 
 
 def backends() -> Mapping[BackendKind, type[BuildBackend]]:
     """Every registered backend by its kind, in order of preference (each one imported)."""
-    return MappingProxyType({kind: _backend(kind) for kind in _REGISTERED})
+    return MappingProxyType({kind: _backend(kind) for kind in BackendKind})
 
 
 def get_backend(
@@ -83,7 +77,7 @@ def choose_backend(progress: Progress) -> BackendKind:
     Raises `BuildError` when none can (the oci backend always can).
     """
     passed: list[str] = []
-    for kind in _REGISTERED:
+    for kind in BackendKind:
         backend = _backend(kind)
         reason = backend.unavailable()
         if not reason:

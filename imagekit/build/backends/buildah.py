@@ -335,3 +335,6 @@ class BuildahBackend:
 
     def _export(self, layout: Path, image: Image, tag: str, progress: Progress) -> None:
         self.client = export_layout(self.outputs, layout, image, tag, progress, client=self.client)
+
+
+BACKEND = BuildahBackend

@@ -140,6 +140,9 @@ class DockerBackend:
             withdraw_layout(replace(result, location=result.layout))
 
 
+BACKEND = DockerBackend
+
+
 def _holds_recipe(client: docker.DockerClient, base: BaseImage) -> bool:
     """Whether the daemon's `base.local_tag` is an image of this recipe (loaded here, or
     built by the dockerfile backend's base builder): it is left as it is."""

@@ -151,3 +151,6 @@ class DockerfileBackend:
     def withdraw(self, result: BuildResult) -> None:
         """Untag the image; the daemon removes it when no other tag holds it."""
         self.client.images.remove(result.tag, noprune=False)
+
+
+BACKEND = DockerfileBackend

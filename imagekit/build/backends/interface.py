@@ -22,6 +22,8 @@ Progress = Callable[[str], None]
 
 
 class BackendKind(enum.StrEnum):
+    """The backends, in order of preference; each value names its module in `backends/`."""
+
     DOCKER = "docker"  # imagekit's layers (as oci builds them) loaded into a Docker daemon
     OCI = "oci"  # daemonless: an OCI layout assembled in-process, no container is run
     BUILDAH = "buildah"  # daemonless: the Dockerfile built by buildah (chroot isolation)

@@ -194,6 +194,9 @@ class OciBackend:
         self.client = export_layout(self.outputs, layout, image, tag, progress, client=self.client)
 
 
+BACKEND = OciBackend
+
+
 def _base_created(base: OciBase) -> int:
     """The base's creation time, for a project outside git: no model image is older than its
     base (imagekit's bases say when their recipe's packages were taken)."""
